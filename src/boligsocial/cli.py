@@ -1,0 +1,261 @@
+"""The `bsm` command line: generate, check, load, info and demo. Errors are translated here, once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from boligsocial import __version__
+from boligsocial.errors import BsmError, DeliveryInvalid
+from boligsocial.problems import Report, Severity
+from boligsocial.progress import Progress as ProgressFn
+from boligsocial.pseudonym import default_key_path
+
+app = typer.Typer(
+    help="boligsocial monitorering (BSM): from a municipality's delivery to indicators per area and year.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,  # locals could hold person rows: never print them
+)
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB database file.", dir_okay=False)]
+KeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="Secret pseudonym key (created with mode 0600 on first use). "
+        "Default: $BSM_KEY_FILE or ~/.config/boligsocial/pseudonym.key.",
+        dir_okay=False,
+    ),
+]
+MappingOption = Annotated[
+    Path | None,
+    typer.Option("--mapping", help="Mapping TOML (default: DELIVERY/mapping.toml if present).", exists=True),
+]
+
+
+@contextmanager
+def _progress() -> Iterator[ProgressFn]:
+    """A Rich progress bar implementing the `Progress` protocol: one task per stage description."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(description: str, done: int, total: int) -> None:
+            if description not in tasks:
+                tasks[description] = bar.add_task(description, total=total or None)
+            bar.update(tasks[description], completed=done, total=total or None)
+
+        yield report
+
+
+def _fail(exc: BsmError) -> typer.Exit:
+    if isinstance(exc, DeliveryInvalid):
+        _print_report(exc.report, "table")
+    err.print(f"[bold red]Fejl:[/] {exc}")
+    return typer.Exit(1)
+
+
+def _print_report(report: Report, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    if report.problems:
+        table = Table(title="Problemer i leverancen", show_lines=False)
+        for col in ("niveau", "kode", "fil", "række", "kolonne", "værdi", "problem", "tilladt"):
+            table.add_column(col, overflow="fold")
+        style = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+        for p in report.problems:
+            table.add_row(
+                f"[{style[p.severity]}]{p.severity.value}[/]",
+                p.code,
+                p.file or "",
+                "" if p.row is None else str(p.row),
+                p.column or "",
+                p.value or "",
+                p.message,
+                p.allowed or "",
+            )
+        console.print(table)
+    verdict = "[green]OK[/]" if report.ok else "[red]FEJL[/]"
+    console.print(f"{verdict}: {report.error_count} fejl, {report.warning_count} advarsler")
+
+
+@app.command()
+def generate(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the delivery into (must be empty).")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical files.")] = 42,
+    scale: Annotated[float, typer.Option(help="Population multiplier (50 ≈ all of Denmark).")] = 1.0,
+    fmt: Annotated[str, typer.Option("--format", help="Table format: csv or parquet.")] = "csv",
+) -> None:
+    """Write the example municipality (Fjordby Kommune) as a delivery.
+
+    Example: [bold]bsm generate demo/delivery --seed 42[/]
+    """
+    from boligsocial.example import generate as make
+
+    if fmt not in ("csv", "parquet"):
+        raise typer.BadParameter("--format must be csv or parquet")
+    try:
+        with _progress() as progress:
+            summary = make(directory, seed=seed, scale=scale, fmt=fmt, progress=progress)
+    except ValueError as exc:
+        err.print(f"[bold red]Fejl:[/] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"Skrev leverancen til {directory}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@app.command()
+def check(
+    delivery: Annotated[Path, typer.Argument(help="The delivery folder.")],
+    mapping: MappingOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="Report format: table or json.")] = "table",
+    allow_unassigned: Annotated[
+        bool, typer.Option(help="Report addresses outside every area as warnings.")
+    ] = False,
+) -> None:
+    """Validate a delivery (files, columns, codes, keys, geometry, coverage) without loading it.
+
+    Exit code 1 when there are errors. Example: [bold]bsm check demo/delivery --format json[/]
+    """
+    from boligsocial.pipeline import check as run_check
+
+    try:
+        with _progress() as progress:
+            report = run_check(delivery, mapping, allow_unassigned, progress=progress)
+    except BsmError as exc:
+        raise _fail(exc) from exc
+    _print_report(report, fmt)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def load(
+    delivery: Annotated[Path, typer.Argument(help="The delivery folder.")],
+    db: DbOption,
+    key_file: KeyOption = None,
+    mapping: MappingOption = None,
+    indicators: Annotated[
+        list[Path] | None, typer.Option("--indicators", help="Extra indicator catalogue TOML file(s).")
+    ] = None,
+    allow_unassigned: Annotated[
+        bool, typer.Option(help="Load even if addresses lie in no omraade area (they are reported).")
+    ] = False,
+) -> None:
+    """Validate, pseudonymise, assign areas, compute indicators and commit atomically.
+
+    Years already in the database are replaced, new years are added. If anything fails the database
+    stays exactly as it was. Example: [bold]bsm load demo/delivery --db demo/bsm.duckdb[/]
+    """
+    from boligsocial.pipeline import load as run_load
+
+    try:
+        with _progress() as progress:
+            summary = run_load(
+                delivery,
+                db,
+                key_file or default_key_path(),
+                mapping_path=mapping,
+                indicator_files=indicators,
+                allow_unassigned=allow_unassigned,
+                progress=progress,
+            )
+    except BsmError as exc:
+        raise _fail(exc) from exc
+    if summary.report.warning_count:
+        _print_report(summary.report, "table")
+    total = sum(summary.seconds.values())
+    console.print(
+        f"Indlæste {summary.municipality}: {summary.persons_rows:,} personår, "
+        f"år {summary.years[0]}–{summary.years[-1]}, på {total:.1f} s → {db}"
+    )
+
+
+@app.command()
+def info(db: DbOption) -> None:
+    """Print municipality, data years, areas per layer and residents per year.
+
+    Example: [bold]bsm info --db demo/bsm.duckdb[/]
+    """
+    from boligsocial.summary import database_summary
+
+    try:
+        s = database_summary(db)
+    except BsmError as exc:
+        raise _fail(exc) from exc
+    console.print(f"[bold]{s.municipality}[/] (kode {s.code}, region {s.region}), BSM {__version__}")
+    console.print(f"Dataår: {', '.join(map(str, s.years))}")
+    areas = Table(title="Områder pr. lag")
+    areas.add_column("lag")
+    areas.add_column("områder", justify="right")
+    for layer, n in s.areas.items():
+        areas.add_row(layer, str(n))
+    console.print(areas)
+    residents = Table(title="Beboere pr. år")
+    residents.add_column("år")
+    residents.add_column("beboere", justify="right")
+    for year, n in s.residents.items():
+        residents.add_row(str(year), f"{n:,}")
+    console.print(residents)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where to build the demo.")] = Path("demo"),
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")] = True,
+    seed: Annotated[int, typer.Option(help="Random seed of the example municipality.")] = 42,
+) -> None:
+    """Build the example municipality into DIR (delivery, database, key) and show it.
+
+    Reuses what is already built. Example: [bold]bsm demo --dir demo --no-serve[/]
+    """
+    from boligsocial.example import generate as make
+    from boligsocial.pipeline import fingerprint
+    from boligsocial.pipeline import load as run_load
+    from boligsocial.summary import database_summary
+
+    delivery, db, key = directory / "delivery", directory / "bsm.duckdb", directory / "pseudonym.key"
+    try:
+        with _progress() as progress:
+            if not (delivery / "municipality.toml").is_file():
+                make(delivery, seed=seed, progress=progress)
+            fresh = db.is_file() and database_summary(db).fingerprint == fingerprint(delivery)
+            if not fresh:
+                run_load(delivery, db, key, progress=progress)
+    except BsmError as exc:
+        raise _fail(exc) from exc
+    info(db)
+    if serve:
+        console.print(
+            "Dashboardet kommer med næste udgave; databasen er klar til [bold]bsm info --db "
+            f"{db}[/] (the dashboard is not part of this version yet)."
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,449 @@
+"""The data contract v1 as data: which tables a delivery holds, their columns, types and codes.
+
+Mirrors ../shared/spec/data-contract.md; validation reads these definitions instead of hard-coding
+checks per column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+DType = Literal["str", "int", "float", "bool", "date"]
+
+SEX = frozenset({"M", "K"})
+ORIGIN = frozenset({"dansk", "indvandrer", "efterkommer"})
+EDUCATION = frozenset(
+    {"grundskole", "gymnasial", "erhvervsfaglig", "kvu", "mvu", "bachelor", "lvu", "phd", "uoplyst"}
+)
+#: Educations that count as "only grundskole" for the education criterion (foreign = uoplyst).
+LOW_EDUCATION = frozenset({"grundskole", "uoplyst"})
+HOUSING_TYPES = frozenset({"almen", "privat_leje", "ejer", "andel", "offentlig", "andet", "ukendt"})
+AREA_KINDS = frozenset({"almen", "by", "land", "blandet"})
+REQUIRED_LAYER = "omraade"
+LISTS = frozenset({"udsat", "parallelsamfund", "omdannelse", "forebyggelse", "ghetto", "haardt_ghetto"})
+REFERENCE_METRICS = frozenset({"national_convicted_share_18plus", "regional_mean_income_15_64"})
+REGIONS = frozenset({"1081", "1082", "1083", "1084", "1085"})
+
+#: ISO 3166-1 alpha-2 codes (officially assigned), for origin_country.
+ISO_COUNTRIES = frozenset(
+    [
+        "AD",
+        "AE",
+        "AF",
+        "AG",
+        "AI",
+        "AL",
+        "AM",
+        "AO",
+        "AQ",
+        "AR",
+        "AS",
+        "AT",
+        "AU",
+        "AW",
+        "AX",
+        "AZ",
+        "BA",
+        "BB",
+        "BD",
+        "BE",
+        "BF",
+        "BG",
+        "BH",
+        "BI",
+        "BJ",
+        "BL",
+        "BM",
+        "BN",
+        "BO",
+        "BQ",
+        "BR",
+        "BS",
+        "BT",
+        "BV",
+        "BW",
+        "BY",
+        "BZ",
+        "CA",
+        "CC",
+        "CD",
+        "CF",
+        "CG",
+        "CH",
+        "CI",
+        "CK",
+        "CL",
+        "CM",
+        "CN",
+        "CO",
+        "CR",
+        "CU",
+        "CV",
+        "CW",
+        "CX",
+        "CY",
+        "CZ",
+        "DE",
+        "DJ",
+        "DK",
+        "DM",
+        "DO",
+        "DZ",
+        "EC",
+        "EE",
+        "EG",
+        "EH",
+        "ER",
+        "ES",
+        "ET",
+        "FI",
+        "FJ",
+        "FK",
+        "FM",
+        "FO",
+        "FR",
+        "GA",
+        "GB",
+        "GD",
+        "GE",
+        "GF",
+        "GG",
+        "GH",
+        "GI",
+        "GL",
+        "GM",
+        "GN",
+        "GP",
+        "GQ",
+        "GR",
+        "GS",
+        "GT",
+        "GU",
+        "GW",
+        "GY",
+        "HK",
+        "HM",
+        "HN",
+        "HR",
+        "HT",
+        "HU",
+        "ID",
+        "IE",
+        "IL",
+        "IM",
+        "IN",
+        "IO",
+        "IQ",
+        "IR",
+        "IS",
+        "IT",
+        "JE",
+        "JM",
+        "JO",
+        "JP",
+        "KE",
+        "KG",
+        "KH",
+        "KI",
+        "KM",
+        "KN",
+        "KP",
+        "KR",
+        "KW",
+        "KY",
+        "KZ",
+        "LA",
+        "LB",
+        "LC",
+        "LI",
+        "LK",
+        "LR",
+        "LS",
+        "LT",
+        "LU",
+        "LV",
+        "LY",
+        "MA",
+        "MC",
+        "MD",
+        "ME",
+        "MF",
+        "MG",
+        "MH",
+        "MK",
+        "ML",
+        "MM",
+        "MN",
+        "MO",
+        "MP",
+        "MQ",
+        "MR",
+        "MS",
+        "MT",
+        "MU",
+        "MV",
+        "MW",
+        "MX",
+        "MY",
+        "MZ",
+        "NA",
+        "NC",
+        "NE",
+        "NF",
+        "NG",
+        "NI",
+        "NL",
+        "NO",
+        "NP",
+        "NR",
+        "NU",
+        "NZ",
+        "OM",
+        "PA",
+        "PE",
+        "PF",
+        "PG",
+        "PH",
+        "PK",
+        "PL",
+        "PM",
+        "PN",
+        "PR",
+        "PS",
+        "PT",
+        "PW",
+        "PY",
+        "QA",
+        "RE",
+        "RO",
+        "RS",
+        "RU",
+        "RW",
+        "SA",
+        "SB",
+        "SC",
+        "SD",
+        "SE",
+        "SG",
+        "SH",
+        "SI",
+        "SJ",
+        "SK",
+        "SL",
+        "SM",
+        "SN",
+        "SO",
+        "SR",
+        "SS",
+        "ST",
+        "SV",
+        "SX",
+        "SY",
+        "SZ",
+        "TC",
+        "TD",
+        "TF",
+        "TG",
+        "TH",
+        "TJ",
+        "TK",
+        "TL",
+        "TM",
+        "TN",
+        "TO",
+        "TR",
+        "TT",
+        "TV",
+        "TW",
+        "TZ",
+        "UA",
+        "UG",
+        "UM",
+        "US",
+        "UY",
+        "UZ",
+        "VA",
+        "VC",
+        "VE",
+        "VG",
+        "VI",
+        "VN",
+        "VU",
+        "WF",
+        "WS",
+        "XK",
+        "YE",
+        "YT",
+        "ZA",
+        "ZM",
+        "ZW",
+    ]
+)
+#: Common non-ISO spellings mapped onto ISO codes before validation.
+COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}
+
+#: DST's "western" countries: EU-28 (incl. the UK) plus the listed others. All else is non-western.
+WESTERN_COUNTRIES = frozenset(
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+        "GB",
+        "AD",
+        "IS",
+        "LI",
+        "MC",
+        "NO",
+        "SM",
+        "CH",
+        "VA",
+        "CA",
+        "US",
+        "AU",
+        "NZ",
+    ]
+)
+
+TRUE_WORDS = frozenset({"true", "t", "1", "ja", "j", "yes", "y", "sand", "x"})
+FALSE_WORDS = frozenset({"false", "f", "0", "nej", "n", "no", "falsk"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract table. `default` fills a missing optional column and empty cells."""
+
+    name: str
+    dtype: DType
+    required: bool = True
+    nullable: bool = False
+    codes: frozenset[str] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    default: object = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A tabular file of the delivery, found as `<stem>.csv`, `.parquet` or `.xlsx`."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required: bool = True
+    #: True for persons: other bool/number columns are extra indicators, not errors.
+    extra_indicators: bool = False
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+ADDRESSES = Table(
+    "addresses",
+    (
+        Column("address_id", "str"),
+        Column("x", "float"),
+        Column("y", "float"),
+        Column("housing_type", "str", codes=HOUSING_TYPES),
+        Column("housing_org", "str", required=False, nullable=True),
+        Column("housing_department", "str", required=False, nullable=True),
+    ),
+    key=("address_id",),
+)
+
+PERSONS = Table(
+    "persons",
+    (
+        Column("year", "int", minimum=1980, maximum=2100),
+        Column("person_id", "str"),
+        Column("address_id", "str", nullable=True),
+        Column("birth_date", "date"),
+        Column("sex", "str", codes=SEX),
+        Column("origin", "str", codes=ORIGIN),
+        Column("origin_country", "str", required=False, nullable=True, codes=ISO_COUNTRIES),
+        Column("nonwestern", "bool", required=False, nullable=True),
+        Column("outside_fte", "float", nullable=True, minimum=0.0, maximum=1.0),
+        Column("education", "str", codes=EDUCATION),
+        Column("gross_income", "float", nullable=True),
+        Column("taxable", "bool", required=False, nullable=True, default=True),
+        Column("student", "bool"),
+        Column("convicted", "bool"),
+        Column("household_id", "str", required=False, nullable=True),
+    ),
+    key=("person_id", "year"),
+    extra_indicators=True,
+)
+
+REFERENCE = Table(
+    "reference",
+    (
+        Column("year", "int", minimum=1980, maximum=2100),
+        Column("metric", "str", codes=REFERENCE_METRICS),
+        Column("region", "str", nullable=True, codes=REGIONS),
+        Column("value", "float", minimum=0.0),
+    ),
+    key=("year", "metric", "region"),
+)
+
+MOVES = Table(
+    "moves",
+    (
+        Column("person_id", "str"),
+        Column("move_date", "date"),
+        Column("from_address_id", "str", nullable=True),
+        Column("to_address_id", "str", nullable=True),
+    ),
+    key=(),
+    required=False,
+)
+
+OFFICIAL_LISTS = Table(
+    "official_lists",
+    (
+        Column("list_year", "int", minimum=1990, maximum=2100),
+        Column("area_id", "str"),
+        Column("list", "str", codes=LISTS),
+    ),
+    key=("list_year", "area_id", "list"),
+    required=False,
+)
+
+TABLES: tuple[Table, ...] = (ADDRESSES, PERSONS, REFERENCE, MOVES, OFFICIAL_LISTS)
+
+#: Columns of the areas geometry file (besides the geometry itself).
+AREA_COLUMNS = (
+    Column("area_id", "str"),
+    Column("name", "str"),
+    Column("layer", "str"),
+    Column("kind", "str", required=False, nullable=True, codes=AREA_KINDS),
+    Column("parent_id", "str", required=False, nullable=True),
+    Column("valid_from", "int", required=False, nullable=True, minimum=1900, maximum=2100),
+    Column("valid_to", "int", required=False, nullable=True, minimum=1900, maximum=2100),
+)
+
+#: The CRS every geometry is stored in (ETRS89 / UTM 32N, the Danish standard).
+STORAGE_CRS = "EPSG:25832"

@@ -1,0 +1,31 @@
+"""One exception tree for the whole package, translated once at the CLI (and later the API) boundary."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from boligsocial.problems import Report
+
+
+class BsmError(Exception):
+    """Base of every error the package raises on purpose; its message is safe to show a user."""
+
+
+class ConfigError(BsmError):
+    """A settings, mapping, catalogue or key file is missing or wrong."""
+
+
+class DeliveryInvalid(BsmError):
+    """A delivery has problems that make results wrong; carries the full report."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(
+            f"Leverancen har {report.error_count} fejl og kan ikke indlæses "
+            f"(the delivery has {report.error_count} errors and cannot be loaded)"
+        )
+
+
+class DatabaseError(BsmError):
+    """The database is missing, from another key, or not a boligsocial database."""

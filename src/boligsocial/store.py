@@ -1,0 +1,129 @@
+"""The DuckDB database: schema, atomic replacement of a whole load, and the reads other layers need.
+
+A load works on a copy of the database file and swaps it into place with `os.replace` only after
+every step has succeeded, so a failure at any point leaves the previous file byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from boligsocial.errors import DatabaseError
+
+SCHEMA_VERSION = "1"
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS loads (
+    load_id INTEGER, loaded_at TIMESTAMP, fingerprint VARCHAR, years VARCHAR,
+    tool_version VARCHAR, errors INTEGER, warnings INTEGER);
+CREATE TABLE IF NOT EXISTS problems (
+    load_id INTEGER, code VARCHAR, severity VARCHAR, file VARCHAR, "row" BIGINT,
+    "column" VARCHAR, value VARCHAR, message VARCHAR, count BIGINT);
+CREATE TABLE IF NOT EXISTS areas (
+    layer VARCHAR, area_id VARCHAR, name VARCHAR, kind VARCHAR, parent_id VARCHAR,
+    valid_from INTEGER, valid_to INTEGER, geometry BLOB);
+CREATE TABLE IF NOT EXISTS addresses (
+    address_id VARCHAR, x DOUBLE, y DOUBLE, housing_type VARCHAR, housing_org VARCHAR,
+    housing_department VARCHAR);
+CREATE TABLE IF NOT EXISTS address_areas (
+    layer VARCHAR, address_id VARCHAR, area_id VARCHAR, year_from INTEGER, year_to INTEGER);
+CREATE TABLE IF NOT EXISTS persons (
+    year INTEGER, person_key VARCHAR, address_id VARCHAR, age INTEGER, sex VARCHAR,
+    origin VARCHAR, origin_country VARCHAR, nonwestern BOOLEAN, outside_fte DOUBLE,
+    education VARCHAR, gross_income DOUBLE, taxable BOOLEAN, student BOOLEAN,
+    convicted BOOLEAN, household_key VARCHAR);
+CREATE TABLE IF NOT EXISTS reference (year INTEGER, metric VARCHAR, region VARCHAR, value DOUBLE);
+CREATE TABLE IF NOT EXISTS official_lists (list_year INTEGER, area_id VARCHAR, list VARCHAR);
+CREATE TABLE IF NOT EXISTS moves (
+    person_key VARCHAR, move_date DATE, from_address_id VARCHAR, to_address_id VARCHAR);
+CREATE TABLE IF NOT EXISTS indicators (
+    id VARCHAR, topic VARCHAR, label_da VARCHAR, label_en VARCHAR, unit VARCHAR,
+    population VARCHAR, value VARCHAR, description_da VARCHAR, description_en VARCHAR);
+CREATE TABLE IF NOT EXISTS indicator_values (
+    layer VARCHAR, area_id VARCHAR, year INTEGER, indicator VARCHAR, housing_type VARCHAR,
+    numerator DOUBLE, denominator BIGINT);
+"""
+
+
+def connect_read(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open an existing database read-only; a clear error when it is missing or not ours."""
+    if not path.is_file():
+        raise DatabaseError(f"no database at {path}; create one with: bsm load DELIVERY --db {path}")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise DatabaseError(f"{path} is not a DuckDB database: {exc}") from exc
+    try:
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    except duckdb.Error:
+        version = []
+    if not version:
+        con.close()
+        raise DatabaseError(f"{path} is not a boligsocial database")
+    return con
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a private copy of `path`; the copy replaces `path` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".loading", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        if path.exists():
+            shutil.copy2(path, tmp)
+            wal = path.with_name(path.name + ".wal")
+            if wal.exists():
+                shutil.copy2(wal, tmp.with_name(tmp.name + ".wal"))
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(_DDL)
+            con.execute("BEGIN TRANSACTION")
+            yield con
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def get_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT key, value FROM meta").fetchall())
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:
+    for key, value in values.items():
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, new: pl.DataFrame, where: str | None) -> None:
+    """Drop the rows matching `where` (all rows when None) and add `new`, keeping extra columns."""
+    con.register("__new", new)
+    try:
+        keep = f"SELECT * FROM {table} WHERE NOT ({where})" if where else f"SELECT * FROM {table} WHERE false"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __merged AS {keep} UNION ALL BY NAME SELECT * FROM __new")
+        con.execute(f"DROP TABLE {table}")
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM __merged")
+        con.execute("DROP TABLE __merged")
+    finally:
+        con.unregister("__new")
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
+    """Run a query and return its result as a polars frame."""
+    return con.sql(sql, params=params).pl()

@@ -1,0 +1,305 @@
+"""Validation of raw delivery tables against the contract: types, codes, ranges, keys, references.
+
+Pure functions from text tables to typed tables plus problems. Every check is vectorised and finds
+all failing rows; `emit` lists the first `MAX_EXAMPLES` and counts the rest in one summary problem.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from boligsocial.contract import (
+    COUNTRY_ALIASES,
+    FALSE_WORDS,
+    TRUE_WORDS,
+    WESTERN_COUNTRIES,
+    Column,
+    Table,
+)
+from boligsocial.mapping import TableMapping
+from boligsocial.problems import MAX_EXAMPLES, Problem
+from boligsocial.sources import ROW
+
+VALUE = "__value"
+
+
+def emit(
+    bad: pl.DataFrame,
+    code: str,
+    file: str,
+    column: str | None,
+    message: str,
+    allowed: str | None = None,
+) -> list[Problem]:
+    """Problems for the failing rows in `bad` (columns `__row`, `__value`): examples plus a tally."""
+    n = bad.height
+    if n == 0:
+        return []
+    rows = bad.head(MAX_EXAMPLES)
+    values = rows.get_column(VALUE).cast(pl.String) if VALUE in rows.columns else None
+    out = [
+        Problem(
+            code,
+            message,
+            file=file,
+            row=int(r),
+            column=column,
+            value=None if values is None else values[i],
+            allowed=allowed,
+        )
+        for i, r in enumerate(rows.get_column(ROW).to_list())
+    ]
+    if n > MAX_EXAMPLES:
+        out.append(
+            Problem(
+                code,
+                f"{message} — and {n - MAX_EXAMPLES} more rows like this",
+                file=file,
+                column=column,
+                allowed=allowed,
+                count=n - MAX_EXAMPLES,
+            )
+        )
+    return out
+
+
+def _failing(frame: pl.DataFrame, mask: pl.Expr, value: pl.Expr) -> pl.DataFrame:
+    return frame.filter(mask).select(pl.col(ROW), value.cast(pl.String).alias(VALUE))
+
+
+def _bool_expr(name: str) -> pl.Expr:
+    low = pl.col(name).str.to_lowercase()
+    return (
+        pl.when(low.is_in(list(TRUE_WORDS)))
+        .then(True)
+        .when(low.is_in(list(FALSE_WORDS)))
+        .then(False)
+        .otherwise(None)
+    )
+
+
+def _parse_expr(col: Column, fmt: str | None) -> pl.Expr:
+    """The expression that turns the text column into its contract type (null where it fails)."""
+    c = pl.col(col.name)
+    match col.dtype:
+        case "int":
+            f = c.cast(pl.Float64, strict=False)
+            return pl.when(f == f.floor()).then(f).otherwise(None).cast(pl.Int32)
+        case "float":
+            return c.cast(pl.Float64, strict=False)
+        case "bool":
+            return _bool_expr(col.name)
+        case "date":
+            return c.str.to_date(fmt or "%Y-%m-%d", strict=False)
+        case _:
+            return c
+
+
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "float": "a number (decimal point)",
+    "bool": "true/false (also 1/0, ja/nej)",
+    "date": "a date YYYY-MM-DD (or the mapping's format)",
+}
+
+
+def validate_table(
+    raw: pl.DataFrame, table: Table, file: str, tm: TableMapping
+) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """Check and type one table; `None` when required columns are missing and nothing can be typed."""
+    problems: list[Problem] = []
+    missing = [c for c in table.columns if c.required and c.name not in raw.columns]
+    for c in missing:
+        src = tm.columns.get(c.name)
+        hint = f" (the mapping names it '{src}')" if src else ""
+        problems.append(
+            Problem(
+                "missing-column",
+                f"{file} has no column '{c.name}'{hint}",
+                file=file,
+                column=c.name,
+                allowed=f"columns {', '.join(x.name for x in table.columns if x.required)}",
+            )
+        )
+    if missing:
+        return None, problems
+
+    frame = raw
+    for c in table.columns:
+        if c.name not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(c.name))
+    if "origin_country" in frame.columns:
+        frame = frame.with_columns(pl.col("origin_country").str.to_uppercase().replace(COUNTRY_ALIASES))
+
+    typed: list[pl.Expr] = [pl.col(ROW)]
+    for c in table.columns:
+        parsed = _parse_expr(c, tm.formats.get(c.name))
+        frame = frame.with_columns(parsed.alias(f"__t_{c.name}"))
+        text, value = pl.col(c.name), pl.col(f"__t_{c.name}")
+        if not c.nullable:
+            problems += emit(
+                _failing(frame, text.is_null(), text),
+                "missing-value",
+                file,
+                c.name,
+                f"'{c.name}' is empty",
+                "a value in every row",
+            )
+        if c.dtype != "str":
+            problems += emit(
+                _failing(frame, text.is_not_null() & value.is_null(), text),
+                "bad-type",
+                file,
+                c.name,
+                f"'{c.name}' is not {_TYPE_WORDS[c.dtype]}",
+                _TYPE_WORDS[c.dtype],
+            )
+        if c.codes is not None:
+            allowed = ", ".join(sorted(c.codes)) if len(c.codes) < 20 else "ISO 3166 alpha-2"
+            problems += emit(
+                _failing(frame, value.is_not_null() & ~value.is_in(list(c.codes)), text),
+                "unknown-code",
+                file,
+                c.name,
+                f"'{c.name}' has an unknown code",
+                allowed,
+            )
+        if c.minimum is not None or c.maximum is not None:
+            lo = c.minimum if c.minimum is not None else float("-inf")
+            hi = c.maximum if c.maximum is not None else float("inf")
+            problems += emit(
+                _failing(frame, (value < lo) | (value > hi), text),
+                "out-of-range",
+                file,
+                c.name,
+                f"'{c.name}' is out of range",
+                f"{lo:g} to {hi:g}",
+            )
+        if c.default is not None:
+            value = value.fill_null(c.default)
+        typed.append(value.alias(c.name))
+
+    if table.extra_indicators:
+        known = {c.name for c in table.columns} | {ROW}
+        for name in [n for n in raw.columns if n not in known and not n.startswith("__")]:
+            expr, prob = _extra_column(raw, name, file)
+            problems += prob
+            if expr is not None:
+                typed.append(expr.alias(name))
+
+    out = frame.select(typed)
+    if table.key:
+        dup = out.filter(pl.struct(table.key).is_duplicated())
+        keyval = pl.concat_str([pl.col(k).cast(pl.String) for k in table.key], separator=", ")
+        problems += emit(
+            dup.select(pl.col(ROW), keyval.alias(VALUE)),
+            "duplicate-key",
+            file,
+            ", ".join(table.key),
+            f"({', '.join(table.key)}) appears more than once",
+            "each key once",
+        )
+    return out, problems
+
+
+def _extra_column(raw: pl.DataFrame, name: str, file: str) -> tuple[pl.Expr | None, list[Problem]]:
+    """An extra persons column becomes a bool or number indicator column, or is reported and dropped."""
+    col = raw.get_column(name)
+    non_null = col.drop_nulls()
+    low = non_null.str.to_lowercase()
+    if low.is_in(list(TRUE_WORDS | FALSE_WORDS)).all() and not low.is_in(["0", "1"]).all():
+        return _bool_expr(name), []
+    if non_null.cast(pl.Float64, strict=False).null_count() == 0:
+        return pl.col(name).cast(pl.Float64), []
+    return None, [
+        Problem(
+            "extra-column-ignored",
+            f"extra column '{name}' is neither boolean nor numeric; ignored",
+            file=file,
+            column=name,
+            allowed="true/false or numbers",
+        )
+    ]
+
+
+def check_persons(
+    persons: pl.DataFrame, file: str, address_ids: pl.Series
+) -> tuple[pl.DataFrame, list[Problem]]:
+    """Person rules beyond types: birth before year end, plausible age, western/non-western, address."""
+    problems: list[Problem] = []
+    year_end = pl.date(pl.col("year"), 12, 31)
+    age = (pl.col("year") - pl.col("birth_date").dt.year()).cast(
+        pl.Int32
+    )  # at 31 Dec of Y the birthday has passed
+    frame = persons.with_columns(age.alias("age"))
+    problems += emit(
+        _failing(frame, pl.col("birth_date") > year_end, pl.col("birth_date")),
+        "unborn",
+        file,
+        "birth_date",
+        "born after the end of the data year",
+        "a birth date on or before 31 Dec of year",
+    )
+    problems += emit(
+        _failing(frame, pl.col("age") > 110, pl.col("age")),
+        "implausible-age",
+        file,
+        "birth_date",
+        "older than 110 at the end of the year",
+        "ages up to 110",
+    )
+    problems += emit(
+        _failing(frame, pl.col("gross_income") < 0, pl.col("gross_income")),
+        "negative-income",
+        file,
+        "gross_income",
+        "negative gross income (loaded as it is)",
+        ">= 0",
+    )
+    problems += emit(
+        _failing(
+            frame,
+            pl.col("address_id").is_not_null() & ~pl.col("address_id").is_in(address_ids.implode()),
+            pl.col("address_id"),
+        ),
+        "unknown-reference",
+        file,
+        "address_id",
+        "address_id is not in addresses",
+        "an address_id of the addresses file (or empty)",
+    )
+
+    immigrant = pl.col("origin") != "dansk"
+    from_country = (
+        pl.when(pl.col("origin_country").is_null())
+        .then(None)
+        .otherwise(~pl.col("origin_country").is_in(list(WESTERN_COUNTRIES)))
+    )
+    frame = frame.with_columns(from_country.alias("__nw_country"))
+    problems += emit(
+        _failing(
+            frame,
+            immigrant & pl.col("__nw_country").is_null() & pl.col("nonwestern").is_null(),
+            pl.col("origin"),
+        ),
+        "nonwestern-undecidable",
+        file,
+        "origin_country",
+        "immigrant/descendant without origin_country or nonwestern",
+        "origin_country (ISO alpha-2) or nonwestern true/false",
+    )
+    problems += emit(
+        _failing(
+            frame,
+            immigrant & (pl.col("__nw_country") != pl.col("nonwestern")),
+            pl.col("origin_country"),
+        ),
+        "nonwestern-conflict",
+        file,
+        "nonwestern",
+        "nonwestern disagrees with origin_country; origin_country decides",
+        "nonwestern consistent with DST's country list",
+    )
+    nonwestern = pl.when(~immigrant).then(False).otherwise(pl.coalesce("__nw_country", "nonwestern"))
+    frame = frame.with_columns(nonwestern.alias("nonwestern")).drop("__nw_country")
+    return frame, problems
