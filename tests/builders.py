@@ -20,32 +20,76 @@ X0, Y0 = 500000.0, 6200000.0
 
 def area_rows() -> list[dict]:
     return [
-        {"area_id": "a-almen", "name": "Ålunden", "layer": "omraade", "kind": "almen",
-         "geometry": shapely.box(X0, Y0, X0 + 100, Y0 + 100)},
-        {"area_id": "b-by", "name": "Bymidten", "layer": "omraade", "kind": "by",
-         "geometry": shapely.box(X0 + 100, Y0, X0 + 200, Y0 + 100)},
-        {"area_id": "s-1", "name": "Skoledistrikt Nord", "layer": "skoledistrikt", "kind": "by",
-         "geometry": shapely.box(X0, Y0, X0 + 200, Y0 + 100)},
+        {
+            "area_id": "a-almen",
+            "name": "Ålunden",
+            "layer": "omraade",
+            "kind": "almen",
+            "geometry": shapely.box(X0, Y0, X0 + 100, Y0 + 100),
+        },
+        {
+            "area_id": "b-by",
+            "name": "Bymidten",
+            "layer": "omraade",
+            "kind": "by",
+            "geometry": shapely.box(X0 + 100, Y0, X0 + 200, Y0 + 100),
+        },
+        {
+            "area_id": "s-1",
+            "name": "Skoledistrikt Nord",
+            "layer": "skoledistrikt",
+            "kind": "by",
+            "geometry": shapely.box(X0, Y0, X0 + 200, Y0 + 100),
+        },
     ]
 
 
 def address_rows() -> list[dict]:
     return [
-        {"address_id": "adr-a1", "x": X0 + 50, "y": Y0 + 50, "housing_type": "almen",
-         "housing_org": "Boligselskabet", "housing_department": "1"},
-        {"address_id": "adr-b1", "x": X0 + 150, "y": Y0 + 50, "housing_type": "ejer",
-         "housing_org": None, "housing_department": None},
-        {"address_id": "adr-edge", "x": X0 + 100, "y": Y0 + 50, "housing_type": "privat_leje",
-         "housing_org": None, "housing_department": None},
+        {
+            "address_id": "adr-a1",
+            "x": X0 + 50,
+            "y": Y0 + 50,
+            "housing_type": "almen",
+            "housing_org": "Boligselskabet",
+            "housing_department": "1",
+        },
+        {
+            "address_id": "adr-b1",
+            "x": X0 + 150,
+            "y": Y0 + 50,
+            "housing_type": "ejer",
+            "housing_org": None,
+            "housing_department": None,
+        },
+        {
+            "address_id": "adr-edge",
+            "x": X0 + 100,
+            "y": Y0 + 50,
+            "housing_type": "privat_leje",
+            "housing_org": None,
+            "housing_department": None,
+        },
     ]
 
 
 def person(year: int, pid: str, address: str | None, birth: str, **kw: object) -> dict:
     row: dict[str, object] = {
-        "year": year, "person_id": pid, "address_id": address, "birth_date": birth, "sex": "M",
-        "origin": "dansk", "origin_country": None, "outside_fte": 0.0, "education": "gymnasial",
-        "gross_income": 300000.0, "taxable": "true", "student": "false", "convicted": "false",
-        "household_id": None, "eviction": "false",
+        "year": year,
+        "person_id": pid,
+        "address_id": address,
+        "birth_date": birth,
+        "sex": "M",
+        "origin": "dansk",
+        "origin_country": None,
+        "outside_fte": 0.0,
+        "education": "gymnasial",
+        "gross_income": 300000.0,
+        "taxable": "true",
+        "student": "false",
+        "convicted": "false",
+        "household_id": None,
+        "eviction": "false",
     }
     row.update(kw)
     return row
@@ -55,22 +99,55 @@ def person_rows() -> list[dict]:
     """2021: four residents in a-almen (incl. the edge address), one in b-by, one emigrated."""
     return [
         # a-almen, 2021
-        person(2021, "010180-1111", "adr-a1", "1980-01-01", outside_fte=1.0, education="uoplyst",
-               gross_income=100000.0, convicted="true", origin="indvandrer", origin_country="SY"),
-        person(2021, "311203-2222", "adr-a1", "2003-12-31", sex="K", outside_fte=0.5,
-               student="true", gross_income=50000.0),  # age exactly 18 at 31 Dec 2021
-        person(2021, "0101571234", "adr-edge", "1957-01-01", education="grundskole",
-               gross_income=200000.0, taxable="false"),  # age 64
-        person(2021, "150615-3333", "adr-a1", "2015-06-15", sex="K", education="uoplyst",
-               gross_income=0.0, origin="efterkommer", origin_country="DE", eviction="true"),
+        person(
+            2021,
+            "010180-1111",
+            "adr-a1",
+            "1980-01-01",
+            outside_fte=1.0,
+            education="uoplyst",
+            gross_income=100000.0,
+            convicted="true",
+            origin="indvandrer",
+            origin_country="SY",
+        ),
+        person(
+            2021,
+            "311203-2222",
+            "adr-a1",
+            "2003-12-31",
+            sex="K",
+            outside_fte=0.5,
+            student="true",
+            gross_income=50000.0,
+        ),  # age exactly 18 at 31 Dec 2021
+        person(
+            2021,
+            "0101571234",
+            "adr-edge",
+            "1957-01-01",
+            education="grundskole",
+            gross_income=200000.0,
+            taxable="false",
+        ),  # age 64
+        person(
+            2021,
+            "150615-3333",
+            "adr-a1",
+            "2015-06-15",
+            sex="K",
+            education="uoplyst",
+            gross_income=0.0,
+            origin="efterkommer",
+            origin_country="DE",
+            eviction="true",
+        ),
         # b-by, 2021
-        person(2021, "020290-4444", "adr-b1", "1990-02-02", sex="K", education="lvu",
-               gross_income=600000.0),
+        person(2021, "020290-4444", "adr-b1", "1990-02-02", sex="K", education="lvu", gross_income=600000.0),
         # emigrated before the end of 2021: no address
         person(2021, "030385-5555", None, "1985-03-03"),
         # 2020: one resident in b-by
-        person(2020, "020290-4444", "adr-b1", "1990-02-02", sex="K", education="lvu",
-               gross_income=550000.0),
+        person(2020, "020290-4444", "adr-b1", "1990-02-02", sex="K", education="lvu", gross_income=550000.0),
     ]
 
 
@@ -78,8 +155,10 @@ def reference_rows() -> list[dict]:
     return [
         {"year": y, "metric": m, "region": r, "value": v}
         for y in (2020, 2021)
-        for m, r, v in (("national_convicted_share_18plus", None, 0.012),
-                        ("regional_mean_income_15_64", "1083", 350000.0))
+        for m, r, v in (
+            ("national_convicted_share_18plus", None, 0.012),
+            ("regional_mean_income_15_64", "1083", 350000.0),
+        )
     ]
 
 
@@ -124,6 +203,12 @@ def write_areas(path: Path, rows: list[dict], crs: str | None) -> None:
         attrs = {k: [r.get(k) for r in sel] for k in sel[0] if k != "geometry"}
         table = pa.table({**attrs, "geometry": shapely.to_wkb([r["geometry"] for r in sel])})
         pyogrio.write_arrow(
-            table, path, layer=layer, driver="GPKG", geometry_name="geometry",
-            geometry_type="Unknown", crs=crs, append=path.exists(),
+            table,
+            path,
+            layer=layer,
+            driver="GPKG",
+            geometry_name="geometry",
+            geometry_type="Unknown",
+            crs=crs,
+            append=path.exists(),
         )

@@ -79,23 +79,24 @@ def _print_report(report: Report, fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
-    if report.problems:
-        table = Table(title="Problemer i leverancen", show_lines=False)
-        for col in ("niveau", "kode", "fil", "række", "kolonne", "værdi", "problem", "tilladt"):
-            table.add_column(col, overflow="fold")
-        style = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
-        for p in report.problems:
-            table.add_row(
-                f"[{style[p.severity]}]{p.severity.value}[/]",
-                p.code,
+    style = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+    word = {Severity.ERROR: "FEJL", Severity.WARNING: "ADVARSEL", Severity.INFO: "INFO"}
+    for p in report.problems:
+        place = ", ".join(
+            part
+            for part in (
                 p.file or "",
-                "" if p.row is None else str(p.row),
-                p.column or "",
-                p.value or "",
-                p.message,
-                p.allowed or "",
+                "" if p.row is None else f"række {p.row}",
+                f"kolonne {p.column}" if p.column else "",
             )
-        console.print(table)
+            if part
+        )
+        line = f"[{style[p.severity]}]{word[p.severity]}[/] {p.code} ({place}): {p.message}"
+        if p.value is not None:
+            line += f" — værdi {p.value!r}"
+        if p.allowed:
+            line += f"; tilladt: {p.allowed}"
+        console.print(line, markup=True, highlight=False, soft_wrap=True)
     verdict = "[green]OK[/]" if report.ok else "[red]FEJL[/]"
     console.print(f"{verdict}: {report.error_count} fejl, {report.warning_count} advarsler")
 

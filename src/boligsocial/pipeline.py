@@ -53,7 +53,7 @@ class Delivery:
 
     @property
     def years(self) -> list[int]:
-        return sorted(self.persons.get_column("year").unique().to_list())
+        return sorted(self.persons.get_column("year").drop_nulls().unique().to_list())
 
 
 @dataclass
@@ -172,7 +172,7 @@ def read_delivery(
         )
         report.extend(problems)
     if reference is not None and persons is not None and municipality is not None:
-        years = sorted(persons.get_column("year").unique().to_list())
+        years = sorted(persons.get_column("year").drop_nulls().unique().to_list())
         report.extend(_reference_problems(reference, years, municipality.region))
     progress("Læser og validerer leverancen", 4, 4)
     if (

@@ -1,0 +1,82 @@
+"""The `bsm` command line: help with examples, exit codes, JSON report, load and info."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from boligsocial.cli import app
+from builders import SmallDelivery
+
+runner = CliRunner()
+COMMANDS = ["generate", "check", "load", "info", "demo"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "Example" in result.output and f"bsm {command}" in result.output
+
+
+def test_check_ok_and_json(tmp_path: Path, small: SmallDelivery) -> None:
+    folder = small.write(tmp_path / "d")
+    result = runner.invoke(app, ["check", str(folder), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] is True and data["errors"] == 0
+
+
+def test_check_errors_exit_1_with_machine_readable_codes(tmp_path: Path, small: SmallDelivery) -> None:
+    small.persons[0]["education"] = "folkeskole"
+    folder = small.write(tmp_path / "d")
+    result = runner.invoke(app, ["check", str(folder), "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    [problem] = [p for p in data["problems"] if p["severity"] == "error"]
+    assert problem == {
+        "code": "unknown-code",
+        "severity": "error",
+        "file": "persons.csv",
+        "row": 1,
+        "column": "education",
+        "value": "folkeskole",
+        "count": 1,
+        "message": "'education' has an unknown code",
+        "allowed": "bachelor, erhvervsfaglig, grundskole, gymnasial, kvu, lvu, mvu, phd, uoplyst",
+    }
+
+
+def test_load_then_info(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
+    folder = small.write(tmp_path / "d")
+    db = tmp_path / "bsm.duckdb"
+    result = runner.invoke(app, ["load", str(folder), "--db", str(db), "--key-file", str(key_file)])
+    assert result.exit_code == 0, result.output
+    assert "Testby Kommune" in result.output
+    result = runner.invoke(app, ["info", "--db", str(db)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "2020, 2021" in result.output
+    assert "omraade" in result.output and "skoledistrikt" in result.output
+
+
+def test_load_of_bad_delivery_prints_report_and_exits_1(
+    tmp_path: Path, small: SmallDelivery, key_file: Path
+) -> None:
+    small.persons[1]["sex"] = None
+    folder = small.write(tmp_path / "d")
+    db = tmp_path / "bsm.duckdb"
+    result = runner.invoke(
+        app, ["load", str(folder), "--db", str(db), "--key-file", str(key_file)], terminal_width=200
+    )
+    assert result.exit_code == 1
+    assert "missing-value" in result.output
+    assert not db.exists()
+
+
+def test_info_on_missing_database_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["info", "--db", str(tmp_path / "nope.duckdb")], terminal_width=200)
+    assert result.exit_code == 1
+    assert "no database" in result.output

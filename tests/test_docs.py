@@ -1,0 +1,32 @@
+"""The docs stay true to the code: every problem code, indicator and command is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from boligsocial.catalogue import builtin
+from boligsocial.cli import app
+from boligsocial.problems import CODES
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize("code", sorted(CODES))
+def test_problem_code_is_documented(code: str) -> None:
+    assert f"| `{code}` | {CODES[code][0].value} |" in (ROOT / "docs" / "delivery.md").read_text()
+
+
+def test_every_shipped_indicator_is_documented() -> None:
+    text = (ROOT / "docs" / "indicators.md").read_text()
+    missing = [i.id for i in builtin() if f"| `{i.id}` |" not in text]
+    assert not missing
+
+
+def test_readme_starts_with_the_two_commands_and_lists_every_command() -> None:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert [line.split()[:2] for line in block] == [["make", "demo"], ["make", "test"]]
+    for command in app.registered_commands:
+        assert f"`bsm {command.name or command.callback.__name__}" in text  # type: ignore[union-attr]

@@ -1,0 +1,138 @@
+"""Loading: atomic commit, replacing and adding years, formats, and refusing the wrong database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from boligsocial import pipeline
+from boligsocial.errors import DatabaseError, DeliveryInvalid
+from boligsocial.pipeline import load
+from boligsocial.summary import database_summary
+from builders import SmallDelivery
+
+
+def count(db: Path, sql: str) -> int:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return int(con.execute(sql).fetchall()[0][0])
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("stage", ["assign_addresses", "compute", "write_indicators", "_record_load"])
+def test_failure_mid_load_leaves_previous_database_byte_identical(
+    tmp_path: Path, small: SmallDelivery, key_file: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    db = tmp_path / "bsm.duckdb"
+    load(small.write(tmp_path / "d1"), db, key_file)
+    before = db.read_bytes()
+    small.persons[0]["outside_fte"] = 0.0
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"injected failure in {stage}")
+
+    monkeypatch.setattr(pipeline, stage, boom)
+    with pytest.raises(RuntimeError, match="injected"):
+        load(small.write(tmp_path / "d2"), db, key_file)
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bsm.duckdb", "d1", "d2", "secret"]
+
+
+def test_invalid_delivery_does_not_create_or_touch_the_database(
+    tmp_path: Path, small: SmallDelivery, key_file: Path
+) -> None:
+    db = tmp_path / "bsm.duckdb"
+    small.persons[0]["sex"] = "X"
+    with pytest.raises(DeliveryInvalid) as info:
+        load(small.write(tmp_path / "d"), db, key_file)
+    assert not db.exists()
+    assert info.value.report.error_count == 1
+
+
+def test_coverage_error_found_at_load_rolls_back(
+    tmp_path: Path, small: SmallDelivery, key_file: Path
+) -> None:
+    db = tmp_path / "bsm.duckdb"
+    load(small.write(tmp_path / "d1"), db, key_file)
+    before = db.read_bytes()
+    small.addresses.append({"address_id": "adr-far", "x": 1.0, "y": 1.0, "housing_type": "ejer"})
+    with pytest.raises(DeliveryInvalid) as info:
+        load(small.write(tmp_path / "d2"), db, key_file)
+    assert "address-unassigned" in info.value.report.codes()
+    assert db.read_bytes() == before
+    load(tmp_path / "d2", db, key_file, allow_unassigned=True)
+    assert count(db, "SELECT count(*) FROM problems WHERE code = 'address-unassigned-allowed'") == 1
+
+
+def test_same_years_replace_and_new_years_add(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
+    db = tmp_path / "bsm.duckdb"
+    load(small.write(tmp_path / "d1"), db, key_file)
+    assert count(db, "SELECT count(*) FROM persons") == 7
+    # the same years again, with one value changed: replaced, not duplicated
+    small.persons[0]["outside_fte"] = 0.0
+    load(small.write(tmp_path / "d2"), db, key_file)
+    assert count(db, "SELECT count(*) FROM persons") == 7
+    assert (
+        count(
+            db,
+            "SELECT numerator FROM indicator_values WHERE area_id = 'a-almen' AND year = 2021 "
+            "AND indicator = 'outside_labour_18_64' AND housing_type = '*'",
+        )
+        == 0
+    )  # 0.5 → 0
+    # a delivery with only 2022 adds that year and keeps 2020-2021
+    small.persons = [{**p, "year": 2022} for p in small.persons if p["year"] == 2021]
+    small.reference = [{**r, "year": 2022} for r in small.reference if r["year"] == 2021]
+    load(small.write(tmp_path / "d3"), db, key_file)
+    summary = database_summary(db)
+    assert summary.years == [2020, 2021, 2022]
+    assert summary.residents == {2020: 1, 2021: 5, 2022: 5}
+    assert count(db, "SELECT count(*) FROM loads") == 3
+
+
+def test_other_municipality_is_refused(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
+    db = tmp_path / "bsm.duckdb"
+    load(small.write(tmp_path / "d1"), db, key_file)
+    small.municipality = small.municipality.replace('"998"', '"630"')
+    with pytest.raises(DatabaseError, match="municipality 998"):
+        load(small.write(tmp_path / "d2"), db, key_file)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
+def test_parquet_and_excel_give_the_same_indicators_as_csv(
+    tmp_path: Path, small: SmallDelivery, key_file: Path, fmt: str
+) -> None:
+    csv_db, other_db = tmp_path / "csv.duckdb", tmp_path / f"{fmt}.duckdb"
+    load(small.write(tmp_path / "csv"), csv_db, key_file)
+    load(small.write(tmp_path / fmt, fmt=fmt), other_db, key_file)
+    sql = "SELECT * FROM indicator_values ORDER BY ALL"
+    a = duckdb.connect(str(csv_db), read_only=True)
+    b = duckdb.connect(str(other_db), read_only=True)
+    try:
+        rows = a.execute(sql).fetchall()
+        assert len(rows) > 100
+        assert rows == b.execute(sql).fetchall()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_areas_in_another_crs_are_reprojected(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
+    import shapely
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs("EPSG:25832", "EPSG:4326", always_xy=True)
+    for area in small.areas:
+        area["geometry"] = shapely.transform(
+            shapely.segmentize(area["geometry"], 10),
+            lambda xy: __import__("numpy").column_stack(tr.transform(xy[:, 0], xy[:, 1])),
+        )
+    small.areas_crs = "EPSG:4326"
+    db = tmp_path / "bsm.duckdb"
+    load(small.write(tmp_path / "d"), db, key_file)
+    assert (
+        count(db, "SELECT count(*) FROM address_areas WHERE layer = 'omraade' AND area_id = 'a-almen'") == 2
+    )
