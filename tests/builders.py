@@ -175,7 +175,9 @@ class SmallDelivery:
     reference: list[dict] = field(default_factory=reference_rows)
     municipality: str = MUNICIPALITY
     official_lists: list[dict] | None = None
+    moves: list[dict] | None = None
     areas_crs: str | None = "EPSG:25832"
+    areas_file: str = "areas.gpkg"
 
     def write(self, folder: Path, fmt: str = "csv") -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -183,6 +185,8 @@ class SmallDelivery:
         tables = {"addresses": self.addresses, "persons": self.persons, "reference": self.reference}
         if self.official_lists is not None:
             tables["official_lists"] = self.official_lists
+        if self.moves is not None:
+            tables["moves"] = self.moves
         for name, rows in tables.items():
             frame = pl.DataFrame(rows, infer_schema_length=None)
             if fmt == "csv":
@@ -191,12 +195,18 @@ class SmallDelivery:
                 frame.write_parquet(folder / f"{name}.parquet")
             else:
                 frame.write_excel(folder / f"{name}.xlsx")
-        write_areas(folder / "areas.gpkg", self.areas, self.areas_crs)
+        write_areas(folder / self.areas_file, self.areas, self.areas_crs)
         return folder
 
 
 def write_areas(path: Path, rows: list[dict], crs: str | None) -> None:
-    """Write area rows (with a shapely `geometry`) as one GeoPackage layer per `layer` value."""
+    """Write area rows (with a shapely `geometry`): one layer per `layer` value in a GeoPackage,
+    a single layer (with the `layer` column) in GeoJSON or Shapefile."""
+    if path.suffix != ".gpkg":
+        attrs = {k: [r.get(k) for r in rows] for k in rows[0] if k != "geometry"}
+        table = pa.table({**attrs, "geometry": shapely.to_wkb([r["geometry"] for r in rows])})
+        pyogrio.write_arrow(table, path, geometry_name="geometry", geometry_type="Polygon", crs=crs)
+        return
     layers = sorted({r["layer"] for r in rows})
     for layer in layers:
         sel = [r for r in rows if r["layer"] == layer]

@@ -136,3 +136,14 @@ def test_areas_in_another_crs_are_reprojected(tmp_path: Path, small: SmallDelive
     assert (
         count(db, "SELECT count(*) FROM address_areas WHERE layer = 'omraade' AND area_id = 'a-almen'") == 2
     )
+
+
+@pytest.mark.parametrize("areas_file", ["areas.geojson", "areas.shp"])
+def test_geojson_and_shapefile_areas(
+    tmp_path: Path, small: SmallDelivery, key_file: Path, areas_file: str
+) -> None:
+    small.areas_file = areas_file
+    db = tmp_path / "bsm.duckdb"
+    load(small.write(tmp_path / "d"), db, key_file)
+    assert count(db, "SELECT count(*) FROM areas") == 3
+    assert count(db, "SELECT count(*) FROM address_areas WHERE area_id = 'a-almen'") == 2

@@ -30,7 +30,7 @@ from boligsocial.progress import Progress, silent
 from boligsocial.pseudonym import key_id, load_or_create_key, pseudonymise
 from boligsocial.sources import ROW, find_areas, find_table, read_areas, read_table
 from boligsocial.store import SCHEMA_VERSION, frame, get_meta, replace_rows, replacing, set_meta
-from boligsocial.validate import check_persons, validate_table
+from boligsocial.validate import check_persons, check_reference, validate_table
 
 MAPPING_FILE = "mapping.toml"
 INDICATOR_FILE = "indicators.toml"
@@ -171,6 +171,27 @@ def read_delivery(
             persons, _file_name(path, mapping, PERSONS), addresses.get_column("address_id")
         )
         report.extend(problems)
+    if moves is not None and addresses is not None:
+        for column in ("from_address_id", "to_address_id"):
+            report.extend(
+                check_reference(
+                    moves,
+                    column,
+                    addresses.get_column("address_id"),
+                    _file_name(path, mapping, MOVES),
+                    "addresses",
+                )
+            )
+    if official is not None and areas is not None:
+        report.extend(
+            check_reference(
+                official,
+                "area_id",
+                areas.frame.get_column("area_id"),
+                _file_name(path, mapping, OFFICIAL_LISTS),
+                "areas",
+            )
+        )
     if reference is not None and persons is not None and municipality is not None:
         years = sorted(persons.get_column("year").drop_nulls().unique().to_list())
         report.extend(_reference_problems(reference, years, municipality.region))

@@ -256,18 +256,7 @@ def check_persons(
         "negative gross income (loaded as it is)",
         ">= 0",
     )
-    problems += emit(
-        _failing(
-            frame,
-            pl.col("address_id").is_not_null() & ~pl.col("address_id").is_in(address_ids.implode()),
-            pl.col("address_id"),
-        ),
-        "unknown-reference",
-        file,
-        "address_id",
-        "address_id is not in addresses",
-        "an address_id of the addresses file (or empty)",
-    )
+    problems += check_reference(frame, "address_id", address_ids, file, "addresses")
 
     immigrant = pl.col("origin") != "dansk"
     from_country = (
@@ -303,3 +292,18 @@ def check_persons(
     nonwestern = pl.when(~immigrant).then(False).otherwise(pl.coalesce("__nw_country", "nonwestern"))
     frame = frame.with_columns(nonwestern.alias("nonwestern")).drop("__nw_country")
     return frame, problems
+
+
+def check_reference(
+    frame: pl.DataFrame, column: str, ids: pl.Series, file: str, target: str
+) -> list[Problem]:
+    """Rows whose non-empty `column` is not among `ids` (the keys of the `target` table)."""
+    value = pl.col(column)
+    return emit(
+        _failing(frame, value.is_not_null() & ~value.is_in(ids.implode()), value),
+        "unknown-reference",
+        file,
+        column,
+        f"{column} is not in {target}",
+        f"a key of {target} (or empty)",
+    )
