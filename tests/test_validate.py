@@ -78,6 +78,47 @@ CASES: list[tuple[str, Callable[[SmallDelivery], None], str, str | None, int | N
         None,
     ),
     (
+        "unknown-reference",
+        lambda d: setattr(
+            d,
+            "moves",
+            [
+                {
+                    "person_id": "010180-1111",
+                    "move_date": "2021-05-01",
+                    "from_address_id": "adr-b1",
+                    "to_address_id": "adr-gone",
+                }
+            ],
+        ),
+        "moves.csv",
+        "to_address_id",
+        1,
+    ),
+    (
+        "unknown-reference",
+        lambda d: setattr(
+            d,
+            "official_lists",
+            [
+                {"list_year": 2019, "area_id": "a-almen", "list": "udsat"},
+                {"list_year": 2019, "area_id": "x-unknown", "list": "udsat"},
+            ],
+        ),
+        "official_lists.csv",
+        "area_id",
+        2,
+    ),
+    (
+        "unknown-code",
+        lambda d: setattr(
+            d, "official_lists", [{"list_year": 2019, "area_id": "a-almen", "list": "ghetto-light"}]
+        ),
+        "official_lists.csv",
+        "list",
+        1,
+    ),
+    (
         "invalid-geometry",
         lambda d: d.areas[0].update(
             geometry=shapely.Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
