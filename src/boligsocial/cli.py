@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -118,7 +119,9 @@ def generate(
         raise typer.BadParameter("--format must be csv or parquet")
     try:
         with _progress() as progress:
-            summary = make(directory, seed=seed, scale=scale, fmt=fmt, progress=progress)
+            summary = make(
+                directory, seed=seed, scale=scale, fmt=cast(Literal["csv", "parquet"], fmt), progress=progress
+            )
     except ValueError as exc:
         err.print(f"[bold red]Fejl:[/] {exc}")
         raise typer.Exit(1) from exc
@@ -218,6 +221,92 @@ def info(db: DbOption) -> None:
     for year, n in s.residents.items():
         residents.add_row(str(year), f"{n:,}")
     console.print(residents)
+
+
+@app.command("lists")
+def lists_command(
+    db: DbOption,
+    year: Annotated[int | None, typer.Option("--year", help="Only this list year.")] = None,
+    layer: Annotated[str, typer.Option(help="Area layer, or 'all'.")] = "omraade",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    without_origin: Annotated[
+        bool, typer.Option(help="Analysis variant without the non-western criterion.")
+    ] = False,
+) -> None:
+    """The state's lists per area and list year: criteria, thresholds, margins, flags and category.
+
+    Shares and ratios are fractions; flags are true/false, empty where the regime has no such list.
+    Example: [bold]bsm lists --db demo/bsm.duckdb --year 2026 --format csv --out lister.csv[/]
+    """
+    from boligsocial.service import list_disagreements, list_results
+
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter("--format must be table, csv or json")
+    try:
+        table = list_results(db, year, None if layer == "all" else layer, without_origin)
+        disagreements = list_disagreements(db)
+    except BsmError as exc:
+        raise _fail(exc) from exc
+    _emit_table(table, fmt, out, _lists_view)
+    if fmt == "table" and disagreements.height:
+        err.print(
+            f"{disagreements.height} uoverensstemmelser mellem de officielle lister og beregningen "
+            "(se dokumentationen: docs/lists.md)"
+        )
+
+
+def _lists_view(table: pl.DataFrame) -> Table:
+    view = Table(title="Statens lister (vejledende for ikke-almene områder)")
+    for col in (
+        "område",
+        "navn",
+        "år",
+        "regler",
+        "almen",
+        "beboere",
+        "ikke-vestl.",
+        "beskæft.",
+        "krim.",
+        "udd.",
+        "indk.",
+        "kriterier",
+        "kategori",
+    ):
+        view.add_column(col, overflow="fold")
+    for r in table.iter_rows(named=True):
+        pct = lambda v: "" if v is None else f"{100 * v:.1f}"  # noqa: E731
+        view.add_row(
+            r["area_id"],
+            r["name"],
+            str(r["list_year"]),
+            r["rule_set"],
+            "ja" if r["eligible"] else "nej",
+            f"{r['residents']:,}",
+            pct(r["nonwestern_share"]),
+            pct(r["labour_share"]),
+            "" if r["crime_ratio"] is None else f"{r['crime_ratio']:.2f}×",
+            pct(r["education_share"]),
+            pct(r["income_ratio"]),
+            "" if r["criteria_met"] is None else str(r["criteria_met"]),
+            r["category"] if r["eligible"] or r["category"] == "none" else f"({r['category']})",
+        )
+    return view
+
+
+def _emit_table(
+    table: pl.DataFrame, fmt: str, out: Path | None, view: Callable[[pl.DataFrame], Table]
+) -> None:
+    """Write a result table as csv/json (to a file or stdout) or show it as a Rich table."""
+    if fmt == "table":
+        console.print(view(table))
+        return
+    text = table.write_csv() if fmt == "csv" else json.dumps(table.to_dicts(), ensure_ascii=False, indent=1)
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        out.write_text(text, encoding="utf-8")
+        err.print(f"Skrev {table.height} rækker til {out}")
 
 
 @app.command()

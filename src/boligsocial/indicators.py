@@ -72,6 +72,26 @@ SELECT '{layer}' AS layer, '{code}' AS area_id, p.* FROM p
 """
 
 
+def placed_sql(municipality_code: str) -> str:
+    """SQL for residents × areas: one row per resident and layer (plus the `kommune` total layer),
+    with `housing_type` and `income_quartile`; reads the frames that `query_placed` registers."""
+    return _PLACED.format(layer=MUNICIPALITY_LAYER, code=municipality_code.replace("'", ""))
+
+
+def query_placed(
+    sql: str, residents: pl.DataFrame, addresses: pl.DataFrame, assignment: pl.DataFrame
+) -> pl.DataFrame:
+    """Run `sql` (built on `placed_sql`) in a private in-memory DuckDB over the given frames."""
+    con = duckdb.connect()
+    try:
+        con.register("residents", residents)
+        con.register("addresses", addresses.select("address_id", "housing_type"))
+        con.register("assignment", assignment)
+        return con.sql(sql).pl()
+    finally:
+        con.close()
+
+
 def compute(
     residents: pl.DataFrame,
     addresses: pl.DataFrame,
@@ -91,9 +111,8 @@ def compute(
         pop, val = ind.population.sql, ind.value.sql
         aggs.append(f'SUM(CASE WHEN {pop} THEN CAST({val} AS DOUBLE) END) AS "n{n}"')
         aggs.append(f'COUNT(CASE WHEN {pop} THEN {val} END) AS "d{n}"')
-    placed = _PLACED.format(layer=MUNICIPALITY_LAYER, code=municipality_code.replace("'", ""))
     sql = f"""
-        WITH placed AS ({placed})
+        WITH placed AS ({placed_sql(municipality_code)})
         SELECT layer, area_id, year,
                CASE WHEN GROUPING(housing_type) = 1 THEN '{ALL_HOUSING}'
                     ELSE housing_type END AS housing_type,
@@ -101,14 +120,7 @@ def compute(
         FROM placed
         GROUP BY GROUPING SETS ((layer, area_id, year), (layer, area_id, year, housing_type))
     """
-    con = duckdb.connect()
-    try:
-        con.register("residents", residents)
-        con.register("addresses", addresses.select("address_id", "housing_type"))
-        con.register("assignment", assignment)
-        wide = con.sql(sql).pl()
-    finally:
-        con.close()
+    wide = query_placed(sql, residents, addresses, assignment)
     keys = ["layer", "area_id", "year", "housing_type"]
     parts = [
         wide.select(
@@ -123,6 +135,6 @@ def compute(
     long = long.filter((pl.col("housing_type") == ALL_HOUSING) | (pl.col("denominator") > 0))
     return (
         long.select(list(INDICATOR_SCHEMA))
-        .cast(INDICATOR_SCHEMA)
+        .cast(pl.Schema(INDICATOR_SCHEMA))
         .sort("layer", "area_id", "year", "indicator", "housing_type")
     )

@@ -7,6 +7,7 @@ coverage, `load` goes on and commits everything atomically.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -23,13 +24,16 @@ from boligsocial.catalogue import Indicator, load_catalogue
 from boligsocial.contract import ADDRESSES, MOVES, OFFICIAL_LISTS, PERSONS, REFERENCE, Table
 from boligsocial.errors import DatabaseError, DeliveryInvalid
 from boligsocial.indicators import compute, usable
+from boligsocial.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
 from boligsocial.mapping import Mapping, load_mapping
+from boligsocial.measures import compute_measures
 from boligsocial.municipality import Municipality, read_municipality
 from boligsocial.problems import Problem, Report
 from boligsocial.progress import Progress, silent
 from boligsocial.pseudonym import key_id, load_or_create_key, pseudonymise
+from boligsocial.rulesets import RuleBook, load_rulebook
 from boligsocial.sources import ROW, find_areas, find_table, read_areas, read_table
-from boligsocial.store import SCHEMA_VERSION, frame, get_meta, replace_rows, replacing, set_meta
+from boligsocial.store import SCHEMA_VERSION, frame, get_meta, list_inputs, replace_rows, replacing, set_meta
 from boligsocial.validate import check_persons, check_reference, validate_table
 
 MAPPING_FILE = "mapping.toml"
@@ -292,6 +296,7 @@ def load(
     *,
     mapping_path: Path | None = None,
     indicator_files: list[Path] | None = None,
+    rule_files: list[Path] | None = None,
     allow_unassigned: bool = False,
     progress: Progress = silent,
 ) -> LoadSummary:
@@ -345,11 +350,40 @@ def load(
         seconds["indicators"] = time.perf_counter() - t
 
         t = time.perf_counter()
+        progress("Beregner listerne", 0, 1)
+        book = load_rulebook(rule_files)
+        measures = {
+            ages: compute_measures(residents, addresses, assignment.frame, delivery.municipality.code, ages)
+            for ages in {rs.ages() for rs in book.rulesets}
+        }
+        replace_rows(
+            con,
+            "criteria_inputs",
+            pl.concat(
+                [m.with_columns(pl.lit(json.dumps(ages)).alias("ages")) for ages, m in measures.items()]
+            ),
+            None,
+        )
+        write_lists(con, book, measures, delivery.municipality.region)
+        progress("Beregner listerne", 1, 1)
+        seconds["lists"] = time.perf_counter() - t
+
+        t = time.perf_counter()
         progress("Gemmer", 0, 1)
         _record_load(con, delivery, report, key)
         progress("Gemmer", 1, 1)
     seconds["commit"] = time.perf_counter() - t
     return LoadSummary(delivery.municipality.name, years, delivery.persons.height, report, seconds)
+
+
+def write_lists(
+    con: duckdb.DuckDBPyConnection, book: RuleBook, measures: dict[Ages, pl.DataFrame], region: str
+) -> None:
+    """Compute every list year the data allow and store results and disagreements."""
+    areas, reference, official = list_inputs(con, region)
+    rows, disagree = compute_lists(book, measures, areas, reference, official)
+    replace_rows(con, "list_results", results_frame(rows, book), None)
+    replace_rows(con, "list_disagreements", pl.DataFrame(disagree, schema=DISAGREEMENT_SCHEMA), None)
 
 
 def _check_compatible(meta: dict[str, str], municipality: Municipality, kid: str) -> None:

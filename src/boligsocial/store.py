@@ -6,11 +6,13 @@ every step has succeeded, so a failure at any point leaves the previous file byt
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import duckdb
 import polars as pl
 
 from boligsocial.errors import DatabaseError
+from boligsocial.lists import Ages, exact
 
 SCHEMA_VERSION = "1"
 
@@ -49,6 +52,9 @@ CREATE TABLE IF NOT EXISTS moves (
 CREATE TABLE IF NOT EXISTS indicators (
     id VARCHAR, topic VARCHAR, label_da VARCHAR, label_en VARCHAR, unit VARCHAR,
     population VARCHAR, value VARCHAR, description_da VARCHAR, description_en VARCHAR);
+CREATE TABLE IF NOT EXISTS criteria_inputs (layer VARCHAR, area_id VARCHAR, year INTEGER, ages VARCHAR);
+CREATE TABLE IF NOT EXISTS list_results (layer VARCHAR, area_id VARCHAR, list_year INTEGER);
+CREATE TABLE IF NOT EXISTS list_disagreements (layer VARCHAR, area_id VARCHAR, list_year INTEGER);
 CREATE TABLE IF NOT EXISTS indicator_values (
     layer VARCHAR, area_id VARCHAR, year INTEGER, indicator VARCHAR, housing_type VARCHAR,
     numerator DOUBLE, denominator BIGINT);
@@ -127,3 +133,31 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, new: pl.DataFrame, 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
     """Run a query and return its result as a polars frame."""
     return con.sql(sql, params=params).pl()
+
+
+def read_measures(con: duckdb.DuckDBPyConnection) -> dict[Ages, pl.DataFrame]:
+    """The stored criteria building blocks, per age-band setting."""
+    stored = frame(con, "SELECT * FROM criteria_inputs")
+    return {
+        tuple(tuple(band) for band in json.loads(key)): part.drop("ages")
+        for (key,), part in stored.partition_by("ages", as_dict=True).items()
+    }
+
+
+def list_inputs(
+    con: duckdb.DuckDBPyConnection, region: str
+) -> tuple[pl.DataFrame, dict[tuple[str, int], Fraction], pl.DataFrame]:
+    """Areas (one row each, latest version), reference figures as exact fractions, official lists."""
+    areas = frame(
+        con,
+        "SELECT layer, area_id, arg_max(name, coalesce(valid_to, 9999)) AS name, "
+        "arg_max(kind, coalesce(valid_to, 9999)) AS kind FROM areas GROUP BY layer, area_id",
+    )
+    reference = {
+        (metric, year): exact(value)
+        for year, metric, value in con.execute(
+            "SELECT year, metric, value FROM reference WHERE region IS NULL OR region = ?", [region]
+        ).fetchall()
+    }
+    official = frame(con, "SELECT list_year, area_id, list FROM official_lists")
+    return areas, reference, official
