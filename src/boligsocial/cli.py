@@ -256,6 +256,36 @@ def lists_command(
         )
 
 
+@app.command()
+def classify(
+    figures: Annotated[Path, typer.Argument(help="CSV/Parquet/Excel with area-level figures.")],
+    history: Annotated[
+        Path | None, typer.Option("--history", help="Earlier lists, like official_lists.csv.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write CSV here instead of stdout.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv, json or table.")] = "csv",
+    without_origin: Annotated[
+        bool, typer.Option(help="Analysis variant without the non-western criterion.")
+    ] = False,
+) -> None:
+    """Classify areas from area-level figures (such as the ministry's published table), no person data.
+
+    Columns: area_id, list_year, residents, nonwestern_share, labour_share, crime_share, crime_ratio,
+    education_share, income_ratio (fractions; crime_share where the regime has an absolute crime
+    threshold, crime_ratio otherwise). Output: the columns of [bold]bsm lists[/].
+    Example: [bold]bsm classify tal.csv --history official_lists.csv --out lister.csv[/]
+    """
+    from boligsocial.pipeline import classify_file
+
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter("--format must be table, csv or json")
+    try:
+        table = classify_file(figures, history, without_origin)
+    except BsmError as exc:
+        raise _fail(exc) from exc
+    _emit_table(table, fmt, out, _lists_view)
+
+
 def _lists_view(table: pl.DataFrame) -> Table:
     view = Table(title="Statens lister (vejledende for ikke-almene områder)")
     for col in (

@@ -61,7 +61,7 @@ class Outcome:
     ratio: Fraction | None = None
 
 
-def _compare(op: str, a: Fraction, b: Fraction) -> bool:
+def compare(op: str, a: Fraction, b: Fraction) -> bool:
     return {">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b}[op]
 
 
@@ -105,11 +105,11 @@ def evaluate_test(
     if test.measure == "income" and test.relative_to is not None:
         assert ratio is not None
         compared, threshold = ratio, test.threshold
-        met = _compare(test.op, compared, threshold)
+        met = compare(test.op, compared, threshold)
         dkk = value - threshold * ref_mean
         return Outcome(compared, threshold, met, (compared - threshold) * 100, None, dkk, ratio)
     threshold = test.threshold * ref_mean if test.relative_to is not None else test.threshold
-    met = _compare(test.op, value, threshold)
+    met = compare(test.op, value, threshold)
     x_star = (threshold - rest) / slope
     k = persons_to_flip(test.op, met, x, x_star)
     removing = (test.op in (">", ">=")) == met
@@ -124,6 +124,14 @@ class History:
     official: dict[tuple[str, int], set[str]]
     official_years: set[int]
     computed: dict[tuple[str, str, int], dict[str, bool | None]]
+
+    @classmethod
+    def from_official(cls, official: pl.DataFrame) -> History:
+        """History seeded with official lists (list_year, area_id, list); nothing computed yet."""
+        memberships: dict[tuple[str, int], set[str]] = {}
+        for o in official.iter_rows(named=True):
+            memberships.setdefault((o["area_id"], o["list_year"]), set()).update(OFFICIAL_IMPLIES[o["list"]])
+        return cls(memberships, set(official.get_column("list_year").to_list()), {})
 
     def had(self, layer: str, area_id: str, year: int, list_name: str) -> bool:
         if year in self.official_years:
@@ -140,10 +148,23 @@ def evaluate_area(
     ref: Callable[[str, int], Fraction | None],
     history: History,
 ) -> Row:
-    """Every test and list of rule set `rs` for one area and list year."""
+    """Every test and list of rule set `rs` for one area and list year, from its yearly blocks."""
     outcomes = {tid: evaluate_test(test, t, get, ref) for tid, test in rs.tests.items()}
     resident_row = get(t - int(rs.settings["residents_lag"]))
     residents = resident_row["residents"] if resident_row else 0
+    return decide(rs, t, layer, area, outcomes, residents, history)
+
+
+def decide(
+    rs: RuleSet,
+    t: int,
+    layer: str,
+    area: Row,
+    outcomes: dict[str, Outcome],
+    residents: int,
+    history: History,
+) -> Row:
+    """The lists, category and result row from evaluated tests (shared by `lists` and `classify`)."""
     flags: dict[str, bool | None] = {name: None for name in LIST_NAMES}
     met_counts: dict[str, int] = {}
     for name, rule in rs.lists.items():
@@ -164,7 +185,7 @@ def evaluate_area(
         "name": area["name"],
         "list_year": t,
         "rule_set": rs.name,
-        "eligible": area["kind"] == "almen",
+        "eligible": area.get("kind") == "almen",
         "residents": residents,
         "residents_margin": residents - int(rs.settings["min_residents"]),
         "criteria_met": met_counts.get(first_count) if first_count else None,
@@ -225,10 +246,7 @@ def compute_lists(
         for r in frame.iter_rows(named=True):
             per.setdefault((r["layer"], r["area_id"]), {})[r["year"]] = r
     data_years = {y for frame in measures.values() for y in frame.get_column("year").to_list()}
-    official_map: dict[tuple[str, int], set[str]] = {}
-    for o in official.iter_rows(named=True):
-        official_map.setdefault((o["area_id"], o["list_year"]), set()).update(OFFICIAL_IMPLIES[o["list"]])
-    history = History(official_map, set(official.get_column("list_year").to_list()), {})
+    history = History.from_official(official)
 
     def ref(metric: str, year: int) -> Fraction | None:
         return reference.get((metric, year))

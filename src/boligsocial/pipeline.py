@@ -21,11 +21,12 @@ from boligsocial import __version__
 from boligsocial.areas import OPEN_FROM, OPEN_TO, Areas, transform_points, validate_areas
 from boligsocial.assign import Assignment, assign_addresses
 from boligsocial.catalogue import Indicator, load_catalogue
+from boligsocial.classify import FIGURES, classify, exact_figures
 from boligsocial.contract import ADDRESSES, MOVES, OFFICIAL_LISTS, PERSONS, REFERENCE, Table
 from boligsocial.errors import DatabaseError, DeliveryInvalid
 from boligsocial.indicators import compute, usable
 from boligsocial.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
-from boligsocial.mapping import Mapping, load_mapping
+from boligsocial.mapping import Mapping, TableMapping, load_mapping
 from boligsocial.measures import compute_measures
 from boligsocial.municipality import Municipality, read_municipality
 from boligsocial.problems import Problem, Report
@@ -509,3 +510,34 @@ def _record_load(con: duckdb.DuckDBPyConnection, delivery: Delivery, report: Rep
             "last_fingerprint": delivery.fingerprint,
         },
     )
+
+
+def classify_file(
+    figures_path: Path,
+    history_path: Path | None = None,
+    without_origin: bool = False,
+    rule_files: list[Path] | None = None,
+) -> pl.DataFrame:
+    """`bsm classify`: validate a figures file (and a history file), classify, return the results."""
+    report = Report()
+    mapping = Mapping()
+    raw, problems = read_table(figures_path, mapping, mapping.table("figures"))
+    report.extend(problems)
+    typed = None
+    if raw is not None:
+        typed, problems = validate_table(raw.frame, FIGURES, raw.file, mapping.table("figures"))
+        report.extend(problems)
+    official = pl.DataFrame(schema={"list_year": pl.Int32, "area_id": pl.String, "list": pl.String})
+    if history_path is not None:
+        hist_raw, problems = read_table(history_path, mapping, mapping.table("official_lists"))
+        report.extend(problems)
+        if hist_raw is not None:
+            hist, problems = validate_table(hist_raw.frame, OFFICIAL_LISTS, hist_raw.file, TableMapping())
+            report.extend(problems)
+            official = official if hist is None else hist.drop(ROW)
+    if not report.ok or raw is None or typed is None:
+        raise DeliveryInvalid(report)
+    book = load_rulebook(rule_files)
+    book = book.without_origin() if without_origin else book
+    rows = classify(book, exact_figures(raw.frame, typed), official)
+    return results_frame(rows, book)
