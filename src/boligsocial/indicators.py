@@ -82,7 +82,8 @@ def query_placed(
     sql: str, residents: pl.DataFrame, addresses: pl.DataFrame, assignment: pl.DataFrame
 ) -> pl.DataFrame:
     """Run `sql` (built on `placed_sql`) in a private in-memory DuckDB over the given frames."""
-    con = duckdb.connect(config={"enable_progress_bar": False})
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # the CLI draws its own
     try:
         con.register("residents", residents)
         con.register("addresses", addresses.select("address_id", "housing_type"))

@@ -9,7 +9,7 @@ official lists replace for the years they cover.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -155,6 +155,31 @@ def evaluate_area(
     return decide(rs, t, layer, area, outcomes, residents, history)
 
 
+def list_flags(
+    rs: RuleSet, t: int, met: Mapping[str, Any], residents: Any, had: Callable[[int, str], Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The list rules on met-flags: works on Python bools and, elementwise, on numpy arrays of
+    simulated draws (the forecast), so both follow one implementation of the law."""
+    flags: dict[str, Any] = {}
+    counts: dict[str, Any] = {}
+    for name, rule in rs.lists.items():
+        ok: Any = True
+        if rule.min_residents is not None:
+            ok = ok & (residents >= rule.min_residents)
+        if rule.count:
+            counts[name] = sum(met[c] * 1 for c in rule.count)
+            ok = ok & (counts[name] >= rule.min_met)
+        for required in rule.requires:
+            ok = ok & flags[required]
+        for condition in rule.conditions:
+            ok = ok & met[condition]
+        if rule.history:
+            for year in range(t - rule.consecutive_years + 1, t):
+                ok = ok & had(year, rule.history)
+        flags[name] = ok
+    return flags, counts
+
+
 def decide(
     rs: RuleSet,
     t: int,
@@ -165,18 +190,12 @@ def decide(
     history: History,
 ) -> Row:
     """The lists, category and result row from evaluated tests (shared by `lists` and `classify`)."""
+    met = {tid: o.met for tid, o in outcomes.items()}
+    decided, met_counts = list_flags(
+        rs, t, met, residents, lambda year, name: history.had(layer, area["area_id"], year, name)
+    )
     flags: dict[str, bool | None] = {name: None for name in LIST_NAMES}
-    met_counts: dict[str, int] = {}
-    for name, rule in rs.lists.items():
-        ok = rule.min_residents is None or residents >= rule.min_residents
-        if rule.count:
-            met_counts[name] = sum(outcomes[c].met for c in rule.count)
-            ok = ok and met_counts[name] >= rule.min_met
-        ok = ok and all(flags[r] for r in rule.requires) and all(outcomes[c].met for c in rule.conditions)
-        if rule.history:
-            earlier = range(t - rule.consecutive_years + 1, t)
-            ok = ok and all(history.had(layer, area["area_id"], y, rule.history) for y in earlier)
-        flags[name] = ok
+    flags.update({name: bool(v) for name, v in decided.items()})
     history.computed[(layer, area["area_id"], t)] = flags
     first_count = next((n for n, r in rs.lists.items() if r.count and n != "forebyggelse"), None)
     row: Row = {

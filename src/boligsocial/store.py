@@ -66,7 +66,8 @@ def connect_read(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.is_file():
         raise DatabaseError(f"no database at {path}; create one with: bsm load DELIVERY --db {path}")
     try:
-        con = duckdb.connect(str(path), read_only=True, config={"enable_progress_bar": False})
+        con = duckdb.connect(str(path), read_only=True)
+        con.execute("SET enable_progress_bar = false")  # the CLI draws its own
     except duckdb.Error as exc:
         raise DatabaseError(f"{path} is not a DuckDB database: {exc}") from exc
     try:
@@ -93,7 +94,8 @@ def replacing(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             wal = path.with_name(path.name + ".wal")
             if wal.exists():
                 shutil.copy2(wal, tmp.with_name(tmp.name + ".wal"))
-        con = duckdb.connect(str(tmp), config={"enable_progress_bar": False})
+        con = duckdb.connect(str(tmp))
+        con.execute("SET enable_progress_bar = false")  # the CLI draws its own
         try:
             con.execute(_DDL)
             con.execute("BEGIN TRANSACTION")
