@@ -12,7 +12,7 @@ from boligsocial.cli import app
 from builders import SmallDelivery
 
 runner = CliRunner()
-COMMANDS = ["generate", "check", "load", "info", "demo", "lists", "classify"]
+COMMANDS = ["generate", "check", "load", "info", "demo", "lists", "classify", "forecast"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import polars as pl
 import typer
@@ -17,6 +17,9 @@ from rich.table import Table
 
 from boligsocial import __version__
 from boligsocial.errors import BsmError, DeliveryInvalid
+
+if TYPE_CHECKING:
+    from boligsocial.backtest import Calibration
 from boligsocial.problems import Report, Severity
 from boligsocial.progress import Progress as ProgressFn
 from boligsocial.pseudonym import default_key_path
@@ -337,6 +340,98 @@ def _emit_table(
     else:
         out.write_text(text, encoding="utf-8")
         err.print(f"Skrev {table.height} rækker til {out}")
+
+
+@app.command("forecast")
+def forecast_command(
+    db: DbOption,
+    year: Annotated[int | None, typer.Option("--year", help="Only this list year.")] = None,
+    layer: Annotated[str, typer.Option(help="Area layer, or 'all'.")] = "omraade",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    backtest: Annotated[
+        bool,
+        typer.Option("--backtest", help="Back-test on the data's own history (Brier, reliability)."),
+    ] = False,
+) -> None:
+    """Forecast of the coming 1 December lists: probability of each list and criterion, with intervals.
+
+    The latest data year Y gives list Y+1 exactly (see [bold]bsm lists[/]); the forecast covers Y+2
+    and Y+3. Example: [bold]bsm forecast --db demo/bsm.duckdb --backtest[/]
+    """
+    from boligsocial.service import backtest_report, forecast_table
+
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter("--format must be table, csv or json")
+    try:
+        if backtest:
+            for cal in backtest_report(db, "omraade" if layer == "all" else layer):
+                _print_calibration(cal)
+            return
+        table = forecast_table(db, year, None if layer == "all" else layer)
+    except BsmError as exc:
+        raise _fail(exc) from exc
+    _emit_table(table, fmt, out, _forecast_view)
+
+
+def _forecast_view(table: pl.DataFrame) -> Table:
+    view = Table(title="Prognose for de kommende lister (sandsynlighed; 80 %-interval)")
+    for col in (
+        "område",
+        "navn",
+        "år",
+        "udsat",
+        "parallels.",
+        "omdann.",
+        "forebyg.",
+        "beskæft.",
+        "krim. (andel)",
+        "udd.",
+        "indk.",
+    ):
+        view.add_column(col, overflow="fold")
+
+    def pct(v: float | None) -> str:
+        return "" if v is None else f"{100 * v:.0f} %"
+
+    def band(r: dict, test: str, digits: int = 1) -> str:
+        p, lo, hi = r.get(f"{test}_point"), r.get(f"{test}_low"), r.get(f"{test}_high")
+        if p is None or lo is None or hi is None:
+            return ""
+        return f"{100 * p:.{digits}f} ({100 * lo:.{digits}f}–{100 * hi:.{digits}f}) {pct(r[f'{test}_p_met'])}"
+
+    for r in table.iter_rows(named=True):
+        view.add_row(
+            r["area_id"],
+            r["name"],
+            str(r["list_year"]),
+            pct(r.get("p_udsat")),
+            pct(r.get("p_parallelsamfund")),
+            pct(r.get("p_omdannelse")),
+            pct(r.get("p_forebyggelse")),
+            band(r, "labour"),
+            band(r, "crime", 2),
+            band(r, "education"),
+            band(r, "income"),
+        )
+    return view
+
+
+def _print_calibration(cal: Calibration) -> None:
+    title = {
+        "criteria": "Kriterier (beskæftigelse, kriminalitet, uddannelse, indkomst)",
+        "lists": "Lister (udsat, parallelsamfund, omdannelse, forebyggelse)",
+    }[cal.kind]
+    console.print(
+        f"[bold]{title}[/]: {cal.n} prognoser, Brier-score {cal.brier:.4f} "
+        f"(uændret fra året før: {cal.brier_persistence:.4f}; skill {cal.skill:+.2f})"
+    )
+    view = Table(title="Pålidelighed (reliability)")
+    for col in ("sandsynlighed", "antal", "forudsagt", "observeret"):
+        view.add_column(col, justify="right")
+    for r in cal.table.iter_rows(named=True):
+        view.add_row(r["bin"], str(r["n"]), f"{r['predicted']:.3f}", f"{r['observed']:.3f}")
+    console.print(view)
 
 
 @app.command()

@@ -20,10 +20,12 @@ import shapely
 from boligsocial import __version__
 from boligsocial.areas import OPEN_FROM, OPEN_TO, Areas, transform_points, validate_areas
 from boligsocial.assign import Assignment, assign_addresses
+from boligsocial.backtest import history_until
 from boligsocial.catalogue import Indicator, load_catalogue
 from boligsocial.classify import FIGURES, classify, exact_figures
 from boligsocial.contract import ADDRESSES, MOVES, OFFICIAL_LISTS, PERSONS, REFERENCE, Table
 from boligsocial.errors import DatabaseError, DeliveryInvalid
+from boligsocial.forecast import forecast
 from boligsocial.indicators import compute, usable
 from boligsocial.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
 from boligsocial.mapping import Mapping, TableMapping, load_mapping
@@ -383,8 +385,16 @@ def write_lists(
     """Compute every list year the data allow and store results and disagreements."""
     areas, reference, official = list_inputs(con, region)
     rows, disagree = compute_lists(book, measures, areas, reference, official)
-    replace_rows(con, "list_results", results_frame(rows, book), None)
+    results = results_frame(rows, book)
+    replace_rows(con, "list_results", results, None)
     replace_rows(con, "list_disagreements", pl.DataFrame(disagree, schema=DISAGREEMENT_SCHEMA), None)
+    latest = book.for_year(max(results.get_column("list_year").to_list()) + 1) if results.height else None
+    if latest is not None:
+        criteria, lists = forecast(
+            book, measures[latest.ages()], areas, reference, history_until(official, results, 9999)
+        )
+        replace_rows(con, "forecast_criteria", criteria, None)
+        replace_rows(con, "forecast_lists", lists, None)
 
 
 def _check_compatible(meta: dict[str, str], municipality: Municipality, kid: str) -> None:

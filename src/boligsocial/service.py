@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from boligsocial.backtest import Calibration, backtest
 from boligsocial.errors import BsmError
 from boligsocial.lists import compute_lists, result_columns, results_frame
 from boligsocial.rulesets import load_rulebook
@@ -62,3 +63,57 @@ def list_disagreements(db: Path) -> pl.DataFrame:
         return frame(con, "SELECT * FROM list_disagreements ORDER BY list_year, area_id, list")
     finally:
         con.close()
+
+
+def forecast_table(db: Path, year: int | None = None, layer: str | None = "omraade") -> pl.DataFrame:
+    """Per area and forecast list year: each list's probability and each criterion's point estimate,
+    80 % interval and probability of being met (wide, one row per area and list year)."""
+    con = connect_read(db)
+    try:
+        lists = frame(con, "SELECT * FROM forecast_lists")
+        criteria = frame(con, "SELECT * FROM forecast_criteria")
+        names = frame(
+            con,
+            "SELECT layer, area_id, any_value(name) AS name, "
+            "bool_or(kind = 'almen') AS eligible FROM areas GROUP BY ALL",
+        )
+    finally:
+        con.close()
+    if lists.is_empty():
+        raise BsmError("no forecast in this database (it needs at least two data years)")
+    keys = ["layer", "area_id", "list_year", "horizon", "rule_set"]
+    wide = lists.pivot(on="list", index=keys, values="probability").rename(
+        lambda c: c if c in keys else f"p_{c}"
+    )
+    crit = criteria.pivot(on="test", index=keys, values=["point", "low", "high", "p_met"])
+    renamed = {}
+    for stat in ("p_met", "point", "low", "high"):  # "point_labour" → "labour_point"
+        for c in crit.columns:
+            if c.startswith(stat + "_") and c not in renamed:
+                renamed[c] = f"{c[len(stat) + 1 :]}_{stat}"
+    crit = crit.rename(renamed)
+    # the forebyggelse tests share their measure with the main tests: keep their p_met only
+    crit = crit.drop([c for c in crit.columns if "_fb_" in c and not c.endswith("_p_met")])
+    table = names.join(wide, on=["layer", "area_id"]).join(crit, on=keys, how="left")
+    if layer is not None:
+        table = table.filter(pl.col("layer") == layer)
+    if year is not None:
+        available = sorted(table.get_column("list_year").unique().to_list())
+        if year not in available:
+            raise BsmError(f"no forecast for list year {year}; available: {available}")
+        table = table.filter(pl.col("list_year") == year)
+    return table.sort("list_year", "layer", "area_id")
+
+
+def backtest_report(db: Path, layer: str = "omraade") -> tuple[Calibration, Calibration]:
+    """Back-test the forecast on the database's own history (computed on demand)."""
+    book = load_rulebook()
+    con = connect_read(db)
+    try:
+        areas, reference, official = list_inputs(con, get_meta(con)["region"])
+        measures = read_measures(con)
+        results = frame(con, "SELECT * FROM list_results")
+    finally:
+        con.close()
+    latest = book.rulesets[-1]
+    return backtest(book, measures[latest.ages()], areas, reference, official, results, layer=layer)

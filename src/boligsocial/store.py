@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS indicators (
 CREATE TABLE IF NOT EXISTS criteria_inputs (layer VARCHAR, area_id VARCHAR, year INTEGER, ages VARCHAR);
 CREATE TABLE IF NOT EXISTS list_results (layer VARCHAR, area_id VARCHAR, list_year INTEGER);
 CREATE TABLE IF NOT EXISTS list_disagreements (layer VARCHAR, area_id VARCHAR, list_year INTEGER);
+CREATE TABLE IF NOT EXISTS forecast_criteria (layer VARCHAR, area_id VARCHAR, list_year INTEGER);
+CREATE TABLE IF NOT EXISTS forecast_lists (layer VARCHAR, area_id VARCHAR, list_year INTEGER);
 CREATE TABLE IF NOT EXISTS indicator_values (
     layer VARCHAR, area_id VARCHAR, year INTEGER, indicator VARCHAR, housing_type VARCHAR,
     numerator DOUBLE, denominator BIGINT);
