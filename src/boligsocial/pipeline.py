@@ -26,7 +26,7 @@ from boligsocial.classify import FIGURES, classify, exact_figures
 from boligsocial.contract import ADDRESSES, MOVES, OFFICIAL_LISTS, PERSONS, REFERENCE, Table
 from boligsocial.errors import DatabaseError, DeliveryInvalid
 from boligsocial.forecast import forecast
-from boligsocial.indicators import compute, usable
+from boligsocial.indicators import MUNICIPALITY_LAYER, compute, usable
 from boligsocial.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
 from boligsocial.mapping import Mapping, TableMapping, load_mapping
 from boligsocial.measures import compute_measures
@@ -37,10 +37,17 @@ from boligsocial.pseudonym import key_id, load_or_create_key, pseudonymise
 from boligsocial.rulesets import RuleBook, load_rulebook
 from boligsocial.sources import ROW, find_areas, find_table, read_areas, read_table
 from boligsocial.store import SCHEMA_VERSION, frame, get_meta, list_inputs, replace_rows, replacing, set_meta
+from boligsocial.trafficlight import Model, colours, load_models
 from boligsocial.validate import check_persons, check_reference, validate_table
 
 MAPPING_FILE = "mapping.toml"
 INDICATOR_FILE = "indicators.toml"
+TRAFFIC_FILE = "trafficlight.toml"
+
+
+def _own(delivery: Path, name: str) -> Path | None:
+    """A municipality's own settings file in the delivery folder, if there is one."""
+    return delivery / name if (delivery / name).is_file() else None
 
 
 @dataclass
@@ -216,7 +223,7 @@ def read_delivery(
         addresses.get_column("x").to_numpy(), addresses.get_column("y").to_numpy(), municipality.crs
     )
     addresses = addresses.with_columns(pl.Series("x", x), pl.Series("y", y)).drop(ROW)
-    own_catalogue = [path / INDICATOR_FILE] if (path / INDICATOR_FILE).is_file() else []
+    own_catalogue = [own] if (own := _own(path, INDICATOR_FILE)) else []
     return Delivery(
         path,
         municipality,
@@ -300,6 +307,7 @@ def load(
     mapping_path: Path | None = None,
     indicator_files: list[Path] | None = None,
     rule_files: list[Path] | None = None,
+    traffic_light_file: Path | None = None,
     allow_unassigned: bool = False,
     progress: Progress = silent,
 ) -> LoadSummary:
@@ -368,6 +376,7 @@ def load(
             None,
         )
         write_lists(con, book, measures, delivery.municipality.region)
+        write_traffic_lights(con, load_models(traffic_light_file or _own(delivery.path, TRAFFIC_FILE)))
         progress("Beregner listerne", 1, 1)
         seconds["lists"] = time.perf_counter() - t
 
@@ -395,6 +404,13 @@ def write_lists(
         )
         replace_rows(con, "forecast_criteria", criteria, None)
         replace_rows(con, "forecast_lists", lists, None)
+
+
+def write_traffic_lights(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:
+    """Colours of every model for every area and year, from the stored lists and indicators."""
+    results = frame(con, "SELECT * FROM list_results")
+    values = frame(con, "SELECT * FROM indicator_values WHERE housing_type = '*'")
+    replace_rows(con, "traffic_light", colours(models, results, values, MUNICIPALITY_LAYER), None)
 
 
 def _check_compatible(meta: dict[str, str], municipality: Municipality, kid: str) -> None:
