@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boligsocial.lists import History, compute_lists, evaluate_area, evaluate_test, list_years
+from boligsocial.errors import ConfigError
+from boligsocial.lists import History, compute_lists, evaluate_area, evaluate_test, exact, list_years
 from boligsocial.measures import compute_measures
 from boligsocial.rulesets import RuleBook, load_rulebook
 
@@ -44,8 +46,6 @@ def block(**kw: object) -> dict:
 
 
 def ref(metric: str, year: int) -> Fraction | None:
-    from boligsocial.lists import exact
-
     return exact(NATIONAL if metric.startswith("national") else REGIONAL)
 
 
@@ -419,3 +419,36 @@ def test_without_origin_variant_drops_the_origin_conditions() -> None:
     variant = RuleBook([r.without_origin() for r in BOOK.rulesets])
     r = run(block(**UDSAT), rs=variant.for_year(2026))
     assert r["rule_set"] == "2021-uden-herkomst" and r["parallelsamfund"] is True
+
+
+def test_a_new_regime_is_a_new_file(tmp_path) -> None:
+    source = (Path(__file__).parent.parent / "src/boligsocial/rulesets/2021.toml").read_text()
+    new = source.replace('id = "2021"', 'id = "2027"')
+    new = new.replace("first_list_year = 2021", "first_list_year = 2027")
+    new = new.replace('threshold = "0.40"', 'threshold = "0.35"')
+    (tmp_path / "2027.toml").write_text(new)
+    book = load_rulebook([tmp_path / "2027.toml"])
+    assert book.for_year(2026).id == "2021" and book.for_year(2027).id == "2027"  # type: ignore[union-attr]
+    r = run(block(labour_sum=Decimal("216")), t=2027, rs=book.for_year(2027))  # 36 %
+    assert r["labour_met"] is True and r["rule_set"] == "2027"
+
+
+def test_a_broken_rule_set_reports_every_problem(tmp_path) -> None:
+    (tmp_path / "bad.toml").write_text(
+        'id = "x"\ntitle = "x"\nlegal_basis = "x"\nfirst_list_year = 2030\n'
+        "[settings]\nmin_residents = 1000\n"
+        '[[test]]\nid = "a"\nmeasure = "happiness"\nlags = [0]\nop = "=="\nthreshold = 0.4\n'
+        '[lists.udsat]\ncount = ["b"]\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_rulebook([tmp_path / "bad.toml"])
+    text = str(info.value)
+    for expected in (
+        "lacks 'residents_lag'",
+        "measure must be",
+        "op must be",
+        "lags must be",
+        "decimal string",
+        "unknown test 'b'",
+    ):
+        assert expected in text

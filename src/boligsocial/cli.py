@@ -165,6 +165,12 @@ def load(
     indicators: Annotated[
         list[Path] | None, typer.Option("--indicators", help="Extra indicator catalogue TOML file(s).")
     ] = None,
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule-set TOML file(s): a new regime.")
+    ] = None,
+    traffic_light: Annotated[
+        Path | None, typer.Option("--traffic-light", help="Own traffic-light models (TOML).")
+    ] = None,
     allow_unassigned: Annotated[
         bool, typer.Option(help="Load even if addresses lie in no omraade area (they are reported).")
     ] = False,
@@ -184,6 +190,8 @@ def load(
                 key_file or default_key_path(),
                 mapping_path=mapping,
                 indicator_files=indicators,
+                rule_files=rules,
+                traffic_light_file=traffic_light,
                 allow_unassigned=allow_unassigned,
                 progress=progress,
             )

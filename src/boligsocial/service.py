@@ -37,7 +37,9 @@ def list_results(
             rows, _ = compute_lists(book, read_measures(con), areas, reference, official)
             table = results_frame(rows, book)
         else:
-            table = frame(con, "SELECT * FROM list_results").select(result_columns(book))
+            stored = frame(con, "SELECT * FROM list_results")
+            known = [c for c in result_columns(book) if c in stored.columns]
+            table = stored.select(known + [c for c in stored.columns if c not in known])
     finally:
         con.close()
     if layer is not None:
