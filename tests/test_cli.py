@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -80,3 +82,34 @@ def test_info_on_missing_database_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["info", "--db", str(tmp_path / "nope.duckdb")], terminal_width=200)
     assert result.exit_code == 1
     assert "no database" in result.output
+
+
+def test_lists_csv_and_disagreements(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
+    small.official_lists = [{"list_year": 2022, "area_id": "a-almen", "list": "udsat"}]
+    db = tmp_path / "bsm.duckdb"
+    folder = small.write(tmp_path / "d")
+    assert (
+        runner.invoke(app, ["load", str(folder), "--db", str(db), "--key-file", str(key_file)]).exit_code == 0
+    )
+    result = runner.invoke(app, ["lists", "--db", str(db), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["area_id"], r["list_year"], r["category"]) for r in rows] == [
+        ("a-almen", "2022", "none"),
+        ("b-by", "2022", "none"),
+    ]
+    result = runner.invoke(app, ["lists", "--db", str(db), "--disagreements", "--format", "json"])
+    assert json.loads(result.stdout) == [
+        {
+            "layer": "omraade",
+            "area_id": "a-almen",
+            "name": "Ålunden",
+            "list_year": 2022,
+            "list": "udsat",
+            "official": True,
+            "computed": False,
+            "rule_set": "2021",
+        }
+    ]
+    result = runner.invoke(app, ["lists", "--db", str(db), "--year", "2031"])
+    assert result.exit_code == 1 and "not computed" in result.output

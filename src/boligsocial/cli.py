@@ -244,6 +244,9 @@ def lists_command(
     without_origin: Annotated[
         bool, typer.Option(help="Analysis variant without the non-western criterion.")
     ] = False,
+    disagreements: Annotated[
+        bool, typer.Option("--disagreements", help="Show where official lists and computation differ.")
+    ] = False,
 ) -> None:
     """The state's lists per area and list year: criteria, thresholds, margins, flags and category.
 
@@ -255,16 +258,37 @@ def lists_command(
     if fmt not in ("table", "csv", "json"):
         raise typer.BadParameter("--format must be table, csv or json")
     try:
+        found = list_disagreements(db)
+        if disagreements:
+            _emit_table(found, fmt, out, _disagreements_view)
+            return
         table = list_results(db, year, None if layer == "all" else layer, without_origin)
-        disagreements = list_disagreements(db)
     except BsmError as exc:
         raise _fail(exc) from exc
     _emit_table(table, fmt, out, _lists_view)
-    if fmt == "table" and disagreements.height:
+    if fmt == "table" and found.height:
         err.print(
-            f"{disagreements.height} uoverensstemmelser mellem de officielle lister og beregningen "
-            "(se dokumentationen: docs/lists.md)"
+            f"{found.height} uoverensstemmelser mellem de officielle lister og beregningen: "
+            "se [bold]bsm lists --disagreements[/]"
         )
+
+
+def _disagreements_view(table: pl.DataFrame) -> Table:
+    view = Table(title="Officielle lister mod egen beregning")
+    for col in ("listeår", "område", "navn", "liste", "officiel", "beregnet", "regler"):
+        view.add_column(col)
+    yes = {True: "ja", False: "nej"}
+    for r in table.iter_rows(named=True):
+        view.add_row(
+            str(r["list_year"]),
+            r["area_id"],
+            r["name"],
+            r["list"],
+            yes[r["official"]],
+            yes[r["computed"]],
+            r["rule_set"],
+        )
+    return view
 
 
 @app.command()
