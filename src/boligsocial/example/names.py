@@ -1,0 +1,282 @@
+"""Danish place, street and organisation names for the fictional Fjordby Kommune.
+
+All names are invented (or generic Danish words); none refers to a real listed housing area.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+MUNICIPALITY_NAME = "Fjordby Kommune"
+MUNICIPALITY_CODE = "999"
+REGION_CODE = "1083"
+CRS = "EPSG:25832"
+SLUG_PREFIX = "fjordby"
+
+# Name stems for the town's ordinary areas, school districts and villages (enough for ~80 areas).
+TOWN_AREA_NAMES = [
+    "Bykernen",
+    "Havnen",
+    "Stationsbyen",
+    "Vestbyen",
+    "Østbyen",
+    "Nørrebro",
+    "Søndermarken",
+    "Bakkehuse",
+    "Kirkebakken",
+    "Mølledalen",
+    "Skovbyen",
+    "Fjordskrænten",
+    "Strandvejskvarteret",
+    "Villabyen",
+    "Kongens Mark",
+    "Grønhøj",
+    "Langelinie",
+    "Ådalen",
+    "Vesterhøj",
+    "Nørremarken",
+    "Solbjerg",
+    "Teglværksbyen",
+    "Sygehuskvarteret",
+    "Slotsbakken",
+    "Dalgas",
+    "Toftehøj",
+    "Hedelund",
+    "Rosenvænget",
+    "Lundhøj",
+    "Egebjerg",
+    "Bøgely",
+    "Ørnebakken",
+    "Stadionbyen",
+    "Kildebakken",
+    "Skrænten",
+    "Fjordhøj",
+    "Vinkelvejskvarteret",
+    "Højen",
+    "Ravnsbjerg",
+    "Præstemarken",
+    "Tulipanbyen",
+    "Åsen",
+    "Nordstranden",
+    "Bredballe Mark",
+    "Kløvermarken",
+]
+COUNTRY_AREA_NAMES = [
+    "Hesselballe",
+    "Ølholm",
+    "Kollerup",
+    "Vindelev",
+    "Bølling",
+    "Mølholm",
+    "Grejs",
+    "Ammitsbøl",
+    "Rugsted",
+    "Skibet",
+    "Hover",
+    "Tørring Mark",
+    "Uhre",
+    "Gadbjerg",
+    "Kragelund",
+    "Vork",
+    "Bindeballe",
+    "Kvak Mølle",
+    "Hvidbjerg",
+    "Vester Nebel",
+    "Andkær",
+    "Gårslev",
+    "Tiufkær",
+    "Mørkholt",
+    "Brejning Mark",
+    "Rands",
+    "Ødsted",
+    "Lindeballe",
+    "Vingsted",
+    "Ny Højen",
+    "Øster Kollerup",
+    "Sandal",
+    "Assendrup",
+    "Nørup",
+    "Vester Gødding",
+    "Kalhave",
+    "Vandel",
+    "Randbøl",
+    "Hærvejen",
+    "Frederikshåb",
+    "Skærbæk",
+    "Ravning",
+    "Knabberup",
+    "Gammelby",
+    "Øster Starup",
+    "Hvejsel",
+    "Skovsende",
+    "Fårup",
+    "Ildved",
+    "Nørre Vilstrup",
+    "Rosendal",
+    "Højen Mark",
+    "Bredal",
+    "Ulkind",
+    "Egeskov",
+    "Lihme",
+    "Tudsbjerg",
+    "Mølvang",
+    "Skovhuse",
+    "Kærbølling",
+    "Grønbjerg",
+    "Ravnholt Mark",
+    "Hvilsbjerg",
+    "Sønderskov",
+    "Smidstrup",
+    "Kirkeskov",
+    "Bjerlev",
+    "Fårbæk",
+    "Lerbæk",
+    "Tørskind",
+]
+VILLAGE_NAMES = [
+    "Tofthøj",
+    "Ravnholt",
+    "Store Lihme",
+    "Bredsten Kirkeby",
+    "Hyldgård",
+    "Ågård",
+    "Kirke Hvid",
+    "Nebelgård",
+    "Skærup",
+    "Langtved",
+]
+BOLIG_ORGS = [
+    "Fjordby Boligselskab",
+    "Boligforeningen Kildehøj",
+    "Østbo Boligforening",
+    "Fællesbo Fjordby",
+    "Boligselskabet Vesterled",
+]
+
+_STEMS = [
+    "Birke",
+    "Ege",
+    "Bøge",
+    "Ahorn",
+    "Hassel",
+    "Lærke",
+    "Solsorte",
+    "Mose",
+    "Eng",
+    "Mark",
+    "Skov",
+    "Strand",
+    "Fjord",
+    "Kirke",
+    "Skole",
+    "Mølle",
+    "Bakke",
+    "Høj",
+    "Dal",
+    "Vester",
+    "Øster",
+    "Nørre",
+    "Sønder",
+    "Rose",
+    "Tulipan",
+    "Violet",
+    "Syren",
+    "Hyld",
+    "Kastanje",
+    "Linde",
+    "Pile",
+    "Poppel",
+    "Gran",
+    "Fyrre",
+    "Kløver",
+    "Hvede",
+    "Rug",
+    "Byg",
+    "Havre",
+    "Humle",
+    "Æble",
+    "Pære",
+    "Blomme",
+    "Kirsebær",
+    "Hjorte",
+    "Rå",
+    "Ræve",
+    "Ugle",
+    "Spurve",
+    "Måge",
+    "Svane",
+    "Ørne",
+    "Falke",
+    "Hede",
+    "Lyng",
+    "Tjørne",
+    "Slåen",
+    "Enebær",
+    "Tranebær",
+    "Skrænt",
+    "Bro",
+    "Havne",
+    "Sluse",
+    "Tegl",
+    "Smedie",
+    "Bager",
+    "Præste",
+    "Degne",
+    "Ryttergårds",
+    "Kongs",
+    "Dronning",
+    "Prinsesse",
+    "Stations",
+    "Jernbane",
+    "Gammel",
+    "Ny",
+    "Lille",
+    "Store",
+    "Lunde",
+]
+_SUFFIXES = [
+    "vej",
+    "gade",
+    "allé",
+    "stien",
+    "toften",
+    "vænget",
+    "haven",
+    "bakken",
+    "lunden",
+    "ager",
+    "høj",
+    "kær",
+    "bo",
+    "gården",
+    "engen",
+    "kilde",
+    "dalen",
+    "parken",
+]
+DOORS = ["th", "tv", "mf"]
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII slug (æ→ae, ø→oe, å→aa) so area ids survive any file system and URL."""
+    text = text.lower().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "-".join("".join(c if c.isalnum() else " " for c in text).split())
+
+
+def area_id(name: str) -> str:
+    """Stable area id: municipality prefix plus the name's slug, e.g. `fjordby-kildeparken`."""
+    return f"{SLUG_PREFIX}-{slugify(name)}"
+
+
+def street_names() -> list[str]:
+    """All distinct street names, in a fixed order (stems outer, suffixes inner, interleaved)."""
+    out: list[str] = []
+    for k in range(len(_SUFFIXES)):
+        for i, stem in enumerate(_STEMS):
+            suffix = _SUFFIXES[(i + k) % len(_SUFFIXES)]
+            name = stem + suffix
+            if stem in ("Gammel", "Ny", "Lille", "Store"):
+                name = f"{stem} {suffix.capitalize()}"
+            out.append(name)
+    return list(dict.fromkeys(out))
