@@ -112,4 +112,4 @@ def test_lists_csv_and_disagreements(tmp_path: Path, small: SmallDelivery, key_f
         }
     ]
     result = runner.invoke(app, ["lists", "--db", str(db), "--year", "2031"])
-    assert result.exit_code == 1 and "not computed" in result.output
+    assert result.exit_code == 1 and "not available" in result.output

@@ -29,3 +29,26 @@ class DeliveryInvalid(BsmError):
 
 class DatabaseError(BsmError):
     """The database is missing, from another key, or not a boligsocial database."""
+
+
+class RequestError(BsmError):
+    """A question the data cannot answer; `code` is stable for programs, `detail` helps fix it."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, detail: dict[str, object] | None = None) -> None:
+        self.code = code
+        self.detail = detail or {}
+        super().__init__(message)
+
+
+class NotFound(RequestError):
+    """An unknown layer, area, indicator or model."""
+
+    status = 404
+
+
+class InvalidParameter(RequestError):
+    """A parameter outside what the data allow (e.g. a year out of range)."""
+
+    status = 422

@@ -1,20 +1,411 @@
-"""Read services over a loaded database: what the CLI (and later the API and pages) ask for.
+"""The read service: every figure that leaves the system (CLI, API, pages) is asked for here.
 
-Everything that leaves the system goes through here, so later the disclosure step has one place to
-sit. Nothing here writes.
+A `Service` holds an in-memory snapshot of a database's aggregated tables (reloaded when the file
+changes), so API calls are fast filters on small frames and pages never compute anything the API
+would compute differently. Every answer passes through `Service._out`, the seam where the
+disclosure step sits. Nothing here writes.
 """
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import polars as pl
+import shapely
 
 from boligsocial.backtest import Calibration, backtest
-from boligsocial.errors import BsmError
+from boligsocial.errors import InvalidParameter, NotFound
+from boligsocial.indicators import ALL_HOUSING, MUNICIPALITY_LAYER
 from boligsocial.lists import compute_lists, result_columns, results_frame
 from boligsocial.rulesets import load_rulebook
 from boligsocial.store import connect_read, frame, get_meta, list_inputs, read_measures
+
+_TABLES = (
+    "areas",
+    "indicators",
+    "indicator_values",
+    "list_results",
+    "list_disagreements",
+    "forecast_lists",
+    "forecast_criteria",
+    "traffic_light",
+)
+
+
+@dataclass
+class Snapshot:
+    """The aggregated tables of one database file, as loaded at `mtime`."""
+
+    mtime: float
+    meta: dict[str, str]
+    tables: dict[str, pl.DataFrame]
+
+    @cached_property
+    def data_years(self) -> list[int]:
+        return sorted(self.values.get_column("year").unique().to_list())
+
+    @cached_property
+    def values(self) -> pl.DataFrame:
+        return self.tables["indicator_values"]
+
+    @cached_property
+    def totals(self) -> pl.DataFrame:
+        """Indicator values for all housing types, with the rate."""
+        return self.values.filter(pl.col("housing_type") == ALL_HOUSING).with_columns(
+            (pl.col("numerator") / pl.col("denominator")).alias("rate")
+        )
+
+    @cached_property
+    def area_names(self) -> pl.DataFrame:
+        """One row per (layer, area_id): latest name and kind."""
+        return (
+            self.tables["areas"]
+            .sort("valid_to", nulls_last=True)
+            .group_by("layer", "area_id")
+            .agg(pl.col("name").last(), pl.col("kind").last(), pl.col("parent_id").last())
+            .sort("layer", "area_id")
+        )
+
+
+def load_snapshot(db: Path) -> Snapshot:
+    """Read the aggregated tables (never the person-level ones) from a database."""
+    mtime = db.stat().st_mtime if db.exists() else 0.0
+    con = connect_read(db)
+    try:
+        meta = get_meta(con)
+        tables = {name: frame(con, f"SELECT * FROM {name}") for name in _TABLES}
+    finally:
+        con.close()
+    return Snapshot(mtime, meta, tables)
+
+
+class Service:
+    """Queries over one database for the CLI, the API and the pages."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self._lock = threading.Lock()
+        self._snap: Snapshot | None = None
+        self._geo_cache: dict[tuple[str, int, float], dict[str, Any]] = {}
+
+    @property
+    def snap(self) -> Snapshot:
+        """The current snapshot, reloaded when a load has replaced the database file."""
+        mtime = self.db.stat().st_mtime if self.db.exists() else -1.0
+        with self._lock:
+            if self._snap is None or self._snap.mtime != mtime:
+                self._snap = load_snapshot(self.db)
+                self._geo_cache.clear()
+            return self._snap
+
+    def _out(self, data: Any) -> Any:
+        """The single exit of every answer: the place of the disclosure step."""
+        return data
+
+    # --- validation of parameters --------------------------------------------------------------
+
+    def _layer(self, layer: str) -> str:
+        layers = self.layers()
+        if layer not in layers:
+            raise NotFound("unknown-layer", f"unknown layer '{layer}'", {"allowed": layers})
+        return layer
+
+    def _year(self, year: int | None, allowed: list[int], what: str = "year") -> int:
+        if not allowed:
+            raise NotFound(f"no-{what.replace(' ', '-')}", f"no {what}s in this database")
+        if year is None:
+            return allowed[-1]
+        if year not in allowed:
+            raise InvalidParameter(
+                f"{what.replace(' ', '-')}-out-of-range",
+                f"{what} {year} is not available; choose {allowed[0]}–{allowed[-1]}",
+                {"allowed": allowed},
+            )
+        return year
+
+    def _indicator(self, indicator: str) -> dict[str, Any]:
+        found = self.snap.tables["indicators"].filter(pl.col("id") == indicator)
+        if found.is_empty():
+            raise NotFound("unknown-indicator", f"unknown indicator '{indicator}'")
+        return found.row(0, named=True)
+
+    def _area(self, layer: str, area_id: str) -> dict[str, Any]:
+        self._layer(layer)
+        found = self.snap.area_names.filter((pl.col("layer") == layer) & (pl.col("area_id") == area_id))
+        if found.is_empty():
+            raise NotFound("unknown-area", f"no area '{area_id}' in layer '{layer}'")
+        return found.row(0, named=True)
+
+    # --- catalogue -----------------------------------------------------------------------------
+
+    def layers(self) -> list[str]:
+        return sorted(self.snap.tables["areas"].get_column("layer").unique().to_list())
+
+    def list_years(self) -> list[int]:
+        return sorted(self.snap.tables["list_results"].get_column("list_year").unique().to_list())
+
+    def meta(self) -> dict[str, Any]:
+        s = self.snap
+        areas = s.area_names.group_by("layer").len().sort("layer")
+        return self._out(
+            {
+                "municipality": {
+                    "name": s.meta["municipality_name"],
+                    "code": s.meta["municipality_code"],
+                    "region": s.meta["region"],
+                },
+                "data_years": s.data_years,
+                "list_years": self.list_years(),
+                "forecast_years": sorted(
+                    s.tables["forecast_lists"].get_column("list_year").unique().to_list()
+                )
+                if not s.tables["forecast_lists"].is_empty()
+                else [],
+                "layers": [{"id": r["layer"], "areas": r["len"]} for r in areas.iter_rows(named=True)],
+                "indicators": s.tables["indicators"].to_dicts(),
+                "traffic_light_models": sorted(
+                    s.tables["traffic_light"].get_column("model").unique().to_list()
+                ),
+            }
+        )
+
+    # --- maps ----------------------------------------------------------------------------------
+
+    def geojson(self, layer: str, year: int | None = None, tolerance: float = 5.0) -> dict[str, Any]:
+        """The layer's areas valid in `year` (EPSG:25832, simplified to `tolerance` metres)."""
+        self._layer(layer)
+        year = self._year(year, self.snap.data_years)
+        key = (layer, year, tolerance)
+        if key not in self._geo_cache:
+            areas = (
+                self.snap.tables["areas"]
+                .filter(
+                    (pl.col("layer") == layer)
+                    & (pl.col("valid_from").fill_null(0) <= year)
+                    & (pl.col("valid_to").fill_null(9999) >= year)
+                )
+                .sort("area_id")
+            )
+            geoms = shapely.from_wkb(areas.get_column("geometry").to_numpy())
+            geoms = shapely.set_precision(shapely.simplify(geoms, tolerance, preserve_topology=True), 1.0)
+            features = [
+                {
+                    "type": "Feature",
+                    "id": r["area_id"],
+                    "properties": {"area_id": r["area_id"], "name": r["name"], "kind": r["kind"]},
+                    "geometry": shapely.geometry.mapping(g),
+                }
+                for r, g in zip(areas.iter_rows(named=True), geoms, strict=True)
+            ]
+            bounds = shapely.total_bounds(geoms) if len(geoms) else np.zeros(4)
+            self._geo_cache[key] = {
+                "type": "FeatureCollection",
+                "crs": "EPSG:25832",
+                "year": year,
+                "bbox": [float(b) for b in bounds],
+                "features": features,
+            }
+        return self._out(self._geo_cache[key])
+
+    def values(self, layer: str, indicator: str, year: int | None = None) -> dict[str, Any]:
+        """One indicator for every area of a layer in one year, with the municipality value."""
+        self._layer(layer)
+        ind = self._indicator(indicator)
+        year = self._year(year, self.snap.data_years)
+        t = self.snap.totals.filter((pl.col("indicator") == indicator) & (pl.col("year") == year))
+        areas = self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name", "kind")
+        rows = areas.join(t.filter(pl.col("layer") == layer), on="area_id", how="left")
+        total = t.filter(pl.col("layer") == MUNICIPALITY_LAYER)
+        return self._out(
+            {
+                "layer": layer,
+                "indicator": ind,
+                "year": year,
+                "municipality": _value(total.row(0, named=True), ind["unit"]) if total.height else None,
+                "areas": [
+                    {"area_id": r["area_id"], "name": r["name"], "kind": r["kind"], **_value(r, ind["unit"])}
+                    for r in rows.iter_rows(named=True)
+                ],
+            }
+        )
+
+    # --- one area ------------------------------------------------------------------------------
+
+    def series(self, layer: str, area_id: str, indicator: str) -> dict[str, Any]:
+        """An indicator over all years for the area, the municipality and (where meaningful) the
+        other almene areas of the layer together."""
+        area = self._area(layer, area_id)
+        ind = self._indicator(indicator)
+        t = self.snap.totals.filter(pl.col("indicator") == indicator)
+        own = t.filter((pl.col("layer") == layer) & (pl.col("area_id") == area_id)).sort("year")
+        muni = t.filter(pl.col("layer") == MUNICIPALITY_LAYER).sort("year")
+        almen_ids = self.snap.area_names.filter(
+            (pl.col("layer") == layer) & (pl.col("kind") == "almen") & (pl.col("area_id") != area_id)
+        ).get_column("area_id")
+        almen = (
+            t.filter((pl.col("layer") == layer) & pl.col("area_id").is_in(almen_ids.implode()))
+            .group_by("year")
+            .agg(pl.col("numerator").sum(), pl.col("denominator").sum())
+            .sort("year")
+        )
+        return self._out(
+            {
+                "layer": layer,
+                "area": area,
+                "indicator": ind,
+                "area_series": [
+                    {"year": r["year"], **_value(r, ind["unit"])} for r in own.iter_rows(named=True)
+                ],
+                "municipality": [
+                    {"year": r["year"], **_value(r, ind["unit"])} for r in muni.iter_rows(named=True)
+                ],
+                "almen": [{"year": r["year"], **_value(r, ind["unit"])} for r in almen.iter_rows(named=True)]
+                if len(almen_ids)
+                else [],
+            }
+        )
+
+    def breakdown(self, layer: str, area_id: str, year: int | None = None) -> dict[str, Any]:
+        """Residents by age group and by housing type in one year."""
+        self._area(layer, area_id)
+        year = self._year(year, self.snap.data_years)
+        v = self.snap.values.filter(
+            (pl.col("layer") == layer) & (pl.col("area_id") == area_id) & (pl.col("year") == year)
+        )
+        ages = v.filter(pl.col("indicator").str.starts_with("age_") & (pl.col("housing_type") == ALL_HOUSING))
+        housing = v.filter((pl.col("indicator") == "residents") & (pl.col("housing_type") != ALL_HOUSING))
+        return self._out(
+            {
+                "year": year,
+                "age": [
+                    {"indicator": r["indicator"], "persons": r["numerator"]}
+                    for r in ages.sort("indicator").iter_rows(named=True)
+                ],
+                "housing": [
+                    {"housing_type": r["housing_type"], "persons": r["numerator"]}
+                    for r in housing.sort("numerator", descending=True).iter_rows(named=True)
+                ],
+            }
+        )
+
+    # --- lists, forecast, traffic lights --------------------------------------------------------
+
+    def lists(
+        self,
+        year: int | None = None,
+        layer: str | None = "omraade",
+        without_origin: bool = False,
+        rule_files: list[Path] | None = None,
+    ) -> pl.DataFrame:
+        """List results (one row per area and list year, the `bsm lists` columns), filtered."""
+        book = load_rulebook(rule_files)
+        if without_origin or rule_files:
+            book = book.without_origin() if without_origin else book
+            con = connect_read(self.db)
+            try:
+                areas, reference, official = list_inputs(con, self.snap.meta["region"])
+                rows, _ = compute_lists(book, read_measures(con), areas, reference, official)
+            finally:
+                con.close()
+            table = results_frame(rows, book)
+        else:
+            stored = self.snap.tables["list_results"]
+            known = [c for c in result_columns(book) if c in stored.columns]
+            table = stored.select(known + [c for c in stored.columns if c not in known])
+        if layer is not None:
+            self._layer(layer)
+            table = table.filter(pl.col("layer") == layer)
+        if year is not None:
+            self._year(year, self.list_years(), "list year")
+            table = table.filter(pl.col("list_year") == year)
+        return self._out(table.sort("list_year", "layer", "area_id"))
+
+    def disagreements(self) -> pl.DataFrame:
+        """Where the official lists and the tool's own computation differ."""
+        return self._out(self.snap.tables["list_disagreements"].sort("list_year", "area_id", "list"))
+
+    def forecast(self, year: int | None = None, layer: str | None = "omraade") -> pl.DataFrame:
+        """Per area and forecast list year: each list's probability and each criterion's point
+        estimate, 80 % interval and probability of being met."""
+        lists = self.snap.tables["forecast_lists"]
+        if lists.is_empty():
+            raise NotFound("no-forecast", "no forecast in this database (it needs at least two data years)")
+        keys = ["layer", "area_id", "list_year", "horizon", "rule_set"]
+        wide = lists.pivot(on="list", index=keys, values="probability").rename(
+            lambda c: c if c in keys else f"p_{c}"
+        )
+        crit = self.snap.tables["forecast_criteria"].pivot(
+            on="test", index=keys, values=["point", "low", "high", "p_met"]
+        )
+        renamed = {}
+        for stat in ("p_met", "point", "low", "high"):  # "point_labour" → "labour_point"
+            for c in crit.columns:
+                if c.startswith(stat + "_") and c not in renamed:
+                    renamed[c] = f"{c[len(stat) + 1 :]}_{stat}"
+        crit = crit.rename(renamed)
+        # the forebyggelse tests share their measure with the main tests: keep their p_met only
+        crit = crit.drop([c for c in crit.columns if "_fb_" in c and not c.endswith("_p_met")])
+        names = self.snap.area_names.select(
+            "layer", "area_id", "name", (pl.col("kind") == "almen").alias("eligible")
+        )
+        table = names.join(wide, on=["layer", "area_id"]).join(crit, on=keys, how="left")
+        if layer is not None:
+            self._layer(layer)
+            table = table.filter(pl.col("layer") == layer)
+        if year is not None:
+            self._year(year, sorted(table.get_column("list_year").unique().to_list()), "forecast year")
+            table = table.filter(pl.col("list_year") == year)
+        return self._out(table.sort("list_year", "layer", "area_id"))
+
+    def backtest(self, layer: str = "omraade") -> tuple[Calibration, Calibration]:
+        """Back-test the forecast on the database's own history (computed on demand)."""
+        book = load_rulebook()
+        con = connect_read(self.db)
+        try:
+            areas, reference, official = list_inputs(con, self.snap.meta["region"])
+            measures = read_measures(con)
+        finally:
+            con.close()
+        latest = book.rulesets[-1]
+        results = self.snap.tables["list_results"]
+        return self._out(
+            backtest(book, measures[latest.ages()], areas, reference, official, results, layer=layer)
+        )
+
+    def traffic_lights(
+        self, model: str | None = None, layer: str | None = "omraade", year: int | None = None
+    ) -> pl.DataFrame:
+        """Colours per model, area and year, with the previous colour and change events."""
+        table = self.snap.tables["traffic_light"]
+        if model is not None:
+            models = sorted(table.get_column("model").unique().to_list())
+            if model not in models:
+                raise NotFound("unknown-model", f"unknown traffic-light model '{model}'", {"allowed": models})
+            table = table.filter(pl.col("model") == model)
+        if layer is not None:
+            self._layer(layer)
+            table = table.filter(pl.col("layer") == layer)
+        if year is not None:
+            self._year(year, sorted(table.get_column("year").unique().to_list()))
+            table = table.filter(pl.col("year") == year)
+        return self._out(table.sort("model", "layer", "area_id", "year"))
+
+
+def _value(row: dict[str, Any], unit: str) -> dict[str, Any]:
+    """numerator, denominator and the published value (the count itself for unit `count`)."""
+    num, den = row.get("numerator"), row.get("denominator")
+    if num is None or den is None:
+        return {"value": None, "numerator": None, "denominator": None}
+    value = num if unit == "count" else (num / den if den else None)
+    return {"value": value, "numerator": num, "denominator": den}
+
+
+# --- thin functions for the CLI (one database, one question) -----------------------------------
 
 
 def list_results(
@@ -24,98 +415,20 @@ def list_results(
     without_origin: bool = False,
     rule_files: list[Path] | None = None,
 ) -> pl.DataFrame:
-    """One row per area and list year with the contract's columns; optionally filtered.
-
-    `without_origin` recomputes with the analysis variant that drops the origin criterion.
-    """
-    book = load_rulebook(rule_files)
-    con = connect_read(db)
-    try:
-        if without_origin or rule_files:
-            book = book.without_origin() if without_origin else book
-            areas, reference, official = list_inputs(con, get_meta(con)["region"])
-            rows, _ = compute_lists(book, read_measures(con), areas, reference, official)
-            table = results_frame(rows, book)
-        else:
-            stored = frame(con, "SELECT * FROM list_results")
-            known = [c for c in result_columns(book) if c in stored.columns]
-            table = stored.select(known + [c for c in stored.columns if c not in known])
-    finally:
-        con.close()
-    if layer is not None:
-        if layer not in set(table.get_column("layer").unique().to_list()):
-            raise BsmError(f"no layer '{layer}' in the list results")
-        table = table.filter(pl.col("layer") == layer)
-    if year is not None:
-        years = sorted(table.get_column("list_year").unique().to_list())
-        if year not in years:
-            raise BsmError(
-                f"list year {year} is not computed; the data allow {years[0]}–{years[-1]}"
-                if years
-                else "no list years are computed"
-            )
-        table = table.filter(pl.col("list_year") == year)
-    return table.sort("list_year", "layer", "area_id")
+    """`bsm lists`: see `Service.lists`."""
+    return Service(db).lists(year, layer, without_origin, rule_files)
 
 
 def list_disagreements(db: Path) -> pl.DataFrame:
-    """Where the official lists and the tool's own computation differ."""
-    con = connect_read(db)
-    try:
-        return frame(con, "SELECT * FROM list_disagreements ORDER BY list_year, area_id, list")
-    finally:
-        con.close()
+    """`bsm lists --disagreements`."""
+    return Service(db).disagreements()
 
 
 def forecast_table(db: Path, year: int | None = None, layer: str | None = "omraade") -> pl.DataFrame:
-    """Per area and forecast list year: each list's probability and each criterion's point estimate,
-    80 % interval and probability of being met (wide, one row per area and list year)."""
-    con = connect_read(db)
-    try:
-        lists = frame(con, "SELECT * FROM forecast_lists")
-        criteria = frame(con, "SELECT * FROM forecast_criteria")
-        names = frame(
-            con,
-            "SELECT layer, area_id, any_value(name) AS name, "
-            "bool_or(kind = 'almen') AS eligible FROM areas GROUP BY ALL",
-        )
-    finally:
-        con.close()
-    if lists.is_empty():
-        raise BsmError("no forecast in this database (it needs at least two data years)")
-    keys = ["layer", "area_id", "list_year", "horizon", "rule_set"]
-    wide = lists.pivot(on="list", index=keys, values="probability").rename(
-        lambda c: c if c in keys else f"p_{c}"
-    )
-    crit = criteria.pivot(on="test", index=keys, values=["point", "low", "high", "p_met"])
-    renamed = {}
-    for stat in ("p_met", "point", "low", "high"):  # "point_labour" → "labour_point"
-        for c in crit.columns:
-            if c.startswith(stat + "_") and c not in renamed:
-                renamed[c] = f"{c[len(stat) + 1 :]}_{stat}"
-    crit = crit.rename(renamed)
-    # the forebyggelse tests share their measure with the main tests: keep their p_met only
-    crit = crit.drop([c for c in crit.columns if "_fb_" in c and not c.endswith("_p_met")])
-    table = names.join(wide, on=["layer", "area_id"]).join(crit, on=keys, how="left")
-    if layer is not None:
-        table = table.filter(pl.col("layer") == layer)
-    if year is not None:
-        available = sorted(table.get_column("list_year").unique().to_list())
-        if year not in available:
-            raise BsmError(f"no forecast for list year {year}; available: {available}")
-        table = table.filter(pl.col("list_year") == year)
-    return table.sort("list_year", "layer", "area_id")
+    """`bsm forecast`."""
+    return Service(db).forecast(year, layer)
 
 
 def backtest_report(db: Path, layer: str = "omraade") -> tuple[Calibration, Calibration]:
-    """Back-test the forecast on the database's own history (computed on demand)."""
-    book = load_rulebook()
-    con = connect_read(db)
-    try:
-        areas, reference, official = list_inputs(con, get_meta(con)["region"])
-        measures = read_measures(con)
-        results = frame(con, "SELECT * FROM list_results")
-    finally:
-        con.close()
-    latest = book.rulesets[-1]
-    return backtest(book, measures[latest.ages()], areas, reference, official, results, layer=layer)
+    """`bsm forecast --backtest`."""
+    return Service(db).backtest(layer)
