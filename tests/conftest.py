@@ -17,3 +17,15 @@ def small() -> SmallDelivery:
 @pytest.fixture
 def key_file(tmp_path: Path) -> Path:
     return tmp_path / "secret" / "pseudonym.key"
+
+
+@pytest.fixture(scope="session")
+def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example municipality at a tenth of its size, generated and loaded once per test run."""
+    from boligsocial.example import generate
+    from boligsocial.pipeline import load
+
+    root = tmp_path_factory.mktemp("example")
+    generate(root / "delivery", seed=42, scale=0.1)
+    load(root / "delivery", root / "bsm.duckdb", root / "pseudonym.key")
+    return root / "bsm.duckdb"

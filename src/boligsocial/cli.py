@@ -467,9 +467,42 @@ def _print_calibration(cal: Calibration) -> None:
 
 
 @app.command()
+def serve(
+    db: DbOption,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    basemap_url: Annotated[
+        str | None, typer.Option(help="Optional WMS GetMap URL template for a base map (off by default).")
+    ] = None,
+) -> None:
+    """Serve the dashboard and the JSON API (/api/v1, OpenAPI at /openapi.json).
+
+    Example: [bold]bsm serve --db demo/bsm.duckdb --port 8000[/]
+    """
+    import uvicorn
+
+    from boligsocial.summary import database_summary
+    from boligsocial.web import create_app
+    from boligsocial.web.settings import WebSettings
+
+    try:
+        database_summary(db)
+    except BsmError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Dashboard: http://{host}:{port}/  (Ctrl+C stopper)")
+    uvicorn.run(
+        create_app(db, WebSettings(basemap_url=basemap_url)), host=host, port=port, log_level="warning"
+    )
+
+
+@app.command()
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where to build the demo.")] = Path("demo"),
-    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")] = True,
+    serve_dashboard: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")
+    ] = True,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
     seed: Annotated[int, typer.Option(help="Random seed of the example municipality.")] = 42,
 ) -> None:
     """Build the example municipality into DIR (delivery, database, key) and show it.
@@ -492,11 +525,8 @@ def demo(
     except BsmError as exc:
         raise _fail(exc) from exc
     info(db)
-    if serve:
-        console.print(
-            "Dashboardet kommer med næste udgave; databasen er klar til [bold]bsm info --db "
-            f"{db}[/] (the dashboard is not part of this version yet)."
-        )
+    if serve_dashboard:
+        serve(db, host, port, None)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ from boligsocial.backtest import Calibration, backtest
 from boligsocial.errors import InvalidParameter, NotFound
 from boligsocial.indicators import ALL_HOUSING, MUNICIPALITY_LAYER
 from boligsocial.lists import compute_lists, result_columns, results_frame
+from boligsocial.narrative import colour_sentence, list_sentences
 from boligsocial.rulesets import load_rulebook
 from boligsocial.store import connect_read, frame, get_meta, list_inputs, read_measures
 
@@ -277,14 +278,19 @@ class Service:
         v = self.snap.values.filter(
             (pl.col("layer") == layer) & (pl.col("area_id") == area_id) & (pl.col("year") == year)
         )
-        ages = v.filter(pl.col("indicator").str.starts_with("age_") & (pl.col("housing_type") == ALL_HOUSING))
+        order = self.snap.tables["indicators"].get_column("id").to_list()  # catalogue order: by age
+        ages = v.filter(
+            pl.col("indicator").str.starts_with("age_") & (pl.col("housing_type") == ALL_HOUSING)
+        ).with_columns(
+            pl.col("indicator").replace_strict(order, list(range(len(order))), default=-1).alias("o")
+        )
         housing = v.filter((pl.col("indicator") == "residents") & (pl.col("housing_type") != ALL_HOUSING))
         return self._out(
             {
                 "year": year,
                 "age": [
                     {"indicator": r["indicator"], "persons": r["numerator"]}
-                    for r in ages.sort("indicator").iter_rows(named=True)
+                    for r in ages.sort("o").iter_rows(named=True)
                 ],
                 "housing": [
                     {"housing_type": r["housing_type"], "persons": r["numerator"]}
@@ -394,6 +400,125 @@ class Service:
             self._year(year, sorted(table.get_column("year").unique().to_list()))
             table = table.filter(pl.col("year") == year)
         return self._out(table.sort("model", "layer", "area_id", "year"))
+
+    def profile(self, layer: str, area_id: str, lang: str = "da") -> dict[str, Any]:
+        """Everything the area page needs besides the series: list history with criteria and
+        margins, forecast, traffic-light history, and the sentences that explain them."""
+        area = self._area(layer, area_id)
+        mine = (pl.col("layer") == layer) & (pl.col("area_id") == area_id)
+        lists = self.snap.tables["list_results"].filter(mine).sort("list_year")
+        lights = self.snap.tables["traffic_light"].filter(mine).sort("model", "year")
+        latest = lists.row(-1, named=True) if lists.height else None
+        forecast = (
+            self.forecast(layer=layer).filter(pl.col("area_id") == area_id)
+            if not self.snap.tables["forecast_lists"].is_empty()
+            else pl.DataFrame()
+        )
+        last_lights = lights.group_by("model").agg(pl.all().last()).sort("model")
+        return self._out(
+            {
+                "area": area,
+                "eligible": area["kind"] == "almen",
+                "lists": lists.to_dicts(),
+                "latest": latest,
+                "forecast": forecast.to_dicts(),
+                "traffic_lights": lights.to_dicts(),
+                "sentences": (list_sentences(latest, lang) if latest else [])
+                + [colour_sentence(r, lang) for r in last_lights.iter_rows(named=True)],
+            }
+        )
+
+    def watchlist(self, layer: str = "omraade", list_year: int | None = None) -> list[dict[str, Any]]:
+        """Areas on a list, meeting a criterion or near one (traffic light not green) in a list year,
+        most severe first, with what changed since the year before."""
+        self._layer(layer)
+        list_year = self._year(list_year, self.list_years(), "list year")
+        res = self.snap.tables["list_results"].filter(pl.col("layer") == layer)
+        now = res.filter(pl.col("list_year") == list_year)
+        before = res.filter(pl.col("list_year") == list_year - 1).select(
+            "area_id", pl.col("category").alias("category_before")
+        )
+        light = (
+            self.snap.tables["traffic_light"]
+            .filter(
+                (pl.col("model") == "kriterier") & (pl.col("layer") == layer) & (pl.col("year") == list_year)
+            )
+            .select("area_id", "colour", "previous", "changed")
+        )
+        rows = now.join(before, on="area_id", how="left").join(light, on="area_id", how="left")
+        rank = {"omdannelse": 0, "parallelsamfund": 1, "udsat": 2, "forebyggelse": 3, "none": 4}
+        out = [
+            {
+                k: r[k]
+                for k in (
+                    "area_id",
+                    "name",
+                    "eligible",
+                    "category",
+                    "category_before",
+                    "criteria_met",
+                    "residents",
+                    "colour",
+                    "previous",
+                    "changed",
+                )
+            }
+            for r in rows.iter_rows(named=True)
+            if r["category"] != "none" or (r["criteria_met"] or 0) > 0 or r["colour"] in ("gul", "roed")
+        ]
+        out.sort(key=lambda r: (not r["eligible"], rank.get(r["category"], 9), -(r["criteria_met"] or 0)))
+        return self._out(out)
+
+    def changes(self, layer: str = "omraade", list_year: int | None = None) -> list[dict[str, Any]]:
+        """List categories and traffic-light colours that changed from the list year before."""
+        return [
+            r
+            for r in self.watchlist(layer, list_year)
+            if r["category"] != r["category_before"] or r["changed"]
+        ] + self._greened(layer, list_year)
+
+    def _greened(self, layer: str, list_year: int | None) -> list[dict[str, Any]]:
+        """Areas that turned green or left every list (they are not on the watchlist any more)."""
+        list_year = self._year(list_year, self.list_years(), "list year")
+        res = self.snap.tables["list_results"].filter(pl.col("layer") == layer)
+        now = res.filter(pl.col("list_year") == list_year)
+        before = res.filter(pl.col("list_year") == list_year - 1).select(
+            "area_id", pl.col("category").alias("category_before")
+        )
+        light = (
+            self.snap.tables["traffic_light"]
+            .filter(
+                (pl.col("model") == "kriterier") & (pl.col("layer") == layer) & (pl.col("year") == list_year)
+            )
+            .select("area_id", "colour", "previous", "changed")
+        )
+        rows = (
+            now.join(before, on="area_id")
+            .join(light, on="area_id", how="left")
+            .filter(
+                (pl.col("category") == "none")
+                & (pl.col("colour") == "groen")
+                & ((pl.col("category_before") != "none") | pl.col("changed"))
+            )
+        )
+        return [
+            {
+                k: r[k]
+                for k in (
+                    "area_id",
+                    "name",
+                    "eligible",
+                    "category",
+                    "category_before",
+                    "criteria_met",
+                    "residents",
+                    "colour",
+                    "previous",
+                    "changed",
+                )
+            }
+            for r in rows.iter_rows(named=True)
+        ]
 
 
 def _value(row: dict[str, Any], unit: str) -> dict[str, Any]:

@@ -1,0 +1,87 @@
+"""The web application: one FastAPI app with the JSON API under /api/v1 and the pages.
+
+Pages are server-rendered shells whose scripts draw from the same API, so a figure on a page is
+always the figure the API gives. Every script, style and font is served by the app itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plotly
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from boligsocial import __version__
+from boligsocial.errors import BsmError, DatabaseError, RequestError
+from boligsocial.service import Service
+from boligsocial.web import api, pages
+from boligsocial.web.settings import WebSettings
+
+STATIC = Path(__file__).parent / "static"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def error(status: int, code: str, message: str, detail: object | None = None) -> JSONResponse:
+    """The one error shape of the API: {"error": {"code", "message", "detail"}}."""
+    return JSONResponse({"error": {"code": code, "message": message, "detail": detail or {}}}, status)
+
+
+def create_app(db: Path, settings: WebSettings | None = None) -> FastAPI:
+    """The application for one database file."""
+    app = FastAPI(
+        title="boligsocial API",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        description="Boligsocial monitorering: indicators, lists, forecasts and traffic lights per area.",
+    )
+    app.state.service = Service(db)
+    app.state.settings = settings or WebSettings()
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+
+    @app.exception_handler(RequestError)
+    async def request_error(request: Request, exc: RequestError) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return pages.error_page(request, exc.status, str(exc))
+        return error(exc.status, exc.code, str(exc), exc.detail)
+
+    @app.exception_handler(DatabaseError)
+    async def database_error(request: Request, exc: DatabaseError) -> JSONResponse:
+        return error(503, "database-unavailable", str(exc))
+
+    @app.exception_handler(BsmError)
+    async def bsm_error(request: Request, exc: BsmError) -> JSONResponse:
+        return error(400, "bad-request", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"where": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return error(422, "invalid-parameter", "a parameter is missing or not valid", {"problems": problems})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/"):
+            return error(
+                exc.status_code, "not-found" if exc.status_code == 404 else "http-error", str(exc.detail)
+            )
+        return pages.error_page(request, exc.status_code, str(exc.detail))
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(
+            PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+        )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app

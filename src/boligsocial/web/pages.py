@@ -1,0 +1,80 @@
+"""The pages (server-rendered shells in Danish or English); their scripts read the JSON API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from boligsocial.service import Service
+from boligsocial.web.i18n import LANGUAGES, texts
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get("lang") or "da"
+    return lang if lang in LANGUAGES else "da"
+
+
+def render(request: Request, template: str, page: str, **config: Any) -> Response:
+    """Render a page with its texts and a JSON config for its script; remember the language."""
+    lang = _lang(request)
+    svc: Service = request.app.state.service
+    settings = request.app.state.settings
+    meta = svc.meta()
+    t = texts(lang)
+    page_config = {"lang": lang, "t": t, "page": page, "basemap_url": settings.basemap_url, **config}
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {
+            "t": t,
+            "lang": lang,
+            "other_lang": "en" if lang == "da" else "da",
+            "page": page,
+            "municipality": meta["municipality"]["name"],
+            "config": json.dumps(page_config, ensure_ascii=False),
+            **config,
+        },
+    )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie("lang", lang, samesite="lax", httponly=True)
+    return response
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    t = texts(_lang(request))
+    body = (
+        f"<!doctype html><html lang='da'><head><meta charset='utf-8'><title>{status}</title>"
+        f"<link rel='stylesheet' href='/static/app.css'></head><body><main><h1>{status}</h1>"
+        f"<p>{message}</p><p><a href='/'>{t['overview']}</a></p></main></body></html>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request) -> Response:
+    return render(request, "overview.html", "overview")
+
+
+@router.get("/omraade/{layer}/{area_id}", response_class=HTMLResponse)
+def area(request: Request, layer: str, area_id: str) -> Response:
+    svc: Service = request.app.state.service
+    found = svc.profile(layer, area_id, _lang(request))  # 404 JSON-free: raises NotFound
+    return render(request, "area.html", "area", layer=layer, area_id=area_id, area_name=found["area"]["name"])
+
+
+@router.get("/sammenlign", response_class=HTMLResponse)
+def compare(request: Request) -> Response:
+    return render(request, "compare.html", "compare")
+
+
+@router.get("/lister", response_class=HTMLResponse)
+def lists(request: Request) -> Response:
+    return render(request, "lists.html", "lists")

@@ -1,0 +1,186 @@
+"""The JSON API: every endpoint, bad parameters, one error shape, and the page shells."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from boligsocial.web import create_app
+
+ERROR_KEYS = {"code", "message", "detail"}
+
+
+@pytest.fixture(scope="module")
+def client(example_db: Path) -> TestClient:
+    return TestClient(create_app(example_db))
+
+
+def error_of(response) -> dict:  # type: ignore[no-untyped-def]
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == ERROR_KEYS, body
+    return body["error"]
+
+
+def test_meta(client: TestClient) -> None:
+    meta = client.get("/api/v1/meta").json()
+    assert meta["municipality"] == {"name": "Fjordby Kommune", "code": "999", "region": "1083"}
+    assert meta["data_years"] == list(range(2015, 2026))
+    assert meta["list_years"] == list(range(2017, 2027))
+    assert meta["forecast_years"] == [2027, 2028]
+    assert {layer["id"] for layer in meta["layers"]} == {
+        "omraade",
+        "skoledistrikt",
+        "almen_boligomraade",
+        "landsby",
+    }
+    assert "outside_labour_18_64" in {i["id"] for i in meta["indicators"]}
+
+
+def test_geojson_has_one_feature_per_area_valid_that_year(client: TestClient) -> None:
+    geo = client.get("/api/v1/layers/omraade/areas", params={"year": 2025}).json()
+    assert geo["type"] == "FeatureCollection" and geo["crs"] == "EPSG:25832"
+    ids = [f["id"] for f in geo["features"]]
+    assert len(ids) == len(set(ids)) == 82
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in geo["features"])
+    minx, miny, maxx, maxy = geo["bbox"]
+    assert 500_000 < minx < maxx < 600_000 and 6_100_000 < miny < maxy < 6_250_000
+
+
+def test_values_match_numerator_over_denominator_and_the_municipality(client: TestClient) -> None:
+    data = client.get(
+        "/api/v1/layers/omraade/values", params={"indicator": "outside_labour_18_64", "year": 2024}
+    ).json()
+    assert data["year"] == 2024 and data["indicator"]["unit"] == "share"
+    areas = [a for a in data["areas"] if a["denominator"]]
+    assert len(areas) == 82
+    for a in areas:
+        assert a["value"] == pytest.approx(a["numerator"] / a["denominator"])
+    total = data["municipality"]
+    assert sum(a["denominator"] for a in areas) == total["denominator"]
+    assert sum(a["numerator"] for a in areas) == pytest.approx(total["numerator"])
+
+
+def test_values_csv_download(client: TestClient) -> None:
+    response = client.get(
+        "/api/v1/layers/omraade/values.csv", params={"indicator": "residents", "year": 2025}
+    )
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 82 and {"area_id", "name", "value", "numerator", "denominator", "year"} <= set(
+        rows[0]
+    )
+
+
+def test_series_breakdown_and_profile(client: TestClient) -> None:
+    base = "/api/v1/layers/omraade/areas/fjordby-kildeparken"
+    series = client.get(f"{base}/series", params={"indicator": "nonwestern_share"}).json()
+    assert [p["year"] for p in series["area_series"]] == list(range(2015, 2026))
+    assert len(series["municipality"]) == 11 and len(series["almen"]) == 11
+    breakdown = client.get(f"{base}/breakdown").json()
+    assert [a["indicator"] for a in breakdown["age"]] == [
+        "age_0_5",
+        "age_6_16",
+        "age_17_29",
+        "age_30_64",
+        "age_65_plus",
+    ]
+    assert breakdown["housing"][0]["housing_type"] == "almen"
+    profile = client.get(f"{base}/profile").json()
+    assert profile["eligible"] is True and profile["latest"]["list_year"] == 2026
+    assert profile["sentences"][0].startswith("Området opfylder")
+    english = client.get(f"{base}/profile", params={"lang": "en"}).json()
+    assert english["sentences"][0].startswith("The area meets")
+
+
+def test_lists_forecast_watch_changes_and_traffic_lights(client: TestClient) -> None:
+    lists = client.get("/api/v1/lists", params={"year": 2026}).json()
+    assert len(lists) == 82 and {r["list_year"] for r in lists} == {2026}
+    assert {"udsat", "category", "labour_margin_persons"} <= set(lists[0])
+    forecast = client.get("/api/v1/forecast", params={"year": 2027}).json()
+    assert len(forecast) == 82 and 0 <= forecast[0]["p_udsat"] <= 1
+    watch = client.get("/api/v1/lists/watch", params={"year": 2026}).json()
+    assert all(
+        w["category"] != "none" or (w["criteria_met"] or 0) > 0 or w["colour"] in ("gul", "roed")
+        for w in watch
+    )
+    assert isinstance(client.get("/api/v1/lists/changes").json(), list)
+    assert isinstance(client.get("/api/v1/lists/disagreements").json(), list)
+    lights = client.get("/api/v1/traffic-lights", params={"model": "kriterier", "year": 2026}).json()
+    assert len(lights) == 82 and {r["colour"] for r in lights} <= {"groen", "gul", "roed"}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "code"),
+    [
+        ("/api/v1/layers/omraade/areas/nowhere/profile", {}, 404, "unknown-area"),
+        ("/api/v1/layers/nolayer/areas", {}, 404, "unknown-layer"),
+        ("/api/v1/layers/omraade/values", {"indicator": "happiness"}, 404, "unknown-indicator"),
+        ("/api/v1/layers/omraade/values", {"indicator": "residents", "year": 2031}, 422, "year-out-of-range"),
+        (
+            "/api/v1/layers/omraade/values",
+            {"indicator": "residents", "year": "abc"},
+            422,
+            "invalid-parameter",
+        ),
+        ("/api/v1/layers/omraade/values", {}, 422, "invalid-parameter"),
+        ("/api/v1/lists", {"year": 2010}, 422, "list-year-out-of-range"),
+        ("/api/v1/forecast", {"year": 2026}, 422, "forecast-year-out-of-range"),
+        ("/api/v1/traffic-lights", {"model": "mood"}, 404, "unknown-model"),
+        ("/api/v1/nothing-here", {}, 404, "not-found"),
+    ],
+)
+def test_bad_requests_get_one_error_shape(
+    client: TestClient, path: str, params: dict, status: int, code: str
+) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == status
+    error = error_of(response)
+    assert error["code"] == code and error["message"]
+
+
+def test_openapi_is_served_and_the_cdn_docs_page_is_not(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "/api/v1/layers/{layer}/values" in spec["paths"]
+    assert client.get("/docs").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/omraade/omraade/fjordby-kildeparken", "/sammenlign", "/lister"])
+def test_pages_reference_only_the_apps_own_assets(client: TestClient, path: str) -> None:
+    client.cookies.clear()
+    response = client.get(path)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    assert "http://" not in response.text and "https://" not in response.text
+    assert 'lang="da"' in response.text and "Oversigt" in response.text
+    english = client.get(path, params={"lang": "en"})
+    assert 'lang="en"' in english.text and "Overview" in english.text
+    assert english.cookies.get("lang") == "en"
+
+
+def test_unknown_area_page_is_an_html_404(client: TestClient) -> None:
+    response = client.get("/omraade/omraade/nowhere")
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+
+
+def test_static_assets_are_served_locally(client: TestClient) -> None:
+    js = client.get("/static/vendor/plotly.min.js")
+    assert js.status_code == 200 and "plotly.js" in js.text[:200]
+    assert client.get("/static/app.js").status_code == 200
+    assert client.get("/favicon.ico").status_code == 200
+
+
+def test_a_new_load_is_picked_up_without_restart(tmp_path: Path, small, key_file: Path) -> None:  # type: ignore[no-untyped-def]
+    from boligsocial.pipeline import load
+
+    db = tmp_path / "bsm.duckdb"
+    load(small.write(tmp_path / "d1"), db, key_file)
+    client = TestClient(create_app(db))
+    assert client.get("/api/v1/meta").json()["data_years"] == [2020, 2021]
+    small.persons = [{**p, "year": 2022} for p in small.persons if p["year"] == 2021]
+    small.reference = [{**r, "year": 2022} for r in small.reference if r["year"] == 2021]
+    load(small.write(tmp_path / "d2"), db, key_file)
+    assert client.get("/api/v1/meta").json()["data_years"] == [2020, 2021, 2022]
