@@ -29,3 +29,10 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     generate(root / "delivery", seed=42, scale=0.1)
     load(root / "delivery", root / "bsm.duckdb", root / "pseudonym.key")
     return root / "bsm.duckdb"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the browser tests left their screenshots."""
+    shots = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
+    if shots.is_dir() and any(shots.iterdir()):
+        terminalreporter.write_line(f"screenshots of the pages: {shots}")

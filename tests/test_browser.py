@@ -1,0 +1,221 @@
+"""The pages in a real headless Chromium (Debian's), against a real `bsm serve` process.
+
+Screenshots of every page are kept in test-artifacts/screenshots (printed at the end of the run).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        pytest.fail(
+            "Debian chromium is required for the browser tests in CI (apt-get install chromium)",
+            pytrace=False,
+        )
+    pytest.skip("no /usr/bin/chromium on this machine", allow_module_level=True)
+
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(example_db: Path) -> Iterator[str]:
+    port = free_port()
+    bsm = Path(sys.executable).parent / "bsm"
+    proc = subprocess.Popen(
+        [str(bsm), "serve", "--db", str(example_db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(url + "/api/v1/meta", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("bsm serve did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page whose console errors and requests outside the app are recorded."""
+
+    def __init__(self, page: Page, base: str) -> None:
+        self.page, self.errors, self.outside = page, [], []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on(
+            "request",
+            lambda r: (
+                None if r.url.startswith(base) or r.url.startswith("data:") else self.outside.append(r.url)
+            ),
+        )
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def clean(self) -> None:
+        assert self.errors == [], self.errors
+        assert self.outside == [], self.outside
+
+
+@pytest.fixture
+def page(browser: Browser, server: str) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, base_url=server)
+    watched = Watched(context.new_page(), server)
+    yield watched
+    watched.clean()
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def wait_map(page: Page) -> None:
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("#map path.area")
+
+
+def test_overview_map_draws_one_shape_per_area_and_follows_the_controls(page: Watched, server: str) -> None:
+    p = page.page
+    p.goto("/")
+    wait_map(p)
+    shot(p, "oversigt")
+    features = httpx.get(f"{server}/api/v1/layers/omraade/areas", params={"year": 2025}).json()["features"]
+    assert p.locator("#map path.area").count() == len(features) == 82
+    assert "Dataår 2025" in p.locator("#map-title").inner_text()
+    fills_before = p.eval_on_selector_all("#map path.area", "ps => ps.map(p => p.getAttribute('fill'))")
+    legend_before = p.locator("#legend").inner_text()
+
+    p.select_option("#indicator", "mean_income_15_64")
+    p.wait_for_function("document.querySelector('#map-title').textContent.includes('bruttoindkomst')")
+    p.wait_for_load_state("networkidle")
+    assert p.locator("#legend").inner_text() != legend_before and "kr." in p.locator("#legend").inner_text()
+    fills_after = p.eval_on_selector_all("#map path.area", "ps => ps.map(p => p.getAttribute('fill'))")
+    assert fills_after != fills_before
+
+    p.eval_on_selector("#year", "el => { el.value = 2018; el.dispatchEvent(new Event('input')); }")
+    p.wait_for_function("document.querySelector('#map-title').textContent.includes('2018')")
+    assert p.locator("#year-label").inner_text() == "2018"
+
+    p.select_option("#mode", "category")
+    p.wait_for_function("document.querySelector('#map-title').textContent.includes('Listeår 2019')")
+    assert "Omdannelsesområde" in p.locator("#legend").inner_text()
+    p.select_option("#mode", "traffic")
+    p.wait_for_function("document.querySelector('#map-title').textContent.includes('Trafiklys')")
+    assert {"Grøn", "Gul", "Rød"} <= set(p.locator("#legend").inner_text().split())
+    assert p.locator("#watch tr").count() > 1  # areas on or near a list are called out
+
+
+def test_layer_switch_draws_that_layers_areas(page: Watched, server: str) -> None:
+    p = page.page
+    p.goto("/")
+    wait_map(p)
+    p.select_option("#layer", "skoledistrikt")
+    n = len(httpx.get(f"{server}/api/v1/layers/skoledistrikt/areas").json()["features"])
+    p.wait_for_function(f"document.querySelectorAll('#map path.area').length === {n}")
+
+
+def test_clicking_an_area_opens_its_profile(page: Watched) -> None:
+    p = page.page
+    p.goto("/")
+    wait_map(p)
+    p.locator('#map path.area[data-area-id="fjordby-kildeparken"]').click()
+    p.wait_for_url("**/omraade/omraade/fjordby-kildeparken")
+    p.wait_for_load_state("networkidle")
+    p.wait_for_selector("#series .main-svg")
+    shot(p, "omraade")
+    assert p.locator("h1").inner_text() == "Kildeparken"
+    assert p.locator("#why p").first.inner_text().startswith("Området opfylder")
+    assert p.locator("#criteria tr").count() == 6
+    assert p.locator("#forecast tr").count() == 3
+    assert p.locator("#series .chart").count() == 6
+    assert p.locator("#traffic .strip span").count() > 10
+    assert "Dataår" in p.locator("#chart-age").inner_text()
+
+
+def test_compare_table_sorts_and_downloads_csv(page: Watched, server: str) -> None:
+    p = page.page
+    p.goto("/sammenlign")
+    p.wait_for_load_state("networkidle")
+    p.wait_for_selector("#compare-chart .main-svg")
+    shot(p, "sammenlign")
+    assert p.locator("#table tr").count() == 83
+    first = p.locator("#table tr:nth-child(2) td:nth-child(2)").inner_text()
+    p.locator("#table th[data-key=value]").click()
+    assert p.locator("#table tr:nth-child(2) td:nth-child(2)").inner_text() != first
+    href = p.locator("#csv").get_attribute("href")
+    assert href and href.startswith("/api/v1/layers/omraade/values.csv")
+    assert httpx.get(server + href).text.startswith("area_id,")
+
+
+def test_lists_page_shows_table_map_and_disagreements(page: Watched, server: str) -> None:
+    p = page.page
+    p.goto("/lister")
+    wait_map(p)
+    shot(p, "lister")
+    assert p.locator("#map path.area").count() == 82
+    assert p.locator("#table tr").count() == 83
+    assert "Regelsæt: 2021" in p.locator("#rule-set").inner_text()
+    found = httpx.get(f"{server}/api/v1/lists/disagreements").json()
+    rows = p.locator("#disagreements tr")
+    if found:
+        assert rows.count() == len(found) + 1
+    else:
+        assert rows.count() == 2 and rows.nth(1).inner_text() == "Ingen"
+
+
+def test_english_is_selectable(page: Watched) -> None:
+    p = page.page
+    p.goto("/")
+    wait_map(p)
+    p.locator("#lang-switch").click()
+    p.wait_for_load_state("networkidle")
+    assert p.locator("header nav a").first.inner_text() == "Overview"
+    assert "Data year" in p.locator("#map-title").inner_text()
+    shot(p, "overview-en")
