@@ -27,7 +27,10 @@ test: lint
 	$(BIN)/pytest
 
 benchmark: $(STAMP)
-	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/load.py --scales 0.25,0.5,1,2
+	$(BIN)/bsm demo --dir demo --no-serve
+	$(BIN)/python benchmarks/api_latency.py --db demo/bsm.duckdb --clients 20
+	$(BIN)/python benchmarks/pages.py --db demo/bsm.duckdb
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ disclosure step sits. Nothing here writes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -92,7 +93,7 @@ class Service:
         self.db = db
         self._lock = threading.Lock()
         self._snap: Snapshot | None = None
-        self._geo_cache: dict[tuple[str, int, float], dict[str, Any]] = {}
+        self._memo: dict[tuple[Any, ...], Any] = {}
 
     @property
     def snap(self) -> Snapshot:
@@ -101,8 +102,18 @@ class Service:
         with self._lock:
             if self._snap is None or self._snap.mtime != mtime:
                 self._snap = load_snapshot(self.db)
-                self._geo_cache.clear()
+                self._memo.clear()
             return self._snap
+
+    def memo(self, key: tuple[Any, ...], produce: Callable[[], Any]) -> Any:
+        """A result remembered until the database changes (answers are pure functions of the
+        snapshot and the key); bounded so odd keys cannot grow it without limit."""
+        self.snap  # noqa: B018 - reloads (and clears the memo) when the file changed
+        if key not in self._memo:
+            if len(self._memo) > 20_000:
+                self._memo.clear()
+            self._memo[key] = produce()
+        return self._memo[key]
 
     def _out(self, data: Any) -> Any:
         """The single exit of every answer: the place of the disclosure step."""
@@ -181,37 +192,39 @@ class Service:
         """The layer's areas valid in `year` (EPSG:25832, simplified to `tolerance` metres)."""
         self._layer(layer)
         year = self._year(year, self.snap.data_years)
-        key = (layer, year, tolerance)
-        if key not in self._geo_cache:
-            areas = (
-                self.snap.tables["areas"]
-                .filter(
-                    (pl.col("layer") == layer)
-                    & (pl.col("valid_from").fill_null(0) <= year)
-                    & (pl.col("valid_to").fill_null(9999) >= year)
-                )
-                .sort("area_id")
+        return self._out(
+            self.memo(("geojson", layer, year, tolerance), lambda: self._geojson(layer, year, tolerance))
+        )
+
+    def _geojson(self, layer: str, year: int, tolerance: float) -> dict[str, Any]:
+        areas = (
+            self.snap.tables["areas"]
+            .filter(
+                (pl.col("layer") == layer)
+                & (pl.col("valid_from").fill_null(0) <= year)
+                & (pl.col("valid_to").fill_null(9999) >= year)
             )
-            geoms = shapely.from_wkb(areas.get_column("geometry").to_numpy())
-            geoms = shapely.set_precision(shapely.simplify(geoms, tolerance, preserve_topology=True), 1.0)
-            features = [
-                {
-                    "type": "Feature",
-                    "id": r["area_id"],
-                    "properties": {"area_id": r["area_id"], "name": r["name"], "kind": r["kind"]},
-                    "geometry": shapely.geometry.mapping(g),
-                }
-                for r, g in zip(areas.iter_rows(named=True), geoms, strict=True)
-            ]
-            bounds = shapely.total_bounds(geoms) if len(geoms) else np.zeros(4)
-            self._geo_cache[key] = {
-                "type": "FeatureCollection",
-                "crs": "EPSG:25832",
-                "year": year,
-                "bbox": [float(b) for b in bounds],
-                "features": features,
+            .sort("area_id")
+        )
+        geoms = shapely.from_wkb(areas.get_column("geometry").to_numpy())
+        geoms = shapely.set_precision(shapely.simplify(geoms, tolerance, preserve_topology=True), 1.0)
+        features = [
+            {
+                "type": "Feature",
+                "id": r["area_id"],
+                "properties": {"area_id": r["area_id"], "name": r["name"], "kind": r["kind"]},
+                "geometry": shapely.geometry.mapping(g),
             }
-        return self._out(self._geo_cache[key])
+            for r, g in zip(areas.iter_rows(named=True), geoms, strict=True)
+        ]
+        bounds = shapely.total_bounds(geoms) if len(geoms) else np.zeros(4)
+        return {
+            "type": "FeatureCollection",
+            "crs": "EPSG:25832",
+            "year": year,
+            "bbox": [float(b) for b in bounds],
+            "features": features,
+        }
 
     def values(self, layer: str, indicator: str, year: int | None = None) -> dict[str, Any]:
         """One indicator for every area of a layer in one year, with the municipality value."""
