@@ -138,7 +138,8 @@ def criteria_colours(model: Model, results: pl.DataFrame) -> pl.DataFrame:
     red = on(s["red_lists"]) | (met >= s["red_min_criteria"])
     yellow = on(s["yellow_lists"]) | (met >= s["yellow_min_criteria"]) | (near >= s["yellow_min_near"])
     colour = pl.when(red).then(pl.lit(RED)).when(yellow).then(pl.lit(YELLOW)).otherwise(pl.lit(GREEN))
-    reason = pl.format("{} kriterier opfyldt, {} tæt på; kategori {}", met, near, pl.col("category"))
+    category = pl.col("category").replace({"none": "ingen"})
+    reason = pl.format("opfyldte kriterier: {}, tæt på: {}, kategori: {}", met, near, category)
     return results.select(
         pl.lit(model.id).alias("model"),
         "layer",

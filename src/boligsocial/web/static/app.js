@@ -241,7 +241,7 @@ function trafficBadge(colour) {
 
 /* ---------- Område ---------- */
 
-const CHART_LAYOUT = { margin: { l: 60, r: 20, t: 60, b: 80 }, height: 320, font: { size: 12 },
+const CHART_LAYOUT = { margin: { l: 60, r: 20, t: 80, b: 80 }, height: 340, font: { size: 12 },
   legend: { orientation: "h", y: -0.35 } };
 const CHART_CONFIG = { displaylogo: false, responsive: true,
   modeBarButtonsToRemove: ["toImage", "sendDataToCloud", "lasso2d", "select2d"] };
