@@ -36,3 +36,32 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     shots = Path(__file__).parent.parent / "test-artifacts" / "screenshots"
     if shots.is_dir() and any(shots.iterdir()):
         terminalreporter.write_line(f"screenshots of the pages: {shots}")
+
+
+ROLES = ("admin", "analyst", "staff", "politician", "housing_association")
+HOUSING_ORG = "Fjordby Boligselskab"
+
+
+@pytest.fixture(scope="session")
+def web(example_db: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The app on the example database with one user and API token per role."""
+    from boligsocial.web import create_app
+    from boligsocial.web.settings import WebSettings
+
+    access_db = tmp_path_factory.mktemp("access") / "access.sqlite"
+    app = create_app(example_db, WebSettings(access_db=access_db))
+    tokens = {}
+    for role in ROLES:
+        app.state.access.add_user(
+            role, role, f"password-{role}", HOUSING_ORG if role == "housing_association" else None
+        )
+        tokens[role] = app.state.access.new_token(role, "tests")
+    return app, tokens
+
+
+def client_for(web, role: str):  # type: ignore[no-untyped-def]
+    """A test client that authenticates as `role` with its API token."""
+    from fastapi.testclient import TestClient
+
+    app, tokens = web
+    return TestClient(app, base_url="https://testserver", headers={"Authorization": f"Bearer {tokens[role]}"})

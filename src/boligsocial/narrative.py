@@ -84,12 +84,25 @@ def list_sentences(row: dict[str, Any], lang: str = "da") -> list[str]:
     """Why the area has its category in a list year, and what would flip the nearest criterion."""
     lang = lang if lang in _NAMES else "da"
     names = _NAMES[lang]
+    if row.get("state") == "suppressed":
+        return [
+            f"Området har {row.get('residents')} beboere; af hensyn til diskretion vises kun beboertallet."
+            if lang == "da"
+            else f"The area has {row.get('residents')} residents; only that count is shown."
+        ]
+    hidden = [c for c in CRITERIA if row.get(f"{c}_state") == "suppressed"]
     met = [c for c in CRITERIA if row.get(f"{c}_met")]
     n = len(met)
     text = f"Området opfylder {n} af 4 kriterier" if lang == "da" else f"The area meets {n} of 4 criteria"
     if met:
         text += ": " + ", ".join(f"{names[c]} ({_value_text(c, row, lang)})" for c in met)
     sentences = [text + "."]
+    if hidden:
+        sentences.append(
+            "Af hensyn til diskretion vises ikke: " + ", ".join(names[c] for c in hidden) + "."
+            if lang == "da"
+            else "Not shown for disclosure control: " + ", ".join(names[c] for c in hidden) + "."
+        )
     category = row.get("category") or "none"
     eligible = bool(row.get("eligible"))
     if category != "none":

@@ -43,6 +43,14 @@ from boligsocial.validate import check_persons, check_reference, validate_table
 MAPPING_FILE = "mapping.toml"
 INDICATOR_FILE = "indicators.toml"
 TRAFFIC_FILE = "trafficlight.toml"
+#: Which housing organisations have dwellings in each area (latest boundaries): a housing
+#: association's own areas, for its detailed profiles.
+AREA_ORGANISATIONS = """
+    SELECT aa.layer, aa.area_id, a.housing_org, count(*) AS dwellings
+    FROM address_areas aa JOIN addresses a USING (address_id)
+    WHERE a.housing_org IS NOT NULL AND aa.year_to = (SELECT max(year_to) FROM address_areas)
+    GROUP BY ALL ORDER BY ALL
+"""
 
 
 def _own(delivery: Path, name: str) -> Path | None:
@@ -348,6 +356,7 @@ def load(
         if not report.ok:
             raise DeliveryInvalid(report)
         replace_rows(con, "address_areas", assignment.frame, None)
+        replace_rows(con, "area_organisations", frame(con, AREA_ORGANISATIONS), None)
         progress("Placerer adresser i områder", 1, 1)
         seconds["assign"] = time.perf_counter() - t
 

@@ -2,8 +2,8 @@
 
 A `Service` holds an in-memory snapshot of a database's aggregated tables (reloaded when the file
 changes), so API calls are fast filters on small frames and pages never compute anything the API
-would compute differently. Every answer passes through `Service._out`, the seam where the
-disclosure step sits. Nothing here writes.
+would compute differently. Every answer is published for a `Viewer` through the disclosure step
+(`boligsocial.disclosure`) with the viewer's policy before it leaves. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 import shapely
 
+from boligsocial import disclosure as dc
 from boligsocial.backtest import Calibration, backtest
 from boligsocial.errors import InvalidParameter, NotFound
 from boligsocial.indicators import ALL_HOUSING, MUNICIPALITY_LAYER
@@ -36,7 +37,24 @@ _TABLES = (
     "forecast_lists",
     "forecast_criteria",
     "traffic_light",
+    "criteria_inputs",
+    "area_organisations",
 )
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks: role, the disclosure policy that applies, and a housing association's org."""
+
+    role: str
+    policy: dc.Policy
+    username: str | None = None
+    organisation: str | None = None
+
+    @classmethod
+    def operator(cls) -> Viewer:
+        """Whoever runs the CLI on the database file itself: the analyst policy."""
+        return cls("analyst", dc.load_policies()["analyst"])
 
 
 @dataclass
@@ -61,6 +79,26 @@ class Snapshot:
         return self.values.filter(pl.col("housing_type") == ALL_HOUSING).with_columns(
             (pl.col("numerator") / pl.col("denominator")).alias("rate")
         )
+
+    @cached_property
+    def residents(self) -> dict[tuple[str, str, int], int]:
+        """(layer, area_id, year) → residents, for the minimum-population rule."""
+        rows = self.totals.filter(pl.col("indicator") == "residents").select(
+            "layer", "area_id", "year", "numerator"
+        )
+        return {(r[0], r[1], r[2]): int(r[3]) for r in rows.iter_rows()}
+
+    @cached_property
+    def blocks(self) -> dc.Blocks:
+        """(layer, area_id, year) → the exact building blocks of the list criteria."""
+        frame = self.tables["criteria_inputs"]
+        if frame.is_empty():
+            return {}
+        first = frame.get_column("ages")[0]
+        return {
+            (r["layer"], r["area_id"], r["year"]): r
+            for r in frame.filter(pl.col("ages") == first).iter_rows(named=True)
+        }
 
     @cached_property
     def area_names(self) -> pl.DataFrame:
@@ -116,8 +154,17 @@ class Service:
         return self._memo[key]
 
     def _out(self, data: Any) -> Any:
-        """The single exit of every answer: the place of the disclosure step."""
+        """Answers without figures about persons (catalogue, geometry) leave as they are."""
         return data
+
+    def may_see_profile(self, viewer: Viewer, layer: str, area_id: str) -> bool:
+        """Housing associations see the detailed profile only of their own organisation's areas."""
+        if viewer.role != "housing_association":
+            return True
+        orgs = self.snap.tables["area_organisations"].filter(
+            (pl.col("layer") == layer) & (pl.col("area_id") == area_id)
+        )
+        return viewer.organisation in set(orgs.get_column("housing_org").to_list())
 
     # --- validation of parameters --------------------------------------------------------------
 
@@ -226,33 +273,42 @@ class Service:
             "features": features,
         }
 
-    def values(self, layer: str, indicator: str, year: int | None = None) -> dict[str, Any]:
+    def values(
+        self, layer: str, indicator: str, year: int | None = None, viewer: Viewer | None = None
+    ) -> dict[str, Any]:
         """One indicator for every area of a layer in one year, with the municipality value."""
+        v = viewer or Viewer.operator()
         self._layer(layer)
         ind = self._indicator(indicator)
         year = self._year(year, self.snap.data_years)
         t = self.snap.totals.filter((pl.col("indicator") == indicator) & (pl.col("year") == year))
         areas = self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name", "kind")
-        rows = areas.join(t.filter(pl.col("layer") == layer), on="area_id", how="left")
-        total = t.filter(pl.col("layer") == MUNICIPALITY_LAYER)
-        return self._out(
-            {
-                "layer": layer,
-                "indicator": ind,
-                "year": year,
-                "municipality": _value(total.row(0, named=True), ind["unit"]) if total.height else None,
-                "areas": [
-                    {"area_id": r["area_id"], "name": r["name"], "kind": r["kind"], **_value(r, ind["unit"])}
-                    for r in rows.iter_rows(named=True)
-                ],
-            }
+        rows = (
+            areas.join(t.filter(pl.col("layer") == layer), on="area_id", how="left")
+            .select("area_id", "name", "kind", "numerator", "denominator")
+            .to_dicts()
         )
+        total = t.filter(pl.col("layer") == MUNICIPALITY_LAYER).select("numerator", "denominator")
+        small = {i for i, r in enumerate(rows) if self._small(v, layer, r["area_id"], year, indicator)}
+        published, muni = dc.publish_partition(
+            rows, ind["unit"], v.policy, total.row(0, named=True) if total.height else None, small
+        )
+        return {"layer": layer, "indicator": ind, "year": year, "municipality": muni, "areas": published}
+
+    def _small(self, v: Viewer, layer: str, area_id: str, year: int, indicator: str) -> bool:
+        """Under the minimum population only the residents count is shown."""
+        if indicator == "residents" or not v.policy.min_area_population:
+            return False
+        return self.snap.residents.get((layer, area_id, year), 0) < v.policy.min_area_population
 
     # --- one area ------------------------------------------------------------------------------
 
-    def series(self, layer: str, area_id: str, indicator: str) -> dict[str, Any]:
+    def series(
+        self, layer: str, area_id: str, indicator: str, viewer: Viewer | None = None
+    ) -> dict[str, Any]:
         """An indicator over all years for the area, the municipality and (where meaningful) the
         other almene areas of the layer together."""
+        v = viewer or Viewer.operator()
         area = self._area(layer, area_id)
         ind = self._indicator(indicator)
         t = self.snap.totals.filter(pl.col("indicator") == indicator)
@@ -267,50 +323,70 @@ class Service:
             .agg(pl.col("numerator").sum(), pl.col("denominator").sum())
             .sort("year")
         )
-        return self._out(
-            {
-                "layer": layer,
-                "area": area,
-                "indicator": ind,
-                "area_series": [
-                    {"year": r["year"], **_value(r, ind["unit"])} for r in own.iter_rows(named=True)
-                ],
-                "municipality": [
-                    {"year": r["year"], **_value(r, ind["unit"])} for r in muni.iter_rows(named=True)
-                ],
-                "almen": [{"year": r["year"], **_value(r, ind["unit"])} for r in almen.iter_rows(named=True)]
-                if len(almen_ids)
-                else [],
-            }
-        )
 
-    def breakdown(self, layer: str, area_id: str, year: int | None = None) -> dict[str, Any]:
-        """Residents by age group and by housing type in one year."""
+        def points(frame: pl.DataFrame, own_area: bool = False) -> list[dict[str, Any]]:
+            out = []
+            for r in frame.iter_rows(named=True):
+                p = {"year": r["year"], **dc.cell(r["numerator"], r["denominator"], ind["unit"], v.policy)}
+                if (
+                    own_area
+                    and self._small(v, layer, area_id, r["year"], indicator)
+                    and p["state"] != dc.NODATA
+                ):
+                    dc.suppress(p, "area-small")
+                out.append(p)
+            return out
+
+        return {
+            "layer": layer,
+            "area": area,
+            "indicator": ind,
+            "area_series": points(own, True),
+            "municipality": points(muni),
+            "almen": points(almen) if len(almen_ids) else [],
+        }
+
+    def breakdown(
+        self, layer: str, area_id: str, year: int | None = None, viewer: Viewer | None = None
+    ) -> dict[str, Any]:
+        """Residents by age group and by housing type in one year (each a partition of the area's
+        residents, so complementary suppression applies within each)."""
+        v = viewer or Viewer.operator()
         self._area(layer, area_id)
         year = self._year(year, self.snap.data_years)
-        v = self.snap.values.filter(
+        vals = self.snap.values.filter(
             (pl.col("layer") == layer) & (pl.col("area_id") == area_id) & (pl.col("year") == year)
         )
         order = self.snap.tables["indicators"].get_column("id").to_list()  # catalogue order: by age
-        ages = v.filter(
-            pl.col("indicator").str.starts_with("age_") & (pl.col("housing_type") == ALL_HOUSING)
-        ).with_columns(
-            pl.col("indicator").replace_strict(order, list(range(len(order))), default=-1).alias("o")
-        )
-        housing = v.filter((pl.col("indicator") == "residents") & (pl.col("housing_type") != ALL_HOUSING))
-        return self._out(
-            {
-                "year": year,
-                "age": [
-                    {"indicator": r["indicator"], "persons": r["numerator"]}
-                    for r in ages.sort("o").iter_rows(named=True)
-                ],
-                "housing": [
-                    {"housing_type": r["housing_type"], "persons": r["numerator"]}
-                    for r in housing.sort("numerator", descending=True).iter_rows(named=True)
-                ],
-            }
-        )
+        ages = [
+            {"indicator": r["indicator"], "numerator": r["numerator"], "denominator": r["numerator"]}
+            for r in vals.filter(
+                pl.col("indicator").str.starts_with("age_") & (pl.col("housing_type") == ALL_HOUSING)
+            ).iter_rows(named=True)
+        ]
+        ages.sort(key=lambda a: order.index(a["indicator"]) if a["indicator"] in order else 99)
+        housing = [
+            {"housing_type": r["housing_type"], "numerator": r["numerator"], "denominator": r["numerator"]}
+            for r in vals.filter(
+                (pl.col("indicator") == "residents") & (pl.col("housing_type") != ALL_HOUSING)
+            )
+            .sort("numerator", descending=True)
+            .iter_rows(named=True)
+        ]
+        residents = self.snap.residents.get((layer, area_id, year), 0)
+        total = {"numerator": float(residents), "denominator": residents}
+        small = self._small(v, layer, area_id, year, "age")
+        out = {}
+        for key, rows in (("age", ages), ("housing", housing)):
+            published, _ = dc.publish_partition(
+                rows, "count", v.policy, total, set(range(len(rows))) if small else None
+            )
+            for p in published:
+                p["persons"] = p.pop("value")
+                p.pop("denominator", None)
+                p.pop("numerator", None)
+            out[key] = published
+        return {"year": year, **out}
 
     # --- lists, forecast, traffic lights --------------------------------------------------------
 
@@ -320,6 +396,7 @@ class Service:
         layer: str | None = "omraade",
         without_origin: bool = False,
         rule_files: list[Path] | None = None,
+        viewer: Viewer | None = None,
     ) -> pl.DataFrame:
         """List results (one row per area and list year, the `bsm lists` columns), filtered."""
         book = load_rulebook(rule_files)
@@ -342,13 +419,22 @@ class Service:
         if year is not None:
             self._year(year, self.list_years(), "list year")
             table = table.filter(pl.col("list_year") == year)
-        return self._out(table.sort("list_year", "layer", "area_id"))
+        return self._publish_rows(table.sort("list_year", "layer", "area_id"), viewer)
+
+    def _publish_rows(self, table: pl.DataFrame, viewer: Viewer | None) -> pl.DataFrame:
+        """List or forecast rows through the disclosure step, keeping the table's column types."""
+        v = viewer or Viewer.operator()
+        rows = dc.publish_list_rows(table.to_dicts(), self.snap.blocks, v.policy)
+        states = {f"{m}_state": pl.String for m in dc.MEASURES} | {"state": pl.String}
+        return pl.DataFrame(rows, schema={**table.schema, **states})
 
     def disagreements(self) -> pl.DataFrame:
         """Where the official lists and the tool's own computation differ."""
         return self._out(self.snap.tables["list_disagreements"].sort("list_year", "area_id", "list"))
 
-    def forecast(self, year: int | None = None, layer: str | None = "omraade") -> pl.DataFrame:
+    def forecast(
+        self, year: int | None = None, layer: str | None = "omraade", viewer: Viewer | None = None
+    ) -> pl.DataFrame:
         """Per area and forecast list year: each list's probability and each criterion's point
         estimate, 80 % interval and probability of being met."""
         lists = self.snap.tables["forecast_lists"]
@@ -379,7 +465,11 @@ class Service:
         if year is not None:
             self._year(year, sorted(table.get_column("list_year").unique().to_list()), "forecast year")
             table = table.filter(pl.col("list_year") == year)
-        return self._out(table.sort("list_year", "layer", "area_id"))
+        # the evidence of a forecast is its latest data year
+        table = table.with_columns(
+            (pl.col("list_year") - pl.col("horizon") - 1).cast(pl.String).alias("data_years")
+        )
+        return self._publish_rows(table.sort("list_year", "layer", "area_id"), viewer)
 
     def backtest(self, layer: str = "omraade") -> tuple[Calibration, Calibration]:
         """Back-test the forecast on the database's own history (computed on demand)."""
@@ -397,7 +487,11 @@ class Service:
         )
 
     def traffic_lights(
-        self, model: str | None = None, layer: str | None = "omraade", year: int | None = None
+        self,
+        model: str | None = None,
+        layer: str | None = "omraade",
+        year: int | None = None,
+        viewer: Viewer | None = None,
     ) -> pl.DataFrame:
         """Colours per model, area and year, with the previous colour and change events."""
         table = self.snap.tables["traffic_light"]
@@ -412,135 +506,89 @@ class Service:
         if year is not None:
             self._year(year, sorted(table.get_column("year").unique().to_list()))
             table = table.filter(pl.col("year") == year)
-        return self._out(table.sort("model", "layer", "area_id", "year"))
+        v = viewer or Viewer.operator()
+        rows = dc.publish_colours(
+            table.sort("model", "layer", "area_id", "year").to_dicts(), self.snap.residents, v.policy
+        )
+        return pl.DataFrame(rows, schema={**table.schema, "state": pl.String})
 
-    def profile(self, layer: str, area_id: str, lang: str = "da") -> dict[str, Any]:
+    def profile(
+        self, layer: str, area_id: str, lang: str = "da", viewer: Viewer | None = None
+    ) -> dict[str, Any]:
         """Everything the area page needs besides the series: list history with criteria and
         margins, forecast, traffic-light history, and the sentences that explain them."""
+        v = viewer or Viewer.operator()
         area = self._area(layer, area_id)
-        mine = (pl.col("layer") == layer) & (pl.col("area_id") == area_id)
-        lists = self.snap.tables["list_results"].filter(mine).sort("list_year")
-        lights = self.snap.tables["traffic_light"].filter(mine).sort("model", "year")
+        lists = self.lists(layer=layer, viewer=v).filter(pl.col("area_id") == area_id)
+        lights = self.traffic_lights(layer=layer, viewer=v).filter(pl.col("area_id") == area_id)
         latest = lists.row(-1, named=True) if lists.height else None
         forecast = (
-            self.forecast(layer=layer).filter(pl.col("area_id") == area_id)
+            self.forecast(layer=layer, viewer=v).filter(pl.col("area_id") == area_id)
             if not self.snap.tables["forecast_lists"].is_empty()
             else pl.DataFrame()
         )
         last_lights = lights.group_by("model").agg(pl.all().last()).sort("model")
-        return self._out(
-            {
-                "area": area,
-                "eligible": area["kind"] == "almen",
-                "lists": lists.to_dicts(),
-                "latest": latest,
-                "forecast": forecast.to_dicts(),
-                "traffic_lights": lights.to_dicts(),
-                "sentences": (list_sentences(latest, lang) if latest else [])
-                + [colour_sentence(r, lang) for r in last_lights.iter_rows(named=True)],
-            }
-        )
+        return {
+            "area": area,
+            "eligible": area["kind"] == "almen",
+            "lists": lists.to_dicts(),
+            "latest": latest,
+            "forecast": forecast.to_dicts(),
+            "traffic_lights": lights.to_dicts(),
+            "sentences": (list_sentences(latest, lang) if latest else [])
+            + [colour_sentence(r, lang) for r in last_lights.iter_rows(named=True) if r["colour"]],
+        }
 
-    def watchlist(self, layer: str = "omraade", list_year: int | None = None) -> list[dict[str, Any]]:
-        """Areas on a list, meeting a criterion or near one (traffic light not green) in a list year,
-        most severe first, with what changed since the year before."""
+    def _watch_rows(self, layer: str, list_year: int | None, v: Viewer) -> list[dict[str, Any]]:
+        """Every area's category and criteria-model colour in a list year and the year before."""
         self._layer(layer)
         list_year = self._year(list_year, self.list_years(), "list year")
-        res = self.snap.tables["list_results"].filter(pl.col("layer") == layer)
+        res = self.lists(layer=layer, viewer=v)
         now = res.filter(pl.col("list_year") == list_year)
         before = res.filter(pl.col("list_year") == list_year - 1).select(
             "area_id", pl.col("category").alias("category_before")
         )
-        light = (
-            self.snap.tables["traffic_light"]
-            .filter(
-                (pl.col("model") == "kriterier") & (pl.col("layer") == layer) & (pl.col("year") == list_year)
-            )
-            .select("area_id", "colour", "previous", "changed")
+        light = self.traffic_lights("kriterier", layer, list_year, v).select(
+            "area_id", "colour", "previous", "changed"
         )
         rows = now.join(before, on="area_id", how="left").join(light, on="area_id", how="left")
+        keys = (
+            "area_id",
+            "name",
+            "eligible",
+            "category",
+            "category_before",
+            "criteria_met",
+            "residents",
+            "colour",
+            "previous",
+            "changed",
+        )
+        return [{k: r[k] for k in keys} for r in rows.iter_rows(named=True)]
+
+    def watchlist(
+        self, layer: str = "omraade", list_year: int | None = None, viewer: Viewer | None = None
+    ) -> list[dict[str, Any]]:
+        """Areas on a list, meeting a criterion or near one (traffic light not green) in a list year,
+        most severe first."""
         rank = {"omdannelse": 0, "parallelsamfund": 1, "udsat": 2, "forebyggelse": 3, "none": 4}
         out = [
-            {
-                k: r[k]
-                for k in (
-                    "area_id",
-                    "name",
-                    "eligible",
-                    "category",
-                    "category_before",
-                    "criteria_met",
-                    "residents",
-                    "colour",
-                    "previous",
-                    "changed",
-                )
-            }
-            for r in rows.iter_rows(named=True)
+            r
+            for r in self._watch_rows(layer, list_year, viewer or Viewer.operator())
             if r["category"] != "none" or (r["criteria_met"] or 0) > 0 or r["colour"] in ("gul", "roed")
         ]
         out.sort(key=lambda r: (not r["eligible"], rank.get(r["category"], 9), -(r["criteria_met"] or 0)))
-        return self._out(out)
+        return out
 
-    def changes(self, layer: str = "omraade", list_year: int | None = None) -> list[dict[str, Any]]:
-        """List categories and traffic-light colours that changed from the list year before."""
+    def changes(
+        self, layer: str = "omraade", list_year: int | None = None, viewer: Viewer | None = None
+    ) -> list[dict[str, Any]]:
+        """Areas whose list category or traffic-light colour changed from the list year before."""
         return [
             r
-            for r in self.watchlist(layer, list_year)
-            if r["category"] != r["category_before"] or r["changed"]
-        ] + self._greened(layer, list_year)
-
-    def _greened(self, layer: str, list_year: int | None) -> list[dict[str, Any]]:
-        """Areas that turned green or left every list (they are not on the watchlist any more)."""
-        list_year = self._year(list_year, self.list_years(), "list year")
-        res = self.snap.tables["list_results"].filter(pl.col("layer") == layer)
-        now = res.filter(pl.col("list_year") == list_year)
-        before = res.filter(pl.col("list_year") == list_year - 1).select(
-            "area_id", pl.col("category").alias("category_before")
-        )
-        light = (
-            self.snap.tables["traffic_light"]
-            .filter(
-                (pl.col("model") == "kriterier") & (pl.col("layer") == layer) & (pl.col("year") == list_year)
-            )
-            .select("area_id", "colour", "previous", "changed")
-        )
-        rows = (
-            now.join(before, on="area_id")
-            .join(light, on="area_id", how="left")
-            .filter(
-                (pl.col("category") == "none")
-                & (pl.col("colour") == "groen")
-                & ((pl.col("category_before") != "none") | pl.col("changed"))
-            )
-        )
-        return [
-            {
-                k: r[k]
-                for k in (
-                    "area_id",
-                    "name",
-                    "eligible",
-                    "category",
-                    "category_before",
-                    "criteria_met",
-                    "residents",
-                    "colour",
-                    "previous",
-                    "changed",
-                )
-            }
-            for r in rows.iter_rows(named=True)
+            for r in self._watch_rows(layer, list_year, viewer or Viewer.operator())
+            if (r["category_before"] is not None and r["category"] != r["category_before"]) or r["changed"]
         ]
-
-
-def _value(row: dict[str, Any], unit: str) -> dict[str, Any]:
-    """numerator, denominator and the published value (the count itself for unit `count`)."""
-    num, den = row.get("numerator"), row.get("denominator")
-    if num is None or den is None:
-        return {"value": None, "numerator": None, "denominator": None}
-    value = num if unit == "count" else (num / den if den else None)
-    return {"value": value, "numerator": num, "denominator": den}
 
 
 # --- thin functions for the CLI (one database, one question) -----------------------------------

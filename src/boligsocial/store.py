@@ -57,6 +57,8 @@ CREATE TABLE IF NOT EXISTS list_results (layer VARCHAR, area_id VARCHAR, list_ye
 CREATE TABLE IF NOT EXISTS list_disagreements (layer VARCHAR, area_id VARCHAR, list_year INTEGER);
 CREATE TABLE IF NOT EXISTS forecast_criteria (layer VARCHAR, area_id VARCHAR, list_year INTEGER);
 CREATE TABLE IF NOT EXISTS forecast_lists (layer VARCHAR, area_id VARCHAR, list_year INTEGER);
+CREATE TABLE IF NOT EXISTS area_organisations (
+    layer VARCHAR, area_id VARCHAR, housing_org VARCHAR, dwellings BIGINT);
 CREATE TABLE IF NOT EXISTS traffic_light (model VARCHAR, layer VARCHAR, area_id VARCHAR, year INTEGER);
 CREATE TABLE IF NOT EXISTS indicator_values (
     layer VARCHAR, area_id VARCHAR, year INTEGER, indicator VARCHAR, housing_type VARCHAR,

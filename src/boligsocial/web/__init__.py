@@ -7,19 +7,22 @@ always the figure the API gives. Every script, style and font is served by the a
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import plotly
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from boligsocial import __version__
+from boligsocial.access import Access, default_access_path
+from boligsocial.disclosure import load_policies
 from boligsocial.errors import BsmError, DatabaseError, RequestError
 from boligsocial.service import Service
-from boligsocial.web import api, pages
+from boligsocial.web import api, auth, pages
 from boligsocial.web.settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -40,13 +43,39 @@ def create_app(db: Path, settings: WebSettings | None = None) -> FastAPI:
         redoc_url=None,
         description="Boligsocial monitorering: indicators, lists, forecasts and traffic lights per area.",
     )
+    settings = settings or WebSettings()
     app.state.service = Service(db)
-    app.state.settings = settings or WebSettings()
+    app.state.settings = settings
+    app.state.access = Access(settings.access_db or default_access_path(db))
+    app.state.policies = load_policies(settings.policy_file)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        img = "'self' data: blob:"
+        if settings.basemap_url:
+            img += " " + "/".join(settings.basemap_url.split("/")[:3])
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; img-src {img}; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if settings.secure_cookies:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        if request.url.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.exception_handler(RequestError)
     async def request_error(request: Request, exc: RequestError) -> Response:
         if not request.url.path.startswith("/api/"):
+            if isinstance(exc, auth.Unauthorised):
+                return RedirectResponse(f"/login?next={quote(str(request.url.path))}", 303)
             return pages.error_page(request, exc.status, str(exc))
         return error(exc.status, exc.code, str(exc), exc.detail)
 
@@ -82,6 +111,7 @@ def create_app(db: Path, settings: WebSettings | None = None) -> FastAPI:
         return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth.router)
     app.include_router(api.router)
     app.include_router(pages.router)
     return app

@@ -1,4 +1,5 @@
-"""The JSON API, version 1: every endpoint is a thin call on the service layer."""
+"""The JSON API, version 1: every endpoint asks the service for the caller's `Viewer`, so every
+figure is published with that viewer's disclosure policy."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from boligsocial.service import Service
+from boligsocial.access import Access
+from boligsocial.service import Service, Viewer
+from boligsocial.web.auth import CurrentViewer, Forbidden, access, client_ip, require_admin, require_export
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
 
@@ -22,6 +25,7 @@ def service(request: Request) -> Service:
 
 
 Svc = Annotated[Service, Depends(service)]
+Store = Annotated[Access, Depends(access)]
 Year = Annotated[int | None, Query(description="Data year (default: the latest).", ge=1900, le=2200)]
 ListYear = Annotated[int | None, Query(description="List year (default: the latest).", ge=1900, le=2200)]
 Layer = Annotated[str, Query(description="Area layer, e.g. omraade, skoledistrikt.")]
@@ -31,39 +35,54 @@ def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dicts()
 
 
-def cached(request: Request, svc: Service, produce: Callable[[], Any]) -> Response:
-    """The JSON answer, serialised once per database version and request (a slider that returns to
-    a year gets the bytes it got before)."""
-    key = ("api", request.url.path, tuple(sorted(request.query_params.multi_items())))
+def cached(request: Request, svc: Service, v: Viewer, produce: Callable[[], Any]) -> Response:
+    """The JSON answer, serialised once per database version, disclosure policy and request."""
+    key = ("api", v.policy.name, request.url.path, tuple(sorted(request.query_params.multi_items())))
     body = svc.memo(key, lambda: json.dumps(produce(), ensure_ascii=False, allow_nan=False).encode())
     return Response(body, media_type="application/json")
 
 
+def _own_area(svc: Service, v: Viewer, layer: str, area_id: str) -> None:
+    if not svc.may_see_profile(v, layer, area_id):
+        raise Forbidden("not-your-area", "a housing association sees the profile of its own areas only")
+
+
+@router.get("/me", summary="Who is asking: user name and role")
+async def me(v: CurrentViewer) -> dict[str, Any]:
+    return {"username": v.username, "role": v.role, "organisation": v.organisation, "policy": v.policy.name}
+
+
 @router.get("/meta", summary="Municipality, years, layers, indicators and models")
-async def meta(request: Request, svc: Svc) -> Response:
-    return cached(request, svc, lambda: svc.meta())
+async def meta(request: Request, svc: Svc, v: CurrentViewer) -> Response:
+    return cached(request, svc, v, svc.meta)
 
 
 @router.get("/layers/{layer}/areas", summary="The layer's areas as GeoJSON (EPSG:25832)")
-async def areas(request: Request, svc: Svc, layer: str, year: Year = None) -> Response:
-    return cached(request, svc, lambda: svc.geojson(layer, year))
+async def areas(request: Request, svc: Svc, v: CurrentViewer, layer: str, year: Year = None) -> Response:
+    return cached(request, svc, v, lambda: svc.geojson(layer, year))
 
 
 @router.get("/layers/{layer}/values", summary="One indicator for every area of a layer in one year")
-async def values(request: Request, svc: Svc, layer: str, indicator: str, year: Year = None) -> Response:
-    return cached(request, svc, lambda: svc.values(layer, indicator, year))
+async def values(
+    request: Request, svc: Svc, v: CurrentViewer, layer: str, indicator: str, year: Year = None
+) -> Response:
+    return cached(request, svc, v, lambda: svc.values(layer, indicator, year, v))
 
 
 @router.get(
-    "/layers/{layer}/values.csv", summary="The same as CSV (for download)", response_class=PlainTextResponse
+    "/layers/{layer}/values.csv",
+    summary="The same as CSV (an export; roles that may export)",
+    response_class=PlainTextResponse,
 )
-async def values_csv(
-    request: Request, svc: Svc, layer: str, indicator: str, year: Year = None
+def values_csv(
+    request: Request, svc: Svc, store: Store, v: CurrentViewer, layer: str, indicator: str, year: Year = None
 ) -> PlainTextResponse:
-    data = svc.values(layer, indicator, year)
-    frame = pl.DataFrame(data["areas"]).with_columns(
+    require_export(v)
+    data = svc.values(layer, indicator, year, v)
+    frame = pl.DataFrame(data["areas"], infer_schema_length=None).with_columns(
         pl.lit(data["year"]).alias("year"), pl.lit(indicator).alias("indicator")
     )
+    store.log("export", v.username, f"csv {layer}/{indicator}/{data['year']}", client_ip(request))
     name = f"{layer}_{indicator}_{data['year']}.csv"
     return PlainTextResponse(
         frame.write_csv(),
@@ -73,49 +92,95 @@ async def values_csv(
 
 
 @router.get("/layers/{layer}/areas/{area_id}/series", summary="An indicator over the years")
-async def series(request: Request, svc: Svc, layer: str, area_id: str, indicator: str) -> Response:
-    return cached(request, svc, lambda: svc.series(layer, area_id, indicator))
+async def series(
+    request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str, indicator: str
+) -> Response:
+    return cached(request, svc, v, lambda: svc.series(layer, area_id, indicator, v))
 
 
 @router.get("/layers/{layer}/areas/{area_id}/breakdown", summary="Residents by age and housing type")
-async def breakdown(request: Request, svc: Svc, layer: str, area_id: str, year: Year = None) -> Response:
-    return cached(request, svc, lambda: svc.breakdown(layer, area_id, year))
+async def breakdown(
+    request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str, year: Year = None
+) -> Response:
+    _own_area(svc, v, layer, area_id)
+    return cached(request, svc, v, lambda: svc.breakdown(layer, area_id, year, v))
 
 
 @router.get("/layers/{layer}/areas/{area_id}/profile", summary="Lists, forecast, traffic lights, why")
-async def profile(request: Request, svc: Svc, layer: str, area_id: str, lang: str = "da") -> Response:
-    return cached(request, svc, lambda: svc.profile(layer, area_id, lang))
+async def profile(
+    request: Request, svc: Svc, store: Store, v: CurrentViewer, layer: str, area_id: str, lang: str = "da"
+) -> Response:
+    _own_area(svc, v, layer, area_id)
+    response = cached(request, svc, v, lambda: svc.profile(layer, area_id, lang, v))
+    store.log("profile-view", v.username, f"{layer}/{area_id}", client_ip(request))
+    return response
 
 
 @router.get("/lists", summary="The state's lists per area and list year")
 async def lists(
-    request: Request, svc: Svc, year: ListYear = None, layer: Layer = "omraade", without_origin: bool = False
+    request: Request,
+    svc: Svc,
+    v: CurrentViewer,
+    year: ListYear = None,
+    layer: Layer = "omraade",
+    without_origin: bool = False,
 ) -> Response:
-    return cached(request, svc, lambda: _rows(svc.lists(year, layer, without_origin)))
+    return cached(request, svc, v, lambda: _rows(svc.lists(year, layer, without_origin, viewer=v)))
 
 
 @router.get("/lists/disagreements", summary="Official lists against the tool's computation")
-async def disagreements(request: Request, svc: Svc) -> Response:
-    return cached(request, svc, lambda: _rows(svc.disagreements()))
+async def disagreements(request: Request, svc: Svc, v: CurrentViewer) -> Response:
+    return cached(request, svc, v, lambda: _rows(svc.disagreements()))
 
 
-@router.get("/lists/watch", summary="Areas on or near a list, with changes since the year before")
-async def watch(request: Request, svc: Svc, year: ListYear = None, layer: Layer = "omraade") -> Response:
-    return cached(request, svc, lambda: svc.watchlist(layer, year))
+@router.get("/lists/watch", summary="Areas on or near a list in a list year")
+async def watch(
+    request: Request, svc: Svc, v: CurrentViewer, year: ListYear = None, layer: Layer = "omraade"
+) -> Response:
+    return cached(request, svc, v, lambda: svc.watchlist(layer, year, v))
 
 
 @router.get("/lists/changes", summary="Categories and colours that changed since the year before")
-async def changes(request: Request, svc: Svc, year: ListYear = None, layer: Layer = "omraade") -> Response:
-    return cached(request, svc, lambda: svc.changes(layer, year))
+async def changes(
+    request: Request, svc: Svc, v: CurrentViewer, year: ListYear = None, layer: Layer = "omraade"
+) -> Response:
+    return cached(request, svc, v, lambda: svc.changes(layer, year, v))
 
 
 @router.get("/forecast", summary="Probabilities of the coming lists, with intervals")
-async def forecast(request: Request, svc: Svc, year: ListYear = None, layer: Layer = "omraade") -> Response:
-    return cached(request, svc, lambda: _rows(svc.forecast(year, layer)))
+async def forecast(
+    request: Request, svc: Svc, v: CurrentViewer, year: ListYear = None, layer: Layer = "omraade"
+) -> Response:
+    return cached(request, svc, v, lambda: _rows(svc.forecast(year, layer, v)))
 
 
 @router.get("/traffic-lights", summary="Traffic-light colours per model, area and year")
 async def traffic_lights(
-    request: Request, svc: Svc, model: str | None = None, layer: Layer = "omraade", year: Year = None
+    request: Request,
+    svc: Svc,
+    v: CurrentViewer,
+    model: str | None = None,
+    layer: Layer = "omraade",
+    year: Year = None,
 ) -> Response:
-    return cached(request, svc, lambda: _rows(svc.traffic_lights(model, layer, year)))
+    return cached(request, svc, v, lambda: _rows(svc.traffic_lights(model, layer, year, v)))
+
+
+@router.post("/tokens", summary="Create a personal API token (shown once) for integrations")
+def new_token(request: Request, store: Store, v: CurrentViewer, label: str = "") -> dict[str, str]:
+    if getattr(request.state, "auth", "") != "session" or v.username is None:
+        raise Forbidden("session-required", "create tokens while logged in with a session")
+    token = store.new_token(v.username, label)
+    store.log("token-created", v.username, label or None, client_ip(request))
+    return {"token": token, "note": "shown once; send it as 'Authorization: Bearer <token>'"}
+
+
+@router.get("/audit", summary="The audit log (admins only)")
+def audit(
+    store: Store,
+    v: CurrentViewer,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+    event: str | None = None,
+) -> list[dict[str, object]]:
+    require_admin(v)
+    return store.audit(limit, event)

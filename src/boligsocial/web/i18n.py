@@ -134,6 +134,32 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+TEXTS["da"].update(
+    {
+        "login": "Log ind",
+        "logout": "Log ud",
+        "username": "Brugernavn",
+        "password": "Adgangskode",
+        "login_failed": "Forkert brugernavn eller adgangskode.",
+        "login_throttled": "For mange forkerte forsøg. Prøv igen om et kvarter.",
+        "login_expired": "Formularen var udløbet. Prøv igen.",
+        "role": "Rolle",
+    }
+)
+TEXTS["en"].update(
+    {
+        "login": "Log in",
+        "logout": "Log out",
+        "username": "User name",
+        "password": "Password",
+        "login_failed": "Wrong user name or password.",
+        "login_throttled": "Too many failed attempts. Try again in a quarter of an hour.",
+        "login_expired": "The form had expired. Try again.",
+        "role": "Role",
+    }
+)
+
+
 def texts(lang: str) -> dict[str, str]:
     """The texts of a language (Danish for anything unknown)."""
     return TEXTS.get(lang, TEXTS["da"])

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from boligsocial.service import Service
+from boligsocial.web.auth import MAY_EXPORT, Forbidden, viewer
 from boligsocial.web.i18n import LANGUAGES, texts
 
 router = APIRouter(include_in_schema=False)
@@ -23,26 +24,34 @@ def _lang(request: Request) -> str:
 
 
 def render(request: Request, template: str, page: str, **config: Any) -> Response:
-    """Render a page with its texts and a JSON config for its script; remember the language."""
+    """Render a page for a logged-in viewer (anyone else goes to the login) with its texts and a
+    JSON config for its script; remember the language."""
+    v = viewer(request)
     lang = _lang(request)
     svc: Service = request.app.state.service
     settings = request.app.state.settings
     meta = svc.meta()
     t = texts(lang)
-    page_config = {"lang": lang, "t": t, "page": page, "basemap_url": settings.basemap_url, **config}
-    response = templates.TemplateResponse(
-        request,
-        template,
-        {
-            "t": t,
-            "lang": lang,
-            "other_lang": "en" if lang == "da" else "da",
-            "page": page,
-            "municipality": meta["municipality"]["name"],
-            "config": json.dumps(page_config, ensure_ascii=False),
-            **config,
-        },
-    )
+    page_config = {
+        "lang": lang,
+        "t": t,
+        "page": page,
+        "basemap_url": settings.basemap_url,
+        "may_export": v.role in MAY_EXPORT,
+        **config,
+    }
+    context = {
+        "t": t,
+        "lang": lang,
+        "other_lang": "en" if lang == "da" else "da",
+        "page": page,
+        "municipality": meta["municipality"]["name"],
+        "config": json.dumps(page_config, ensure_ascii=False),
+        "viewer": v,
+        "csrf": getattr(request.state, "csrf", ""),
+        **config,
+    }
+    response = templates.TemplateResponse(request, template, context)
     if request.query_params.get("lang") in LANGUAGES:
         response.set_cookie("lang", lang, samesite="lax", httponly=True)
     return response
@@ -66,7 +75,10 @@ def overview(request: Request) -> Response:
 @router.get("/omraade/{layer}/{area_id}", response_class=HTMLResponse)
 def area(request: Request, layer: str, area_id: str) -> Response:
     svc: Service = request.app.state.service
-    found = svc.profile(layer, area_id, _lang(request))  # 404 JSON-free: raises NotFound
+    v = viewer(request)
+    found = svc.profile(layer, area_id, _lang(request), v)  # unknown area: NotFound → 404 page
+    if not svc.may_see_profile(v, layer, area_id):
+        raise Forbidden("not-your-area", "a housing association sees the profile of its own areas only")
     return render(request, "area.html", "area", layer=layer, area_id=area_id, area_name=found["area"]["name"])
 
 

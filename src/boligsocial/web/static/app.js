@@ -167,9 +167,11 @@ async function overview() {
       const breaks = quantileBreaks(data.areas.map((a) => a.value), SEQ.length);
       drawMap(svg, geo, (id) => {
         const a = byId[id];
+        if (!a) return { fill: NO_DATA, state: "nodata", label: T.no_data };
+        if (a.state === "suppressed" || a.state === "small")
+          return { fill: "url(#hatch)", state: "suppressed", label: a.label || T.suppressed };
         if (!a || a.value === null) return { fill: NO_DATA, state: "nodata", label: T.no_data };
-        if (a.suppressed) return { fill: "url(#hatch)", state: "suppressed", label: T.suppressed };
-        return { fill: SEQ[classOf(a.value, breaks)], label: fmt(a.value, unit) };
+        return { fill: SEQ[classOf(a.value, breaks)], label: fmt(a.value, unit) + (a.state === "uncertain" ? " (usikker)" : "") };
       }, open);
       title.textContent = `${label(data.indicator)} · ${T.data_year} ${y}`;
       const edges = [null, ...breaks, null];
@@ -379,7 +381,7 @@ async function compare() {
       return th;
     })), ...sorted.map((r) => el("tr", {},
       el("td", {}, el("a", { href: `/omraade/${layer.value}/${encodeURIComponent(r.area_id)}`, text: r.name })),
-      el("td", { class: "num", text: fmt(r.value, unit) }),
+      el("td", { class: "num", text: r.state === "suppressed" ? T.suppressed : r.state === "small" ? r.label : fmt(r.value, unit) }),
       el("td", { class: "num", text: fmt(r.numerator, "count") }),
       el("td", { class: "num", text: fmt(r.denominator, "count") }))));
   };
@@ -387,7 +389,9 @@ async function compare() {
     const q = `indicator=${indicator.value}&year=${year.value}`;
     const data = await api(`/api/v1/layers/${layer.value}/values?${q}`);
     rows = data.areas;
-    document.getElementById("csv").href = `/api/v1/layers/${layer.value}/values.csv?${q}`;
+    const csv = document.getElementById("csv");
+    csv.href = `/api/v1/layers/${layer.value}/values.csv?${q}`;
+    csv.hidden = !CFG.may_export;
     if (!areas.options.length || areas.dataset.layer !== layer.value) {
       const almen = rows.filter((r) => r.kind === "almen").slice(0, 2).map((r) => r.area_id);
       options(areas, rows.map((r) => [r.area_id, r.name]));
