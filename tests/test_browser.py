@@ -40,7 +40,6 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
 
-
 TOKEN: dict[str, str] = {}
 
 
