@@ -85,6 +85,7 @@ def list_sentences(row: dict[str, Any], lang: str = "da") -> list[str]:
     lang = lang if lang in _NAMES else "da"
     names = _NAMES[lang]
     if row.get("state") == "suppressed":
+        row = {**row, "residents": row.get("residents") if row.get("residents") is not None else "under 5"}
         return [
             f"Området har {row.get('residents')} beboere; af hensyn til diskretion vises kun beboertallet."
             if lang == "da"

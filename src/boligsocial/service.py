@@ -425,7 +425,10 @@ class Service:
         """List or forecast rows through the disclosure step, keeping the table's column types."""
         v = viewer or Viewer.operator()
         rows = dc.publish_list_rows(table.to_dicts(), self.snap.blocks, v.policy)
-        states = {f"{m}_state": pl.String for m in dc.MEASURES} | {"state": pl.String}
+        states = {f"{m}_state": pl.String for m in dc.MEASURES} | {
+            "state": pl.String,
+            "residents_label": pl.String,
+        }
         return pl.DataFrame(rows, schema={**table.schema, **states})
 
     def disagreements(self) -> pl.DataFrame:

@@ -99,7 +99,7 @@ def load_policies(extra: Path | None = None) -> dict[str, Policy]:
 
 def cell(numerator: float | None, denominator: int | None, unit: str, policy: Policy) -> dict[str, Any]:
     """One published figure: value, numerator, denominator, state and (for small counts) a label."""
-    if numerator is None or denominator is None or denominator == 0:
+    if numerator is None or denominator is None or (denominator == 0 and unit != "count"):
         return {"value": None, "numerator": None, "denominator": None, "state": NODATA}
     if unit == "count":
         n = numerator
@@ -242,6 +242,11 @@ def publish_list_rows(
                     row[key] = None
         if small:
             row["state"] = SUPPRESSED
+        if "residents" in row and 0 < (row["residents"] or 0) <= policy.small_count_max:
+            row["residents"] = None  # a residents count of 1..4 is a small count too
+            row["residents_label"] = policy.small_label
+            if "residents_margin" in row:
+                row["residents_margin"] = None
         out.append(row)
     return out
 
