@@ -1,0 +1,230 @@
+"""Login, roles on every endpoint, CSRF, API tokens, throttling, security headers, the audit log,
+and that no password, token or session id is stored in clear."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from boligsocial.access import Access
+from boligsocial.cli import app as cli
+from boligsocial.web import create_app
+from boligsocial.web.settings import WebSettings
+from conftest import HOUSING_ORG, ROLES, client_for
+
+OWN_AREA = "fjordby-kildeparken"  # has dwellings of Fjordby Boligselskab in the example
+OTHER_AREA = "fjordby-skovbrynet"  # has none
+READ_ENDPOINTS = [
+    "/api/v1/me",
+    "/api/v1/meta",
+    "/api/v1/layers/omraade/areas",
+    "/api/v1/layers/omraade/values?indicator=residents",
+    f"/api/v1/layers/omraade/areas/{OTHER_AREA}/series?indicator=residents",
+    "/api/v1/lists",
+    "/api/v1/lists/disagreements",
+    "/api/v1/lists/watch",
+    "/api/v1/lists/changes",
+    "/api/v1/forecast",
+    "/api/v1/traffic-lights",
+]
+
+
+def test_no_session_no_token_means_401_everywhere(web) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(web[0], base_url="https://testserver")
+    for path in [*READ_ENDPOINTS, "/api/v1/audit", "/api/v1/layers/omraade/values.csv?indicator=residents"]:
+        response = client.get(path)
+        assert response.status_code == 401, path
+        assert response.json()["error"]["code"] == "login-required"
+    page = client.get("/lister", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/lister"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_on_each_endpoint(web, role: str) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(web, role)
+    for path in READ_ENDPOINTS:
+        assert client.get(path).status_code == 200, (role, path)
+    assert client.get("/api/v1/me").json()["role"] == role
+    export = client.get("/api/v1/layers/omraade/values.csv?indicator=residents")
+    assert export.status_code == (200 if role in ("admin", "analyst") else 403)
+    assert client.get("/api/v1/audit").status_code == (200 if role == "admin" else 403)
+    own = client.get(f"/api/v1/layers/omraade/areas/{OWN_AREA}/profile")
+    other = client.get(f"/api/v1/layers/omraade/areas/{OTHER_AREA}/profile")
+    assert own.status_code == 200
+    assert other.status_code == (403 if role == "housing_association" else 200)
+    if role == "housing_association":
+        assert other.json()["error"]["code"] == "not-your-area"
+        assert client.get(f"/api/v1/layers/omraade/areas/{OTHER_AREA}/breakdown").status_code == 403
+    missing = client.get("/api/v1/layers/omraade/areas/nowhere/series?indicator=residents")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown-area"
+    assert client.get("/omraade/omraade/nowhere").status_code in (403, 404)
+
+
+def test_policies_differ_by_role(web) -> None:  # type: ignore[no-untyped-def]
+    analyst = client_for(web, "analyst").get("/api/v1/layers/landsby/values?indicator=residents").json()
+    staff = client_for(web, "staff").get("/api/v1/layers/landsby/values?indicator=residents").json()
+    assert {a["state"] for a in analyst["areas"]} == {"ok"}
+    # villages of the small example have fewer than 100 residents: staff see only residents…
+    staff_income = (
+        client_for(web, "staff").get("/api/v1/layers/landsby/values?indicator=mean_income_15_64").json()
+    )
+    assert {a["state"] for a in staff_income["areas"]} == {"suppressed"}
+    assert [a["value"] for a in staff["areas"]] == [a["value"] for a in analyst["areas"]]
+
+
+def _login(client: TestClient, username: str, password: str) -> TestClient:
+    form = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf": token}, follow_redirects=False
+    )
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, example_db: Path) -> TestClient:
+    app = create_app(example_db, WebSettings(access_db=tmp_path / "access.sqlite"))
+    app.state.access.add_user("mette", "staff", "correct horse battery")
+    return TestClient(app, base_url="https://testserver")
+
+
+def test_login_sets_a_secure_http_only_same_site_session(fresh: TestClient) -> None:
+    response = _login(fresh, "mette", "correct horse battery")
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "bsm_session=" in cookie and "HttpOnly" in cookie and "Secure" in cookie
+    assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
+    assert fresh.get("/api/v1/me").json()["username"] == "mette"
+
+
+def test_csrf_is_required_for_state_changing_requests(fresh: TestClient) -> None:
+    _login(fresh, "mette", "correct horse battery")
+    refused = fresh.post("/api/v1/tokens")
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf"
+    page = fresh.get("/").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    created = fresh.post("/api/v1/tokens", headers={"X-CSRF-Token": csrf}, params={"label": "powerbi"})
+    assert created.status_code == 200 and created.json()["token"].startswith("bsm_")
+    # the new token works on its own, without a session
+    token_client = TestClient(
+        fresh.app,
+        base_url="https://testserver",
+        headers={"Authorization": f"Bearer {created.json()['token']}"},
+    )
+    assert token_client.get("/api/v1/me").json()["username"] == "mette"
+    assert fresh.post("/logout", data={}).status_code == 403  # logout without the CSRF token
+    assert fresh.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert fresh.get("/api/v1/me").status_code == 401
+
+
+def test_login_form_needs_its_csrf_cookie(fresh: TestClient) -> None:
+    response = fresh.post(
+        "/login", data={"username": "mette", "password": "correct horse battery", "csrf": "forged"}
+    )
+    assert response.status_code == 403
+
+
+def test_a_bad_token_is_refused(fresh: TestClient) -> None:
+    response = fresh.get("/api/v1/meta", headers={"Authorization": "Bearer bsm_not-a-token"})
+    assert response.status_code == 401 and response.json()["error"]["code"] == "bad-token"
+
+
+def test_failed_logins_are_throttled_and_audited(fresh: TestClient) -> None:
+    for _ in range(5):
+        assert _login(fresh, "mette", "wrong password!").status_code == 401
+    assert _login(fresh, "mette", "correct horse battery").status_code == 429  # even the right one
+    store: Access = fresh.app.state.access  # type: ignore[attr-defined]
+    events = [r["event"] for r in store.audit(20)]
+    assert events.count("login-failed") == 5 and events[0] == "login-throttled"
+
+
+def test_views_exports_and_logins_are_audited_without_figures(web) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(web, "analyst")
+    client.get(f"/api/v1/layers/omraade/areas/{OWN_AREA}/profile")
+    client.get("/api/v1/layers/omraade/values.csv?indicator=residents&year=2025")
+    log = client_for(web, "admin").get("/api/v1/audit").json()
+    assert {"event": "profile-view", "target": f"omraade/{OWN_AREA}", "username": "analyst"}.items() <= log[
+        1
+    ].items()
+    assert log[0]["event"] == "export" and log[0]["target"] == "csv omraade/residents/2025"
+
+
+def test_security_headers(web) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(web, "staff").get("/")
+    csp = response.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_no_password_token_or_session_in_clear(tmp_path: Path, example_db: Path) -> None:
+    path = tmp_path / "access.sqlite"
+    app = create_app(example_db, WebSettings(access_db=path))
+    app.state.access.add_user("ole", "analyst", "s3cret-passphrase")
+    client = TestClient(app, base_url="https://testserver")
+    response = _login(client, "ole", "s3cret-passphrase")
+    session = response.cookies.get("bsm_session") or re.search(
+        r"bsm_session=([^;]+)", response.headers["set-cookie"]
+    ).group(1)  # type: ignore[union-attr]
+    token = app.state.access.new_token("ole")
+    data = b"".join(p.read_bytes() for p in tmp_path.glob("access.sqlite*"))
+    for secret in ("s3cret-passphrase", token, session):
+        assert secret.encode() not in data
+    assert b"$argon2id$" in data
+
+
+def test_public_view_uses_the_strictest_policy(tmp_path: Path, example_db: Path) -> None:
+    app = create_app(example_db, WebSettings(access_db=tmp_path / "a.sqlite", anonymous="public"))
+    client = TestClient(app, base_url="https://testserver")
+    me = client.get("/api/v1/me").json()
+    assert me["role"] == "anonymous" and me["policy"] == "public"
+    values = client.get("/api/v1/layers/omraade/values?indicator=outside_labour_18_64").json()
+    shown = [a for a in values["areas"] if a["state"] in ("ok", "uncertain")]
+    assert all(a["denominator"] >= 50 for a in shown)
+    assert client.get("/api/v1/layers/omraade/values.csv?indicator=residents").status_code == 403
+
+
+def test_users_cli(tmp_path: Path, example_db: Path) -> None:
+    runner = CliRunner()
+    args = ["--db", str(example_db), "--access-db", str(tmp_path / "a.sqlite")]
+    added = runner.invoke(
+        cli,
+        ["users", "add", "kim", *args, "--role", "politician"],
+        input="a long passphrase\na long passphrase\n",
+    )
+    assert added.exit_code == 0, added.output
+    short = runner.invoke(cli, ["users", "add", "bo", *args, "--role", "staff"], input="short\nshort\n")
+    assert short.exit_code == 1 and "at least 10" in short.output
+    org = runner.invoke(
+        cli,
+        ["users", "add", "bs", *args, "--role", "housing_association"],
+        input="a long passphrase\na long passphrase\n",
+    )
+    assert org.exit_code == 1 and "organisation" in org.output
+    assert (
+        runner.invoke(
+            cli,
+            [
+                "users",
+                "set-role",
+                "kim",
+                *args,
+                "--role",
+                "housing_association",
+                "--organisation",
+                HOUSING_ORG,
+            ],
+        ).exit_code
+        == 0
+    )
+    listed = runner.invoke(cli, ["users", "list", *args], terminal_width=200)
+    assert "kim" in listed.output and "housing_association" in listed.output
+    token = runner.invoke(cli, ["users", "token", "kim", *args])
+    assert token.exit_code == 0 and "bsm_" in token.output
+    assert runner.invoke(cli, ["users", "remove", "kim", *args]).exit_code == 0
+    assert "kim" not in runner.invoke(cli, ["users", "list", *args], terminal_width=200).output
+    audit = runner.invoke(cli, ["audit", *args], terminal_width=200)
+    assert audit.exit_code == 0
