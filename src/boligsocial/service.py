@@ -153,10 +153,6 @@ class Service:
             self._memo[key] = produce()
         return self._memo[key]
 
-    def _out(self, data: Any) -> Any:
-        """Answers without figures about persons (catalogue, geometry) leave as they are."""
-        return data
-
     def may_see_profile(self, viewer: Viewer, layer: str, area_id: str) -> bool:
         """Housing associations see the detailed profile only of their own organisation's areas."""
         if viewer.role != "housing_association":
@@ -211,27 +207,21 @@ class Service:
     def meta(self) -> dict[str, Any]:
         s = self.snap
         areas = s.area_names.group_by("layer").len().sort("layer")
-        return self._out(
-            {
-                "municipality": {
-                    "name": s.meta["municipality_name"],
-                    "code": s.meta["municipality_code"],
-                    "region": s.meta["region"],
-                },
-                "data_years": s.data_years,
-                "list_years": self.list_years(),
-                "forecast_years": sorted(
-                    s.tables["forecast_lists"].get_column("list_year").unique().to_list()
-                )
-                if not s.tables["forecast_lists"].is_empty()
-                else [],
-                "layers": [{"id": r["layer"], "areas": r["len"]} for r in areas.iter_rows(named=True)],
-                "indicators": s.tables["indicators"].to_dicts(),
-                "traffic_light_models": sorted(
-                    s.tables["traffic_light"].get_column("model").unique().to_list()
-                ),
-            }
-        )
+        return {
+            "municipality": {
+                "name": s.meta["municipality_name"],
+                "code": s.meta["municipality_code"],
+                "region": s.meta["region"],
+            },
+            "data_years": s.data_years,
+            "list_years": self.list_years(),
+            "forecast_years": sorted(s.tables["forecast_lists"].get_column("list_year").unique().to_list())
+            if not s.tables["forecast_lists"].is_empty()
+            else [],
+            "layers": [{"id": r["layer"], "areas": r["len"]} for r in areas.iter_rows(named=True)],
+            "indicators": s.tables["indicators"].to_dicts(),
+            "traffic_light_models": sorted(s.tables["traffic_light"].get_column("model").unique().to_list()),
+        }
 
     # --- maps ----------------------------------------------------------------------------------
 
@@ -239,9 +229,7 @@ class Service:
         """The layer's areas valid in `year` (EPSG:25832, simplified to `tolerance` metres)."""
         self._layer(layer)
         year = self._year(year, self.snap.data_years)
-        return self._out(
-            self.memo(("geojson", layer, year, tolerance), lambda: self._geojson(layer, year, tolerance))
-        )
+        return self.memo(("geojson", layer, year, tolerance), lambda: self._geojson(layer, year, tolerance))
 
     def _geojson(self, layer: str, year: int, tolerance: float) -> dict[str, Any]:
         areas = (
@@ -433,7 +421,7 @@ class Service:
 
     def disagreements(self) -> pl.DataFrame:
         """Where the official lists and the tool's own computation differ."""
-        return self._out(self.snap.tables["list_disagreements"].sort("list_year", "area_id", "list"))
+        return self.snap.tables["list_disagreements"].sort("list_year", "area_id", "list")
 
     def forecast(
         self, year: int | None = None, layer: str | None = "omraade", viewer: Viewer | None = None
@@ -485,9 +473,7 @@ class Service:
             con.close()
         latest = book.rulesets[-1]
         results = self.snap.tables["list_results"]
-        return self._out(
-            backtest(book, measures[latest.ages()], areas, reference, official, results, layer=layer)
-        )
+        return backtest(book, measures[latest.ages()], areas, reference, official, results, layer=layer)
 
     def traffic_lights(
         self,
