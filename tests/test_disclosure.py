@@ -88,6 +88,18 @@ def test_two_hidden_cells_need_no_partner_and_a_non_partition_needs_none() -> No
     assert [r["state"] for r in out] == ["small", "ok", "ok"]
 
 
+def test_the_total_is_hidden_when_no_other_cell_can_protect_the_hidden_one() -> None:
+    rows = [
+        {"area_id": "a", "numerator": 0.0, "denominator": 0},
+        {"area_id": "b", "numerator": 30.0, "denominator": 60},
+    ]
+    out, muni = dc.publish_partition(
+        rows, "share", DEFAULT, {"numerator": 30.0, "denominator": 60}, small_area={1}
+    )
+    assert [r["state"] for r in out] == ["nodata", "suppressed"]
+    assert muni is not None and muni["state"] == "suppressed" and muni["reason"] == "complementary"
+
+
 def test_analysts_get_no_complementary_suppression() -> None:
     out, _ = dc.publish_partition(
         _rows([30, 50]), "count", ANALYST, {"numerator": 80.0, "denominator": 80}, small_area={0}

@@ -144,22 +144,25 @@ def complementary(
     truth: list[tuple[float, int]],
     total: tuple[float, int] | None,
     policy: Policy,
-) -> None:
+) -> bool:
     """Where the rows partition a published total and exactly one is hidden, hide a second one
-    (the smallest), so the hidden figure cannot be recovered by subtraction.
+    (the smallest), so the hidden figure cannot be recovered by subtraction. Returns True when no
+    second cell can protect it, so the total itself must be hidden.
 
     `truth`: the unpublished (numerator, denominator) of each row, in order; `total`: the total's."""
     if not policy.complementary or total is None or not rows:
-        return
+        return False
     if sum(d for _, d in truth) != total[1] or abs(sum(n for n, _ in truth) - total[0]) > 1e-6:
-        return  # not a partition of the total: nothing can be subtracted
+        return False  # not a partition of the total: nothing can be subtracted
     hidden = [i for i, r in enumerate(rows) if r["state"] in HIDDEN]
     if len(hidden) != 1:
-        return
+        return False
     candidates = [i for i, r in enumerate(rows) if r["state"] not in HIDDEN and truth[i][1] > 0]
-    if candidates:
-        second = min(candidates, key=lambda i: (truth[i][1], truth[i][0], i))
-        suppress(rows[second], "complementary")
+    if not candidates:
+        return True
+    second = min(candidates, key=lambda i: (truth[i][1], truth[i][0], i))
+    suppress(rows[second], "complementary")
+    return False
 
 
 def publish_partition(
@@ -183,8 +186,8 @@ def publish_partition(
     if total is not None:
         published_total = {**total, **cell(total.get("numerator"), total.get("denominator"), unit, policy)}
         exact_total = (total.get("numerator") or 0.0, total.get("denominator") or 0)
-        if published_total["state"] not in HIDDEN:
-            complementary(out, truth, exact_total, policy)
+        if published_total["state"] not in HIDDEN and complementary(out, truth, exact_total, policy):
+            suppress(published_total, "complementary")
     return out, published_total
 
 
