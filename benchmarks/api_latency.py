@@ -16,25 +16,19 @@ import asyncio
 import json
 import random
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from _server import Server, served
 
 
-async def client(base: str, paths: list[str], n: int, seed: int, latencies: list[float]) -> None:
+async def client(server: Server, paths: list[str], n: int, seed: int, latencies: list[float]) -> None:
     rng = random.Random(seed)
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=server.base, timeout=10, headers=server.headers) as http:
         for _ in range(n):
             start = time.perf_counter()
             response = await http.get(rng.choice(paths))
@@ -42,8 +36,8 @@ async def client(base: str, paths: list[str], n: int, seed: int, latencies: list
             latencies.append(time.perf_counter() - start)
 
 
-async def run(base: str, clients: int, requests: int) -> dict[str, float]:
-    async with httpx.AsyncClient(base_url=base) as http:
+async def run(server: Server, clients: int, requests: int) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=server.base, headers=server.headers) as http:
         meta = (await http.get("/api/v1/meta")).json()
     indicators = [i["id"] for i in meta["indicators"]]
     years = meta["data_years"]
@@ -53,7 +47,7 @@ async def run(base: str, clients: int, requests: int) -> dict[str, float]:
     ]
     latencies: list[float] = []
     start = time.perf_counter()
-    await asyncio.gather(*(client(base, paths, requests, k, latencies) for k in range(clients)))
+    await asyncio.gather(*(client(server, paths, requests, k, latencies) for k in range(clients)))
     elapsed = time.perf_counter() - start
     ordered = sorted(latencies)
 
@@ -88,8 +82,8 @@ end
 """
 
 
-def run_wrk(base: str, clients: int, seconds: int) -> dict[str, float]:
-    meta = httpx.get(base + "/api/v1/meta").json()
+def run_wrk(server: Server, clients: int, seconds: int) -> dict[str, float]:
+    meta = httpx.get(server.base + "/api/v1/meta", headers=server.headers).json()
     rng = random.Random(42)
     paths = [
         f"/api/v1/layers/omraade/values?indicator={i['id']}&year={y}"
@@ -104,7 +98,17 @@ def run_wrk(base: str, clients: int, seconds: int) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths))
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "-s", fh.name, base],
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{seconds}s",
+            "-s",
+            fh.name,
+            "-H",
+            f"Authorization: Bearer {server.token}",
+            server.base,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -127,27 +131,12 @@ def main() -> None:
     ns = parser.parse_args()
     if not ns.db.exists():
         raise SystemExit(f"{ns.db} not found: build it with `bsm demo --no-serve` first")
-    port = free_port()
-    bsm = Path(sys.executable).parent / "bsm"
-    proc = subprocess.Popen(
-        [str(bsm), "serve", "--db", str(ns.db), "--port", str(port)], stdout=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                httpx.get(base + "/api/v1/meta", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        asyncio.run(run(base, 2, 10))  # load the snapshot
+    with served(ns.db) as server:
+        asyncio.run(run(server, 2, 10))  # load the snapshot
         if ns.driver == "wrk":
-            result = run_wrk(base, ns.clients, ns.seconds)
+            result = run_wrk(server, ns.clients, ns.seconds)
         else:
-            result = {"driver": "python", **asyncio.run(run(base, ns.clients, ns.requests))}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+            result = {"driver": "python", **asyncio.run(run(server, ns.clients, ns.requests))}
     print(json.dumps(result, indent=1))
     ns.out.parent.mkdir(parents=True, exist_ok=True)
     ns.out.write_text(json.dumps(result, indent=1) + "\n")

@@ -12,10 +12,11 @@ import hashlib
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,6 +25,9 @@ from boligsocial.errors import ConfigError
 
 ROLES = ("admin", "analyst", "staff", "politician", "housing_association")
 SESSION_SECONDS = 8 * 3600
+#: How long a session or token lookup is remembered in the web process (a change made by another
+#: process, e.g. `bsm users remove`, takes effect within this time).
+CACHE_SECONDS = 30.0
 MIN_PASSWORD = 10
 _HASHER = PasswordHasher()
 
@@ -67,6 +71,9 @@ class Access:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # who a session id or token belongs to, remembered briefly so a busy API does not ask
+        # SQLite on every request; a role change or removal in this process forgets at once
+        self._known: dict[str, tuple[float, object]] = {}
         path.parent.mkdir(parents=True, exist_ok=True)
         con = sqlite3.connect(path, timeout=10)
         try:
@@ -76,11 +83,12 @@ class Access:
             con.close()
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """A transaction; writes take the lock at once (BEGIN IMMEDIATE), reads do not."""
         con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         con.execute("PRAGMA foreign_keys = ON")
         try:
-            con.execute("BEGIN IMMEDIATE")
+            con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield con
             con.execute("COMMIT")
         except BaseException:
@@ -108,12 +116,14 @@ class Access:
         return User(username, role, organisation)
 
     def remove_user(self, username: str) -> None:
+        self._forget()
         with self._connect() as con:
             if not con.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount:
                 raise ConfigError(f"no user '{username}'")
 
     def set_role(self, username: str, role: str, organisation: str | None = None) -> None:
         _check_role(role, organisation)
+        self._forget()
         with self._connect() as con:
             changed = con.execute(
                 "UPDATE users SET role = ?, organisation = ? WHERE username = ?",
@@ -124,12 +134,12 @@ class Access:
             con.execute("DELETE FROM sessions WHERE username = ?", (username,))  # log out everywhere
 
     def users(self) -> list[User]:
-        with self._connect() as con:
+        with self._connect(write=False) as con:
             rows = con.execute("SELECT username, role, organisation FROM users ORDER BY username").fetchall()
         return [User(*r) for r in rows]
 
     def user(self, username: str) -> User | None:
-        with self._connect() as con:
+        with self._connect(write=False) as con:
             row = con.execute(
                 "SELECT username, role, organisation FROM users WHERE username = ?", (username,)
             ).fetchone()
@@ -137,7 +147,7 @@ class Access:
 
     def check_password(self, username: str, password: str) -> User | None:
         """The user if the password is right (rehashing old parameters), else None."""
-        with self._connect() as con:
+        with self._connect(write=False) as con:
             row = con.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
         if row is None:
             _HASHER.hash(password)  # spend the same time, so timing does not reveal unknown users
@@ -167,9 +177,26 @@ class Access:
             )
         return session, csrf
 
+    def _remember(self, key: str, produce: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        hit = self._known.get(key)
+        if hit and hit[0] > now:
+            return hit[1]
+        value = produce()
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[key] = (now + CACHE_SECONDS, value)
+        return value
+
+    def _forget(self) -> None:
+        self._known.clear()
+
     def session(self, session: str) -> tuple[User, str] | None:
         """The session's user and CSRF token, if the session exists and has not expired."""
-        with self._connect() as con:
+        return self._remember("s:" + _digest(session), lambda: self._session(session))
+
+    def _session(self, session: str) -> tuple[User, str] | None:
+        with self._connect(write=False) as con:
             row = con.execute(
                 "SELECT u.username, u.role, u.organisation, s.csrf FROM sessions s "
                 "JOIN users u USING (username) WHERE s.session_hash = ? AND s.expires_at > ?",
@@ -178,6 +205,7 @@ class Access:
         return (User(row[0], row[1], row[2]), row[3]) if row else None
 
     def end_session(self, session: str) -> None:
+        self._forget()
         with self._connect() as con:
             con.execute("DELETE FROM sessions WHERE session_hash = ?", (_digest(session),))
 
@@ -193,6 +221,11 @@ class Access:
         return token
 
     def token_user(self, token: str) -> User | None:
+        """The token's user; `last_used` is written when the token is looked up afresh."""
+        found: User | None = self._remember("t:" + _digest(token), lambda: self._token_user(token))
+        return found
+
+    def _token_user(self, token: str) -> User | None:
         with self._connect() as con:
             row = con.execute(
                 "SELECT u.username, u.role, u.organisation FROM tokens t JOIN users u USING (username) "
@@ -218,7 +251,7 @@ class Access:
             )
 
     def audit(self, limit: int = 100, event: str | None = None) -> list[dict[str, object]]:
-        with self._connect() as con:
+        with self._connect(write=False) as con:
             query = "SELECT at, username, event, target, ip FROM audit"
             args: tuple[object, ...] = ()
             if event:
@@ -229,7 +262,7 @@ class Access:
 
     def failures(self, username: str, ip: str | None, seconds: float) -> int:
         """Failed logins for this user name or from this address within the last `seconds`."""
-        with self._connect() as con:
+        with self._connect(write=False) as con:
             (n,) = con.execute(
                 "SELECT count(*) FROM audit WHERE event = 'login-failed' AND at > ? "
                 "AND (username = ? OR (ip IS NOT NULL AND ip = ?))",

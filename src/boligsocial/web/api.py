@@ -11,21 +11,27 @@ import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from boligsocial.access import Access
 from boligsocial.service import Service, Viewer
-from boligsocial.web.auth import CurrentViewer, Forbidden, access, client_ip, require_admin, require_export
+from boligsocial.web.auth import (
+    AccessStore,
+    CurrentViewer,
+    Forbidden,
+    client_ip,
+    require_admin,
+    require_export,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["v1"])
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
     """The application's service (one per app, holding the database snapshot)."""
     svc: Service = request.app.state.service
     return svc
 
 
 Svc = Annotated[Service, Depends(service)]
-Store = Annotated[Access, Depends(access)]
+Store = AccessStore
 Year = Annotated[int | None, Query(description="Data year (default: the latest).", ge=1900, le=2200)]
 ListYear = Annotated[int | None, Query(description="List year (default: the latest).", ge=1900, le=2200)]
 Layer = Annotated[str, Query(description="Area layer, e.g. omraade, skoledistrikt.")]

@@ -100,7 +100,18 @@ def viewer(request: Request) -> Viewer:
     return v
 
 
-CurrentViewer = Annotated[Viewer, Depends(viewer)]
+async def _viewer(request: Request) -> Viewer:
+    """`viewer` as an async dependency: run in the event loop, not in a worker thread (the answer
+    is a cached lookup; a thread hop per request cost more than the whole request)."""
+    return viewer(request)
+
+
+async def _access(request: Request) -> Access:
+    return access(request)
+
+
+CurrentViewer = Annotated[Viewer, Depends(_viewer)]
+AccessStore = Annotated[Access, Depends(_access)]
 
 
 def require_export(v: Viewer) -> None:
