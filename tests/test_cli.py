@@ -113,3 +113,27 @@ def test_lists_csv_and_disagreements(tmp_path: Path, small: SmallDelivery, key_f
     ]
     result = runner.invoke(app, ["lists", "--db", str(db), "--year", "2031"])
     assert result.exit_code == 1 and "not available" in result.output
+
+
+def test_lists_for_an_audience_pass_the_disclosure_step(
+    tmp_path: Path, small: SmallDelivery, key_file: Path
+) -> None:
+    db = tmp_path / "bsm.duckdb"
+    assert (
+        runner.invoke(
+            app, ["load", str(small.write(tmp_path / "d")), "--db", str(db), "--key-file", str(key_file)]
+        ).exit_code
+        == 0
+    )
+    operator = list(
+        csv.DictReader(io.StringIO(runner.invoke(app, ["lists", "--db", str(db), "--format", "csv"]).stdout))
+    )
+    public = runner.invoke(app, ["lists", "--db", str(db), "--format", "csv", "--audience", "politician"])
+    published = list(csv.DictReader(io.StringIO(public.stdout)))
+    assert operator[0]["area_id"] == published[0]["area_id"] == "a-almen"
+    assert operator[0]["residents"] == "4" and operator[0]["state"] == ""  # analysts: exact count
+    assert operator[0]["education_state"] == "suppressed"  # 1 person aged 30-59: rule holds for all
+    assert published[0]["residents"] == "" and published[0]["residents_label"] == "<5"
+    assert published[0]["education_share"] == "" and published[0]["state"] == "suppressed"
+    bad = runner.invoke(app, ["lists", "--db", str(db), "--audience", "mayor"])
+    assert bad.exit_code == 1 and "unknown audience" in bad.output

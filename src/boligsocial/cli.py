@@ -245,6 +245,10 @@ def lists_command(
     without_origin: Annotated[
         bool, typer.Option(help="Analysis variant without the non-western criterion.")
     ] = False,
+    audience: Annotated[
+        str | None,
+        typer.Option("--audience", help="Publish for this role's disclosure policy (e.g. politician)."),
+    ] = None,
     disagreements: Annotated[
         bool, typer.Option("--disagreements", help="Show where official lists and computation differ.")
     ] = False,
@@ -263,7 +267,7 @@ def lists_command(
         if disagreements:
             _emit_table(found, fmt, out, _disagreements_view)
             return
-        table = list_results(db, year, None if layer == "all" else layer, without_origin)
+        table = list_results(db, year, None if layer == "all" else layer, without_origin, role=audience)
     except BsmError as exc:
         raise _fail(exc) from exc
     _emit_table(table, fmt, out, _lists_view)
@@ -382,6 +386,10 @@ def forecast_command(
     layer: Annotated[str, typer.Option(help="Area layer, or 'all'.")] = "omraade",
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    audience: Annotated[
+        str | None,
+        typer.Option("--audience", help="Publish for this role's disclosure policy (e.g. politician)."),
+    ] = None,
     backtest: Annotated[
         bool,
         typer.Option("--backtest", help="Back-test on the data's own history (Brier, reliability)."),
@@ -401,7 +409,7 @@ def forecast_command(
             for cal in backtest_report(db, "omraade" if layer == "all" else layer):
                 _print_calibration(cal)
             return
-        table = forecast_table(db, year, None if layer == "all" else layer)
+        table = forecast_table(db, year, None if layer == "all" else layer, audience)
     except BsmError as exc:
         raise _fail(exc) from exc
     _emit_table(table, fmt, out, _forecast_view)

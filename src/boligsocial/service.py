@@ -583,15 +583,28 @@ class Service:
 # --- thin functions for the CLI (one database, one question) -----------------------------------
 
 
+def audience(role: str | None) -> Viewer:
+    """The viewer a CLI output is published for: the operator (analyst policy) unless a role is
+    named (`--audience`), for outputs meant for publication."""
+    if role is None:
+        return Viewer.operator()
+    if role not in dc.AUDIENCE_OF_ROLE:
+        raise InvalidParameter(
+            "unknown-audience", f"unknown audience '{role}'", {"allowed": sorted(dc.AUDIENCE_OF_ROLE)}
+        )
+    return Viewer(role, dc.load_policies()[dc.AUDIENCE_OF_ROLE[role]])
+
+
 def list_results(
     db: Path,
     year: int | None = None,
     layer: str | None = "omraade",
     without_origin: bool = False,
     rule_files: list[Path] | None = None,
+    role: str | None = None,
 ) -> pl.DataFrame:
     """`bsm lists`: see `Service.lists`."""
-    return Service(db).lists(year, layer, without_origin, rule_files)
+    return Service(db).lists(year, layer, without_origin, rule_files, audience(role))
 
 
 def list_disagreements(db: Path) -> pl.DataFrame:
@@ -599,9 +612,11 @@ def list_disagreements(db: Path) -> pl.DataFrame:
     return Service(db).disagreements()
 
 
-def forecast_table(db: Path, year: int | None = None, layer: str | None = "omraade") -> pl.DataFrame:
+def forecast_table(
+    db: Path, year: int | None = None, layer: str | None = "omraade", role: str | None = None
+) -> pl.DataFrame:
     """`bsm forecast`."""
-    return Service(db).forecast(year, layer)
+    return Service(db).forecast(year, layer, audience(role))
 
 
 def backtest_report(db: Path, layer: str = "omraade") -> tuple[Calibration, Calibration]:
