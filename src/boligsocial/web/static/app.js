@@ -293,13 +293,14 @@ function criteriaTable(r) {
       el("th", { text: h, class: i ? "num" : "" }))),
     ...rows.map(([test, column, unit]) => {
       const persons = r[`${test}_margin_persons`], dkk = r[`${test}_margin_dkk`];
-      const margin = `${fmt(r[`${test}_margin_pp`], "mean")} ${T.percent_points}` +
+      const hidden = r[`${test}_state`] === "suppressed";
+      const margin = hidden ? T.suppressed : `${fmt(r[`${test}_margin_pp`], "mean")} ${T.percent_points}` +
         (persons !== null && persons !== undefined ? ` / ${persons} ${T.persons}` : "") +
         (dkk !== null && dkk !== undefined ? ` / ${fmt(dkk, "dkk")}` : "");
       return el("tr", {}, el("td", { text: label(ind[names[test]]) }),
-        el("td", { class: "num", text: fmt(r[column], unit) }),
+        el("td", { class: "num", text: hidden ? T.suppressed : fmt(r[column], unit) }),
         el("td", { class: "num", text: fmt(r[`${test}_threshold`], unit) }),
-        el("td", { class: "num", text: r[`${test}_met`] === null ? "–" : r[`${test}_met`] ? T.yes : T.no }),
+        el("td", { class: "num", text: hidden || r[`${test}_met`] === null ? "–" : r[`${test}_met`] ? T.yes : T.no }),
         el("td", { class: "num", text: margin }));
     }));
 }
