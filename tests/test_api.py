@@ -190,3 +190,9 @@ def test_a_new_load_is_picked_up_without_restart(tmp_path: Path, small, key_file
     small.reference = [{**r, "year": 2022} for r in small.reference if r["year"] == 2021]
     load(small.write(tmp_path / "d2"), db, key_file)
     assert client.get("/api/v1/meta").json()["data_years"] == [2020, 2021, 2022]
+
+
+def test_error_pages_escape_what_the_url_says(client: TestClient) -> None:
+    response = client.get("/omraade/omraade/<script>alert(1)<x>")
+    assert response.status_code == 404
+    assert "<script>" not in response.text and "&lt;script&gt;" in response.text

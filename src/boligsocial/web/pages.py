@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ def render(request: Request, template: str, page: str, **config: Any) -> Respons
         "other_lang": "en" if lang == "da" else "da",
         "page": page,
         "municipality": meta["municipality"]["name"],
-        "config": json.dumps(page_config, ensure_ascii=False),
+        "config": json.dumps(page_config, ensure_ascii=False).replace("</", "<\\/"),  # stays in its tag
         "viewer": v,
         "csrf": getattr(request.state, "csrf", ""),
         **config,
@@ -58,7 +59,9 @@ def render(request: Request, template: str, page: str, **config: Any) -> Respons
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
+    """A plain error page; the message may echo the URL, so it is escaped."""
     t = texts(_lang(request))
+    message = html.escape(message)
     body = (
         f"<!doctype html><html lang='da'><head><meta charset='utf-8'><title>{status}</title>"
         f"<link rel='stylesheet' href='/static/app.css'></head><body><main><h1>{status}</h1>"
