@@ -30,6 +30,7 @@ from boligsocial.indicators import MUNICIPALITY_LAYER, compute, usable
 from boligsocial.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
 from boligsocial.mapping import Mapping, TableMapping, load_mapping
 from boligsocial.measures import compute_measures
+from boligsocial.moves import decompositions, moves_in
 from boligsocial.municipality import Municipality, read_municipality
 from boligsocial.problems import Problem, Report
 from boligsocial.progress import Progress, silent
@@ -390,6 +391,12 @@ def load(
         seconds["lists"] = time.perf_counter() - t
 
         t = time.perf_counter()
+        progress("Beregner flytninger", 0, 1)
+        write_moves(con, residents)
+        progress("Beregner flytninger", 1, 1)
+        seconds["moves"] = time.perf_counter() - t
+
+        t = time.perf_counter()
         progress("Gemmer", 0, 1)
         _record_load(con, delivery, report, key)
         progress("Gemmer", 1, 1)
@@ -413,6 +420,42 @@ def write_lists(
         )
         replace_rows(con, "forecast_criteria", criteria, None)
         replace_rows(con, "forecast_lists", lists, None)
+
+
+#: Layers whose moves are computed at load: the wall-to-wall monitoring areas (each further layer
+#: costs about as much again; the load stays under 20 s for the example municipality).
+MOVE_LAYERS = ("omraade",)
+MOVE_TABLES = (
+    "move_flows",
+    "move_housing",
+    "move_kinds",
+    "move_areas",
+    "mover_profiles",
+    "move_decomposition",
+)
+
+
+def write_moves(con: duckdb.DuckDBPyConnection, residents: pl.DataFrame) -> None:
+    """Flows, per-area tallies, mover profiles and the exact decomposition for `MOVE_LAYERS`."""
+    years = sorted(residents.get_column("year").unique().to_list())
+    if len(years) < 2:
+        return
+    # computed inside the database, where the person-years already are (no copy into a new one)
+    con.execute("CREATE OR REPLACE TEMP VIEW residents AS SELECT * FROM persons WHERE address_id IS NOT NULL")
+    layers = ", ".join(f"'{layer}'" for layer in MOVE_LAYERS)
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW assignment AS SELECT * FROM address_areas WHERE layer IN ({layers})"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW kinds AS SELECT layer, area_id, "
+        "arg_max(kind, coalesce(valid_to, 9999)) AS kind FROM areas GROUP BY ALL"
+    )
+    has_moves = bool(con.execute("SELECT count(*) FROM moves").fetchall()[0][0])
+    m = moves_in(con, years, has_moves)
+    for table, data in zip(
+        MOVE_TABLES, (m.flows, m.housing, m.kinds, m.areas, m.profiles, decompositions(m.groups)), strict=True
+    ):
+        replace_rows(con, table, data, None)
 
 
 def write_traffic_lights(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:

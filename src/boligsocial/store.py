@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS forecast_criteria (layer VARCHAR, area_id VARCHAR, li
 CREATE TABLE IF NOT EXISTS forecast_lists (layer VARCHAR, area_id VARCHAR, list_year INTEGER);
 CREATE TABLE IF NOT EXISTS area_organisations (
     layer VARCHAR, area_id VARCHAR, housing_org VARCHAR, dwellings BIGINT);
+CREATE TABLE IF NOT EXISTS move_flows (layer VARCHAR, year INTEGER);
+CREATE TABLE IF NOT EXISTS move_housing (year INTEGER);
+CREATE TABLE IF NOT EXISTS move_kinds (year INTEGER);
+CREATE TABLE IF NOT EXISTS move_areas (layer VARCHAR, year INTEGER, area_id VARCHAR);
+CREATE TABLE IF NOT EXISTS mover_profiles (layer VARCHAR, year INTEGER, area_id VARCHAR);
+CREATE TABLE IF NOT EXISTS move_decomposition (layer VARCHAR, area_id VARCHAR, year INTEGER);
 CREATE TABLE IF NOT EXISTS traffic_light (model VARCHAR, layer VARCHAR, area_id VARCHAR, year INTEGER);
 CREATE TABLE IF NOT EXISTS indicator_values (
     layer VARCHAR, area_id VARCHAR, year INTEGER, indicator VARCHAR, housing_type VARCHAR,

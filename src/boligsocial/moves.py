@@ -1,0 +1,343 @@
+"""Moves: who moved where between two year-ends, and what that did to each area.
+
+A *transition* compares a person's residence at the end of Y-1 with the end of Y (the register
+view: DST's 1 January). Kinds: `stay` (same address), `move` (another address in the
+municipality), `in` (not resident at Y-1), `out` (not resident at Y, with an out-move in
+moves.csv or still living elsewhere in the municipality), `birth` (new resident aged 0) and
+`ended` (gone without an out-move: death or unknown; without moves.csv every departure is `out`).
+Births and endings are not moves. Pure: frames in, frames out, one in-memory DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from boligsocial.contract import LOW_EDUCATION
+
+OUTSIDE = ""  # the "area" outside the layer's areas (outside the municipality for omraade)
+
+#: Criteria for the decomposition: population condition and value per person (SQL on p-rows).
+CRITERIA = {
+    "labour": ("{p}age BETWEEN 18 AND 64", "{p}fte"),
+    "crime": ("{p}age >= 18", "CAST({p}convicted AS INTEGER)"),
+    "education": ("{p}age BETWEEN 30 AND 59", "CAST({p}low_edu AS INTEGER)"),
+    "income": ("{p}age BETWEEN 15 AND 64 AND {p}income_pop", "{p}income"),
+    "nonwestern": ("{p}age >= 0", "CAST({p}nonwestern AS INTEGER)"),
+}
+GROUPS = ("stay_before", "stay_after", "in", "out", "age_in", "age_out")
+
+_PLACED = """
+CREATE TEMP TABLE p AS
+SELECT s.layer, r.year, r.person_key, r.address_id, a.housing_type, s.area_id, k.kind, r.age,
+       CAST(coalesce(r.outside_fte, 0) AS DECIMAL(18, 6)) AS fte,
+       r.education IN ({low}) AS low_edu,
+       CAST(r.gross_income AS DECIMAL(18, 2)) AS income,
+       coalesce(r.taxable AND NOT r.student AND r.gross_income IS NOT NULL, false) AS income_pop,
+       coalesce(r.nonwestern, false) AS nonwestern, coalesce(r.convicted, false) AS convicted
+FROM residents r JOIN addresses a USING (address_id)
+JOIN assignment s ON s.address_id = r.address_id AND r.year BETWEEN s.year_from AND s.year_to
+LEFT JOIN kinds k ON k.layer = s.layer AND k.area_id = s.area_id
+"""
+
+_TRANSITIONS = """
+CREATE TEMP TABLE t AS
+WITH present AS (SELECT DISTINCT year, person_key FROM residents),
+outmoves AS (SELECT DISTINCT person_key, year(move_date) AS year FROM moves WHERE to_address_id IS NULL),
+joined AS (
+    SELECT coalesce(a.layer, b.layer) AS layer, coalesce(b.year, a.year + 1) AS year,
+           coalesce(a.person_key, b.person_key) AS person_key,
+           a.area_id AS from_area, b.area_id AS to_area,
+           a.address_id AS from_address, b.address_id AS to_address,
+           a.housing_type AS from_housing, b.housing_type AS to_housing,
+           a.kind AS from_kind, b.kind AS to_kind,
+           a.age AS a_age, a.fte AS a_fte, a.low_edu AS a_low_edu, a.income AS a_income,
+           a.income_pop AS a_income_pop, a.nonwestern AS a_nonwestern, a.convicted AS a_convicted,
+           b.age AS b_age, b.fte AS b_fte, b.low_edu AS b_low_edu, b.income AS b_income,
+           b.income_pop AS b_income_pop, b.nonwestern AS b_nonwestern, b.convicted AS b_convicted
+    FROM (SELECT * FROM p WHERE year < {last}) a
+    FULL OUTER JOIN (SELECT * FROM p WHERE year > {first}) b
+      ON a.layer = b.layer AND a.person_key = b.person_key AND b.year = a.year + 1
+)
+SELECT j.*,
+    CASE
+        WHEN j.from_area IS NULL AND pb.person_key IS NULL AND j.b_age = 0 THEN 'birth'
+        WHEN j.from_area IS NULL THEN 'in'
+        WHEN j.to_area IS NULL AND (pa.person_key IS NOT NULL OR o.person_key IS NOT NULL OR NOT {has_moves})
+            THEN 'out'
+        WHEN j.to_area IS NULL THEN 'ended'
+        WHEN j.from_address = j.to_address THEN 'stay'
+        ELSE 'move'
+    END AS kind
+FROM joined j
+LEFT JOIN present pb ON pb.person_key = j.person_key AND pb.year = j.year - 1
+LEFT JOIN present pa ON pa.person_key = j.person_key AND pa.year = j.year
+LEFT JOIN outmoves o ON o.person_key = j.person_key AND o.year = j.year
+"""
+
+
+@dataclass
+class MoveTables:
+    """Aggregated results: flows (per layer), housing and kind flows, per-area tallies, mover
+    profiles and the group sums the decomposition is computed from."""
+
+    flows: pl.DataFrame
+    housing: pl.DataFrame
+    kinds: pl.DataFrame
+    areas: pl.DataFrame
+    profiles: pl.DataFrame
+    groups: pl.DataFrame
+
+
+def _profile_columns(prefix: str) -> str:
+    p = prefix
+    return (
+        f"avg({p}age) AS mean_age, "
+        f"count(*) FILTER (WHERE {p}age BETWEEN 18 AND 64) AS labour_n, "
+        f"coalesce(sum({p}fte) FILTER (WHERE {p}age BETWEEN 18 AND 64), 0) AS labour_sum, "
+        f"count(*) FILTER (WHERE {p}age BETWEEN 30 AND 59) AS education_n, "
+        f"count(*) FILTER (WHERE {p}age BETWEEN 30 AND 59 AND {p}low_edu) AS education_count, "
+        f"count(*) FILTER (WHERE {p}age BETWEEN 15 AND 64 AND {p}income_pop) AS income_n, "
+        f"coalesce(sum({p}income) FILTER (WHERE {p}age BETWEEN 15 AND 64 AND {p}income_pop), 0) AS income_sum, "
+        f"count(*) FILTER (WHERE {p}nonwestern) AS nonwestern"
+    )
+
+
+def compute_moves(
+    residents: pl.DataFrame,
+    addresses: pl.DataFrame,
+    assignment: pl.DataFrame,
+    areas: pl.DataFrame,
+    moves: pl.DataFrame | None,
+) -> MoveTables:
+    """All move tables for every layer and every pair of consecutive data years, from frames."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    try:
+        con.register("residents", residents)
+        con.register("addresses", addresses.select("address_id", "housing_type"))
+        con.register("assignment", assignment)
+        con.register("kinds", areas.select("layer", "area_id", "kind"))
+        con.register(
+            "moves",
+            moves
+            if moves is not None
+            else pl.DataFrame(
+                schema={
+                    "person_key": pl.String,
+                    "move_date": pl.Date,
+                    "from_address_id": pl.String,
+                    "to_address_id": pl.String,
+                }
+            ),
+        )
+        years = sorted(residents.get_column("year").unique().to_list())
+        return moves_in(con, years, moves is not None)
+    finally:
+        con.close()
+
+
+def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) -> MoveTables:
+    """The move tables computed where the data already are: `con` has `residents`, `addresses`,
+    `assignment`, `kinds` and `moves` (tables or views); only temporary tables are added."""
+    low = ", ".join(f"'{c}'" for c in sorted(LOW_EDUCATION))
+    con.execute(_PLACED.format(low=low))
+    con.execute(
+        _TRANSITIONS.format(first=years[0], last=years[-1], has_moves="true" if has_moves else "false")
+    )
+    moving = "kind IN ('move', 'in', 'out')"
+    flows = con.sql(f"""
+        SELECT layer, year, coalesce(from_area, '') AS from_area, coalesce(to_area, '') AS to_area,
+               count(*) AS movers
+        FROM t WHERE {moving} GROUP BY ALL ORDER BY ALL""").pl()
+    housing = con.sql(f"""
+        SELECT year, coalesce(from_housing, '') AS from_housing, coalesce(to_housing, '') AS to_housing,
+               count(*) AS movers
+        FROM t WHERE layer = 'omraade' AND {moving} GROUP BY ALL ORDER BY ALL""").pl()
+    kinds = con.sql(f"""
+        SELECT year, coalesce(from_kind, '') AS from_kind, coalesce(to_kind, '') AS to_kind,
+               count(*) AS movers
+        FROM t WHERE layer = 'omraade' AND {moving} GROUP BY ALL ORDER BY ALL""").pl()
+    tally = con.sql("""
+        WITH sides AS (
+            SELECT layer, year, to_area AS area_id, kind, from_area IS NULL AS external, 'in' AS side
+            FROM t WHERE to_area IS NOT NULL AND (from_area IS NULL OR from_area <> to_area)
+            UNION ALL
+            SELECT layer, year, from_area, kind, to_area IS NULL, 'out'
+            FROM t WHERE from_area IS NOT NULL AND (to_area IS NULL OR from_area <> to_area)
+        ), residents_at AS (
+            SELECT layer, year, area_id, count(*) AS residents FROM p GROUP BY ALL
+        )
+        SELECT s.layer, s.year, s.area_id,
+            count(*) FILTER (WHERE side = 'in' AND kind <> 'birth' AND NOT external) AS in_internal,
+            count(*) FILTER (WHERE side = 'in' AND kind = 'in') AS in_external,
+            count(*) FILTER (WHERE side = 'out' AND kind <> 'ended' AND NOT external) AS out_internal,
+            count(*) FILTER (WHERE side = 'out' AND kind = 'out') AS out_external,
+            count(*) FILTER (WHERE kind = 'birth') AS births,
+            count(*) FILTER (WHERE kind = 'ended') AS ended,
+            any_value(r0.residents) AS residents_before, any_value(r1.residents) AS residents_after
+        FROM sides s
+        LEFT JOIN residents_at r0 ON r0.layer = s.layer AND r0.area_id = s.area_id AND r0.year = s.year - 1
+        LEFT JOIN residents_at r1 ON r1.layer = s.layer AND r1.area_id = s.area_id AND r1.year = s.year
+        GROUP BY ALL ORDER BY ALL""").pl()
+    profiles = con.sql(f"""
+        SELECT layer, year, to_area AS area_id, 'in' AS "group", count(*) AS persons, {_profile_columns("b_")}
+        FROM t WHERE to_area IS NOT NULL AND (from_area IS NULL OR from_area <> to_area) AND kind <> 'birth'
+        GROUP BY ALL
+        UNION ALL
+        SELECT layer, year, from_area, 'out', count(*), {_profile_columns("a_")}
+        FROM t WHERE from_area IS NOT NULL AND (to_area IS NULL OR from_area <> to_area) AND kind <> 'ended'
+        GROUP BY ALL
+        UNION ALL
+        SELECT layer, year, to_area, 'stay', count(*), {_profile_columns("b_")}
+        FROM t WHERE from_area = to_area
+        GROUP BY ALL
+        ORDER BY ALL""").pl()
+    after_sql, before_sql = _group_sums().split("; ")
+    groups = pl.concat([_unpivot(con.sql(after_sql).pl()), _unpivot(con.sql(before_sql).pl())])
+    con.execute("DROP TABLE t; DROP TABLE p")
+    return MoveTables(flows, housing, kinds, tally, profiles, groups)
+
+
+def _group_sums() -> str:
+    """Per layer, area, year and criterion: count and exact sum of each decomposition group, in two
+    scans (groups seen from the area after the year, and from the area before it), then unpivoted."""
+    same = "from_area = to_area"
+    after: list[str] = []
+    before: list[str] = []
+    for name, (band, value) in CRITERIA.items():
+        in_a, in_b = band.format(p="a_"), band.format(p="b_")
+        xa, xb = value.format(p="a_"), value.format(p="b_")
+        stay = f"{same} AND ({in_a}) AND ({in_b})"
+        moved_in = f"(from_area IS NULL OR from_area <> to_area) AND kind <> 'birth' AND ({in_b})"
+        aged_in = f"(({same} AND NOT ({in_a}) AND ({in_b})) OR (kind = 'birth' AND ({in_b})))"
+        moved_out = f"(to_area IS NULL OR from_area <> to_area) AND kind <> 'ended' AND ({in_a})"
+        aged_out = f"(({same} AND ({in_a}) AND NOT ({in_b})) OR (kind = 'ended' AND ({in_a})))"
+        conditions = [  # stayers are in the area and the population both years: after and before
+            ("stay_after", xb, after, stay),
+            ("in", xb, after, moved_in),
+            ("age_in", xb, after, aged_in),
+            ("stay_before", xa, before, stay),
+            ("out", xa, before, moved_out),
+            ("age_out", xa, before, aged_out),
+        ]
+        for group, x, side, cond in conditions:
+            side.append(
+                f'count(*) FILTER (WHERE {cond}) AS "n|{name}|{group}", '
+                f'CAST(coalesce(sum({x}) FILTER (WHERE {cond}), 0) AS DECIMAL(38, 6)) AS "x|{name}|{group}"'
+            )
+    return (
+        f"SELECT layer, year, to_area AS area_id, {', '.join(after)} FROM t WHERE to_area IS NOT NULL GROUP BY ALL; "
+        f"SELECT layer, year, from_area AS area_id, {', '.join(before)} FROM t WHERE from_area IS NOT NULL "
+        "GROUP BY ALL"
+    )
+
+
+def _unpivot(wide: pl.DataFrame) -> pl.DataFrame:
+    """("n|crit|group", "x|crit|group") columns → rows of (criterion, group, n, total)."""
+    keys = ["layer", "year", "area_id"]
+    parts = []
+    for col in wide.columns:
+        if col.startswith("n|"):
+            _, criterion, group = col.split("|")
+            parts.append(
+                wide.select(
+                    *keys,
+                    pl.lit(criterion).alias("criterion"),
+                    pl.lit(group).alias("group"),
+                    pl.col(col).alias("n"),
+                    pl.col(f"x|{criterion}|{group}").alias("total"),
+                )
+            )
+    return pl.concat(parts).filter(pl.col("n") > 0)
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """v_after - v_before = stayers + in_movers + out_movers + ageing_in + ageing_out, exactly."""
+
+    before: Fraction
+    after: Fraction
+    stayers: Fraction
+    in_movers: Fraction
+    out_movers: Fraction
+    ageing_in: Fraction
+    ageing_out: Fraction
+
+    @property
+    def change(self) -> Fraction:
+        return self.after - self.before
+
+    @property
+    def parts(self) -> Fraction:
+        return self.stayers + self.in_movers + self.out_movers + self.ageing_in + self.ageing_out
+
+
+def decompose(g: dict[str, tuple[int, Fraction]]) -> Decomposition | None:
+    """The exact decomposition from group (count, sum); None when the area had nobody in the
+    population in one of the two years.
+
+    With stayers' means s0 (before) and s1 (after) and group means and shares of the population:
+    v1 = s1 + w_in (m_in - s1) + w_agein (m_agein - s1) and
+    v0 = s0 + w_out (m_out - s0) + w_ageout (m_ageout - s0), so
+    v1 - v0 = (s1 - s0) + w_in (m_in - s1) + w_agein (m_agein - s1)
+              - w_out (m_out - s0) - w_ageout (m_ageout - s0).
+    """
+    n_s, x_s0 = g.get("stay_before", (0, Fraction(0)))
+    _, x_s1 = g.get("stay_after", (0, Fraction(0)))
+    n_i, x_i = g.get("in", (0, Fraction(0)))
+    n_o, x_o = g.get("out", (0, Fraction(0)))
+    n_ai, x_ai = g.get("age_in", (0, Fraction(0)))
+    n_ao, x_ao = g.get("age_out", (0, Fraction(0)))
+    n1, n0 = n_s + n_i + n_ai, n_s + n_o + n_ao
+    if not n1 or not n0:
+        return None
+    s0 = x_s0 / n_s if n_s else Fraction(0)
+    s1 = x_s1 / n_s if n_s else Fraction(0)
+
+    def term(n: int, x: Fraction, total: int, base: Fraction) -> Fraction:
+        return Fraction(n, total) * (x / n - base) if n else Fraction(0)
+
+    return Decomposition(
+        before=(x_s0 + x_o + x_ao) / n0,
+        after=(x_s1 + x_i + x_ai) / n1,
+        stayers=s1 - s0,
+        in_movers=term(n_i, x_i, n1, s1),
+        ageing_in=term(n_ai, x_ai, n1, s1),
+        out_movers=-term(n_o, x_o, n0, s0),
+        ageing_out=-term(n_ao, x_ao, n0, s0),
+    )
+
+
+def decompositions(groups: pl.DataFrame) -> pl.DataFrame:
+    """One row per layer, area, year and criterion with the five exact parts (as floats)."""
+    by_key: dict[tuple[Any, ...], dict[str, tuple[int, Fraction]]] = {}
+    for r in groups.iter_rows(named=True):
+        key = (r["layer"], r["area_id"], r["year"], r["criterion"])
+        by_key.setdefault(key, {})[r["group"]] = (int(r["n"]), Fraction(r["total"]))
+    rows = []
+    for (layer, area_id, year, criterion), g in sorted(by_key.items()):
+        d = decompose(g)
+        if d is None:
+            continue
+        rows.append(
+            {
+                "layer": layer,
+                "area_id": area_id,
+                "year": year,
+                "criterion": criterion,
+                "before": float(d.before),
+                "after": float(d.after),
+                "change": float(d.change),
+                "stayers": float(d.stayers),
+                "in_movers": float(d.in_movers),
+                "out_movers": float(d.out_movers),
+                "ageing_in": float(d.ageing_in),
+                "ageing_out": float(d.ageing_out),
+            }
+        )
+    return pl.DataFrame(rows)

@@ -1,0 +1,159 @@
+"""Moves on a hand-built delivery where every move, profile and decomposition term is known, and
+the decomposition identity for any groups (Hypothesis)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+
+from boligsocial.moves import decompose
+from boligsocial.pipeline import load
+from builders import X0, Y0, SmallDelivery, person
+
+
+def delivery() -> SmallDelivery:
+    """Areas A and B; addresses a1, a2 in A and b1 in B. Persons, 2020 → 2021:
+    p1 A→B (internal move), p2 stays at a1, p3 leaves B with an out-move, p4 leaves B without one
+    (ended), p5 is born in A, p6 moves into A from outside, p7 moves a1 → a2 inside A."""
+    d = SmallDelivery()
+    d.areas = [
+        {
+            "area_id": "A",
+            "name": "A",
+            "layer": "omraade",
+            "kind": "almen",
+            "geometry": shapely.box(X0, Y0, X0 + 100, Y0 + 100),
+        },
+        {
+            "area_id": "B",
+            "name": "B",
+            "layer": "omraade",
+            "kind": "by",
+            "geometry": shapely.box(X0 + 100, Y0, X0 + 200, Y0 + 100),
+        },
+    ]
+    d.addresses = [
+        {"address_id": "a1", "x": X0 + 20, "y": Y0 + 50, "housing_type": "almen"},
+        {"address_id": "a2", "x": X0 + 70, "y": Y0 + 50, "housing_type": "almen"},
+        {"address_id": "b1", "x": X0 + 150, "y": Y0 + 50, "housing_type": "ejer"},
+    ]
+    rows = {  # person: (2020 address, 2021 address, birth date, outside_fte)
+        "p1": ("a1", "b1", "1980-01-01", 0.0),
+        "p2": ("a1", "a1", "1970-01-01", 1.0),
+        "p3": ("b1", None, "1960-01-01", 0.0),
+        "p4": ("b1", None, "1950-01-01", 0.0),
+        "p5": (None, "a1", "2021-05-01", 0.0),
+        "p6": (None, "a2", "1991-01-01", 1.0),
+        "p7": ("a1", "a2", "1985-01-01", 0.5),
+    }
+    d.persons = []
+    for pid, (before, after, birth, fte) in rows.items():
+        for year, address in ((2020, before), (2021, after)):
+            if address is not None:
+                d.persons.append(person(year, pid, address, birth, outside_fte=fte))
+    d.moves = [
+        {"person_id": "p1", "move_date": "2021-03-01", "from_address_id": "a1", "to_address_id": "b1"},
+        {"person_id": "p3", "move_date": "2021-06-01", "from_address_id": "b1", "to_address_id": None},
+        {"person_id": "p6", "move_date": "2021-02-01", "from_address_id": None, "to_address_id": "a2"},
+        {"person_id": "p7", "move_date": "2021-08-01", "from_address_id": "a1", "to_address_id": "a2"},
+    ]
+    return d
+
+
+def tables(tmp_path: Path) -> dict[str, pl.DataFrame]:
+    db = tmp_path / "bsm.duckdb"
+    load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            t: con.sql(f"SELECT * FROM {t}").pl()
+            for t in (
+                "move_flows",
+                "move_housing",
+                "move_kinds",
+                "move_areas",
+                "mover_profiles",
+                "move_decomposition",
+            )
+        }
+    finally:
+        con.close()
+
+
+def test_flows_count_moves_not_births_or_endings(tmp_path: Path) -> None:
+    t = tables(tmp_path)
+    flows = {(r["from_area"], r["to_area"]): r["movers"] for r in t["move_flows"].iter_rows(named=True)}
+    assert flows == {("A", "B"): 1, ("A", "A"): 1, ("", "A"): 1, ("B", ""): 1}
+    housing = {
+        (r["from_housing"], r["to_housing"]): r["movers"] for r in t["move_housing"].iter_rows(named=True)
+    }
+    assert housing == {("almen", "ejer"): 1, ("almen", "almen"): 1, ("", "almen"): 1, ("ejer", ""): 1}
+    kinds = {(r["from_kind"], r["to_kind"]): r["movers"] for r in t["move_kinds"].iter_rows(named=True)}
+    assert kinds == {("almen", "by"): 1, ("almen", "almen"): 1, ("", "almen"): 1, ("by", ""): 1}
+
+
+def test_area_tallies(tmp_path: Path) -> None:
+    areas = {r["area_id"]: r for r in tables(tmp_path)["move_areas"].iter_rows(named=True)}
+    a, b = areas["A"], areas["B"]
+    assert (a["in_internal"], a["in_external"], a["out_internal"], a["out_external"]) == (0, 1, 1, 0)
+    assert (a["births"], a["residents_before"], a["residents_after"]) == (1, 3, 4)
+    assert (b["in_internal"], b["out_external"], b["ended"]) == (1, 1, 1)
+    assert (b["residents_before"], b["residents_after"]) == (2, 1)
+
+
+def test_mover_profiles(tmp_path: Path) -> None:
+    profiles = {
+        (r["area_id"], r["group"]): r for r in tables(tmp_path)["mover_profiles"].iter_rows(named=True)
+    }
+    assert profiles[("A", "in")]["persons"] == 1 and profiles[("A", "in")]["mean_age"] == 30  # p6
+    assert profiles[("A", "out")]["persons"] == 1 and profiles[("A", "out")]["mean_age"] == 40  # p1
+    assert profiles[("A", "stay")]["persons"] == 2  # p2 and p7; the newborn p5 is a birth, no stayer
+    assert profiles[("B", "out")]["persons"] == 1  # p3; p4 ended and is no mover
+    assert float(profiles[("A", "in")]["labour_sum"]) == 1.0
+
+
+def test_labour_decomposition_by_hand(tmp_path: Path) -> None:
+    d = {
+        (r["area_id"], r["criterion"]): r
+        for r in tables(tmp_path)["move_decomposition"].iter_rows(named=True)
+    }
+    a = d[("A", "labour")]
+    # 2020 in A aged 18-64: p1 (0), p2 (1), p7 (0.5) → 1.5/3; 2021: p2 (1), p6 (1), p7 (0.5) → 2.5/3
+    assert a["before"] == 0.5 and abs(a["after"] - 2.5 / 3) < 1e-12
+    # stayers p2, p7: mean 0.75 both years → own change 0; in-mover p6 (1): 1/3 × (1 - 0.75);
+    # out-mover p1 (0): -1/3 × (0 - 0.75)
+    assert a["stayers"] == 0 and abs(a["in_movers"] - 1 / 12) < 1e-12 and abs(a["out_movers"] - 0.25) < 1e-12
+    assert a["ageing_in"] == 0 and a["ageing_out"] == 0
+    parts = a["stayers"] + a["in_movers"] + a["out_movers"] + a["ageing_in"] + a["ageing_out"]
+    assert abs(parts - a["change"]) < 1e-12
+
+
+groups = st.tuples(st.integers(0, 50), st.fractions(0, 1))
+
+
+@given(
+    st.fixed_dictionaries(
+        {"stay_before": groups, "in": groups, "out": groups, "age_in": groups, "age_out": groups}
+    ),
+    st.fractions(0, 1),
+)
+def test_the_parts_add_up_exactly_to_the_change(
+    g: dict[str, tuple[int, Fraction]], after_mean: Fraction
+) -> None:
+    data = {k: (n, share * n) for k, (n, share) in g.items()}
+    data["stay_after"] = (data["stay_before"][0], after_mean * data["stay_before"][0])
+    result = decompose(data)
+    n1 = data["stay_before"][0] + data["in"][0] + data["age_in"][0]
+    n0 = data["stay_before"][0] + data["out"][0] + data["age_out"][0]
+    if not n1 or not n0:
+        assert result is None
+        return
+    assert result is not None
+    assert result.parts == result.change  # exact: fractions, no tolerance
+    assert result.after == (data["stay_after"][1] + data["in"][1] + data["age_in"][1]) / n1
