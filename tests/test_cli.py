@@ -14,7 +14,19 @@ from boligsocial.cli import app
 from builders import SmallDelivery
 
 runner = CliRunner()
-COMMANDS = ["generate", "check", "load", "info", "demo", "lists", "classify", "forecast"]
+COMMANDS = [
+    "generate",
+    "check",
+    "load",
+    "info",
+    "demo",
+    "lists",
+    "classify",
+    "forecast",
+    "flows",
+    "serve",
+    "audit",
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

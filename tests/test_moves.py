@@ -157,3 +157,27 @@ def test_the_parts_add_up_exactly_to_the_change(
     assert result is not None
     assert result.parts == result.change  # exact: fractions, no tolerance
     assert result.after == (data["stay_after"][1] + data["in"][1] + data["age_in"][1]) / n1
+
+
+def test_bsm_flows_by_area_and_for_an_audience(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    from boligsocial.cli import app
+
+    db = tmp_path / "bsm.duckdb"
+    load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
+    runner = CliRunner()
+    exact = runner.invoke(
+        app, ["flows", "--db", str(db), "--from", "2021", "--to", "2021", "--format", "csv"]
+    )
+    assert exact.exit_code == 0, exact.output
+    rows = {(r["from"], r["to"]): r for r in csv.DictReader(io.StringIO(exact.stdout))}
+    assert set(rows) == {("A", "B"), ("A", "A"), ("", "A"), ("B", "")} and rows[("A", "B")]["movers"] == "1.0"
+    published = runner.invoke(app, ["flows", "--db", str(db), "--format", "csv", "--audience", "politician"])
+    for r in csv.DictReader(io.StringIO(published.stdout)):
+        assert r["movers"] == "" and r["state"] == "small" and r["label"] == "<5"  # 1 mover is a small count
+    bad = runner.invoke(app, ["flows", "--db", str(db), "--by", "colour"])
+    assert bad.exit_code == 1 and "flows by 'colour'" in bad.output

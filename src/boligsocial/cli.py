@@ -484,6 +484,47 @@ AccessOption = Annotated[
 
 
 @app.command()
+def flows(
+    db: DbOption,
+    year_from: Annotated[int | None, typer.Option("--from", help="First move year (default: first).")] = None,
+    year_to: Annotated[int | None, typer.Option("--to", help="Last move year (default: last).")] = None,
+    by: Annotated[str, typer.Option(help="area, housing_type or kind.")] = "area",
+    layer: Annotated[str, typer.Option(help="Area layer (for --by area).")] = "omraade",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    audience: Annotated[
+        str | None,
+        typer.Option("--audience", help="Publish for this role's disclosure policy (e.g. politician)."),
+    ] = None,
+) -> None:
+    """Who moved where: moves from → to, summed over the years (end of year Y-1 to end of Y).
+
+    An empty from/to is outside the municipality.
+    Example: [bold]bsm flows --db demo/bsm.duckdb --from 2020 --to 2025 --by housing_type[/]
+    """
+    from boligsocial.service import flows_table
+
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter("--format must be table, csv or json")
+    try:
+        table = flows_table(db, by, year_from, year_to, layer, audience)
+    except BsmError as exc:
+        raise _fail(exc) from exc
+    _emit_table(table, fmt, out, _flows_view)
+
+
+def _flows_view(table: pl.DataFrame) -> Table:
+    years = f" {table['year_from'][0]}–{table['year_to'][0]}" if table.height else ""
+    view = Table(title=f"Flytninger{years} (tom = uden for kommunen)")
+    for col in ("fra", "til", "flyttere"):
+        view.add_column(col, justify="right" if col == "flyttere" else "left")
+    for r in table.iter_rows(named=True):
+        movers = r["label"] if r["state"] == "small" else f"{r['movers']:,.0f}"
+        view.add_row(r["from"] or "(udenfor)", r["to"] or "(udenfor)", movers)
+    return view
+
+
+@app.command()
 def serve(
     db: DbOption,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",

@@ -39,6 +39,12 @@ _TABLES = (
     "traffic_light",
     "criteria_inputs",
     "area_organisations",
+    "move_flows",
+    "move_housing",
+    "move_kinds",
+    "move_areas",
+    "mover_profiles",
+    "move_decomposition",
 )
 
 
@@ -528,6 +534,67 @@ class Service:
             + [colour_sentence(r, lang) for r in last_lights.iter_rows(named=True) if r["colour"]],
         }
 
+    def flows(
+        self,
+        by: str = "area",
+        year_from: int | None = None,
+        year_to: int | None = None,
+        layer: str = "omraade",
+        viewer: Viewer | None = None,
+    ) -> pl.DataFrame:
+        """Moves from → to summed over the years, by area, housing type or kind of area; `''` is
+        outside (the municipality, or the layer's areas). Small flows pass the disclosure step."""
+        v = viewer or Viewer.operator()
+        tables = {
+            "area": ("move_flows", "from_area", "to_area"),
+            "housing_type": ("move_housing", "from_housing", "to_housing"),
+            "kind": ("move_kinds", "from_kind", "to_kind"),
+        }
+        if by not in tables:
+            raise InvalidParameter("unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(tables)})
+        name, src, dst = tables[by]
+        table = self.snap.tables[name]
+        if table.is_empty():
+            raise NotFound("no-moves", "no moves in this database (they need two data years)")
+        if by == "area":
+            self._layer(layer)
+            table = table.filter(pl.col("layer") == layer)
+        years = sorted(table.get_column("year").unique().to_list())
+        lo = self._year(year_from if year_from is not None else years[0], years, "move year")
+        hi = self._year(year_to if year_to is not None else years[-1], years, "move year")
+        summed = (
+            table.filter(pl.col("year").is_between(lo, hi))
+            .group_by(pl.col(src).alias("from"), pl.col(dst).alias("to"))
+            .agg(pl.col("movers").sum())
+            .sort("movers", "from", "to", descending=[True, False, False])
+        )
+        rows = []
+        for r in summed.iter_rows(named=True):
+            c = dc.cell(float(r["movers"]), int(r["movers"]), "count", v.policy)
+            rows.append(
+                {
+                    "from": r["from"],
+                    "to": r["to"],
+                    "movers": c["value"],
+                    "state": c["state"],
+                    "label": c.get("label"),
+                    "year_from": lo,
+                    "year_to": hi,
+                }
+            )
+        return pl.DataFrame(
+            rows,
+            schema={
+                "from": pl.String,
+                "to": pl.String,
+                "movers": pl.Float64,
+                "state": pl.String,
+                "label": pl.String,
+                "year_from": pl.Int64,
+                "year_to": pl.Int64,
+            },
+        )
+
     def _watch_rows(self, layer: str, list_year: int | None, v: Viewer) -> list[dict[str, Any]]:
         """Every area's category and criteria-model colour in a list year and the year before."""
         self._layer(layer)
@@ -605,6 +672,13 @@ def list_results(
 ) -> pl.DataFrame:
     """`bsm lists`: see `Service.lists`."""
     return Service(db).lists(year, layer, without_origin, rule_files, audience(role))
+
+
+def flows_table(
+    db: Path, by: str, year_from: int | None, year_to: int | None, layer: str, role: str | None = None
+) -> pl.DataFrame:
+    """`bsm flows`."""
+    return Service(db).flows(by, year_from, year_to, layer, audience(role))
 
 
 def list_disagreements(db: Path) -> pl.DataFrame:
