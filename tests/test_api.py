@@ -196,3 +196,29 @@ def test_error_pages_escape_what_the_url_says(client: TestClient) -> None:
     response = client.get("/omraade/omraade/<script>alert(1)<x>")
     assert response.status_code == 404
     assert "<script>" not in response.text and "&lt;script&gt;" in response.text
+
+
+def test_moves_endpoints(web) -> None:  # type: ignore[no-untyped-def]
+    analyst, staff = client_for(web, "analyst"), client_for(web, "staff")
+    flows = analyst.get("/api/v1/moves/flows", params={"year_from": 2020, "year_to": 2025}).json()
+    assert flows and {"from", "to", "movers", "state"} <= set(flows[0])
+    assert any(r["from"] == "" for r in flows) and any(r["to"] == "" for r in flows)  # in and out
+    assert {r["state"] for r in staff.get("/api/v1/moves/flows").json()} <= {"ok", "small"}
+    assert all(r["movers"] is None for r in staff.get("/api/v1/moves/flows").json() if r["state"] == "small")
+    housing = analyst.get("/api/v1/moves/flows", params={"by": "housing_type"}).json()
+    assert {"almen", "ejer"} <= {r["to"] for r in housing}
+    bad = analyst.get("/api/v1/moves/flows", params={"by": "colour"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "unknown-grouping"
+    area = analyst.get("/api/v1/layers/omraade/areas/fjordby-kildeparken/moves").json()
+    labour = [d for d in area["decomposition"] if d["criterion"] == "labour" and d["state"] == "ok"]
+    assert labour
+    for d in labour:
+        parts = d["stayers"] + d["in_movers"] + d["out_movers"] + d["ageing_in"] + d["ageing_out"]
+        assert abs(parts - d["change"]) < 1e-12
+    assert {p["group"] for p in area["profiles"]} == {"in", "out", "stay"}
+    assert (
+        client_for(web, "housing_association")
+        .get("/api/v1/layers/omraade/areas/fjordby-skovbrynet/moves")
+        .status_code
+        == 403
+    )

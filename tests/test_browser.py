@@ -299,3 +299,16 @@ def test_wrong_password_is_refused(anonymous_page: Watched) -> None:
     p.fill("input[name=password]", "not-the-password")
     p.click("button[type=submit]")
     assert "Forkert brugernavn eller adgangskode" in p.locator(".error").inner_text()
+
+
+def test_moves_page_draws_flows_and_the_decomposition(page: Watched) -> None:
+    p = page.page
+    p.goto("/flytninger")
+    p.wait_for_selector("#sankey .sankey")
+    p.wait_for_selector("#decomposition .main-svg")
+    expect(p.locator("#decomposition")).to_contain_text("beskæftigelseskriteriet")
+    assert p.locator("#od tr").count() > 10
+    assert p.locator("#profiles tr").count() == 4  # header, in-movers, out-movers, stayers
+    p.select_option("#by", "housing_type")
+    expect(p.locator("#od")).to_contain_text("almen")
+    shot(p, "flytninger")

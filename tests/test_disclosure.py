@@ -185,6 +185,8 @@ ENDPOINTS = (
     "/api/v1/lists/watch",
     "/api/v1/lists/changes",
     "/api/v1/traffic-lights",
+    "/api/v1/moves/flows",
+    "/api/v1/layers/omraade/areas/{area}/moves",
 )
 
 
@@ -231,6 +233,20 @@ def _check_answer(path: str, body: Any, unit_of: dict[str, str], blocks: dict[tu
                 assert c["denominator"] >= 20, (path, where, c)  # a rate on fewer than 20 persons
             if c["value"] == c["numerator"] or unit == "count":
                 assert not 1 <= (c["value"] or 0) <= 4, (path, where, c)  # an exact small count
+        for key in (
+            "movers",
+            "in_internal",
+            "in_external",
+            "out_internal",
+            "out_external",
+            "births",
+            "ended",
+            "residents_before",
+            "residents_after",
+        ):
+            if isinstance(c.get(key), int | float):
+                assert not 1 <= c[key] <= 4, (path, where, key, c)
+        assert not any(k.startswith("n_") for k in c), (path, where, c)
         if "residents" in c and isinstance(c["residents"], int | float):
             assert not 1 <= c["residents"] <= 4, (path, where, c)
         if "labour_share" in c and "list_year" in c:

@@ -338,6 +338,11 @@ def decompositions(groups: pl.DataFrame) -> pl.DataFrame:
                 "out_movers": float(d.out_movers),
                 "ageing_in": float(d.ageing_in),
                 "ageing_out": float(d.ageing_out),
+                # group sizes, for the disclosure step (a mean of a small group is not published)
+                **{
+                    f"n_{k}": g.get(k, (0, Fraction(0)))[0]
+                    for k in ("stay_before", "in", "out", "age_in", "age_out")
+                },
             }
         )
     return pl.DataFrame(rows)

@@ -554,8 +554,17 @@ class Service:
             raise InvalidParameter("unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(tables)})
         name, src, dst = tables[by]
         table = self.snap.tables[name]
+        schema = {
+            "from": pl.String,
+            "to": pl.String,
+            "movers": pl.Float64,
+            "state": pl.String,
+            "label": pl.String,
+            "year_from": pl.Int64,
+            "year_to": pl.Int64,
+        }
         if table.is_empty():
-            raise NotFound("no-moves", "no moves in this database (they need two data years)")
+            return pl.DataFrame(schema=schema)  # nobody moved (or a single data year)
         if by == "area":
             self._layer(layer)
             table = table.filter(pl.col("layer") == layer)
@@ -582,18 +591,55 @@ class Service:
                     "year_to": hi,
                 }
             )
-        return pl.DataFrame(
-            rows,
-            schema={
-                "from": pl.String,
-                "to": pl.String,
-                "movers": pl.Float64,
-                "state": pl.String,
-                "label": pl.String,
-                "year_from": pl.Int64,
-                "year_to": pl.Int64,
-            },
+        return pl.DataFrame(rows, schema=schema)
+
+    def area_moves(self, layer: str, area_id: str, viewer: Viewer | None = None) -> dict[str, Any]:
+        """One area's moves per year: in/out tallies, mover profiles and the decomposition."""
+        v = viewer or Viewer.operator()
+        area = self._area(layer, area_id)
+        mine = (pl.col("layer") == layer) & (pl.col("area_id") == area_id)
+        tallies = []
+        for r in self.snap.tables["move_areas"].filter(mine).sort("year").iter_rows(named=True):
+            row = {"year": r["year"]}
+            for key in (
+                "in_internal",
+                "in_external",
+                "out_internal",
+                "out_external",
+                "births",
+                "ended",
+                "residents_before",
+                "residents_after",
+            ):
+                c = dc.cell(float(r[key] or 0), int(r[key] or 0), "count", v.policy)
+                row[key] = c["value"]
+                if c["state"] != dc.OK:
+                    row[f"{key}_state"] = c["state"]
+            tallies.append(row)
+        profiles = []
+        for r in self.snap.tables["mover_profiles"].filter(mine).sort("year", "group").iter_rows(named=True):
+            persons = dc.cell(float(r["persons"]), int(r["persons"]), "count", v.policy)
+            row = {
+                "year": r["year"],
+                "group": r["group"],
+                "persons": persons["value"],
+                "state": persons["state"],
+            }
+            for name, num, den, unit in (
+                ("labour", "labour_sum", "labour_n", "share"),
+                ("education", "education_count", "education_n", "share"),
+                ("income", "income_sum", "income_n", "dkk"),
+                ("nonwestern", "nonwestern", "persons", "share"),
+            ):
+                c = dc.cell(float(r[num] or 0), int(r[den] or 0), unit, v.policy)
+                row[name], row[f"{name}_state"] = c["value"], c["state"]
+            age = dc.cell(float(r["mean_age"] or 0) * r["persons"], int(r["persons"]), "mean", v.policy)
+            row["mean_age"] = age["value"]
+            profiles.append(row)
+        decomposition = dc.publish_decomposition(
+            self.snap.tables["move_decomposition"].filter(mine).sort("year", "criterion").to_dicts(), v.policy
         )
+        return {"area": area, "tallies": tallies, "profiles": profiles, "decomposition": decomposition}
 
     def _watch_rows(self, layer: str, list_year: int | None, v: Viewer) -> list[dict[str, Any]]:
         """Every area's category and criteria-model colour in a list year and the year before."""

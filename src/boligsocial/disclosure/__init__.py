@@ -269,3 +269,38 @@ def publish_colours(
             row["state"] = SUPPRESSED
         out.append(row)
     return out
+
+
+DECOMPOSITION_TERMS = (
+    "before",
+    "after",
+    "change",
+    "stayers",
+    "in_movers",
+    "out_movers",
+    "ageing_in",
+    "ageing_out",
+)
+
+
+def publish_decomposition(rows: list[dict[str, Any]], policy: Policy) -> list[dict[str, Any]]:
+    """Decomposition rows hidden whole where a group is a small count (its mean would describe a
+    few persons) or the population is under the rate rule; one hidden term could be recovered
+    from the others and the change, so none is shown then."""
+    out = []
+    for r in rows:
+        row = dict(r)
+        sizes = [row.get(f"n_{k}", 0) or 0 for k in ("stay_before", "in", "out", "age_in", "age_out")]
+        n_after = sizes[0] + sizes[1] + sizes[3]
+        n_before = sizes[0] + sizes[2] + sizes[4]
+        for k in ("stay_before", "in", "out", "age_in", "age_out"):
+            row.pop(f"n_{k}", None)  # group sizes decide, but are not published
+        small = any(0 < n <= policy.small_count_max for n in sizes)
+        if small or min(n_after, n_before) < policy.rate_min_population:
+            for key in DECOMPOSITION_TERMS:
+                row[key] = None
+            row["state"] = SUPPRESSED
+        else:
+            row["state"] = UNCERTAIN if min(n_after, n_before) < policy.rate_uncertain_population else OK
+        out.append(row)
+    return out

@@ -172,6 +172,27 @@ async def traffic_lights(
     return cached(request, svc, v, lambda: _rows(svc.traffic_lights(model, layer, year, v)))
 
 
+@router.get("/moves/flows", summary="Moves from → to summed over years, by area, housing type or kind")
+async def move_flows(
+    request: Request,
+    svc: Svc,
+    v: CurrentViewer,
+    by: str = "area",
+    year_from: Year = None,
+    year_to: Year = None,
+    layer: Layer = "omraade",
+) -> Response:
+    return cached(request, svc, v, lambda: _rows(svc.flows(by, year_from, year_to, layer, v)))
+
+
+@router.get(
+    "/layers/{layer}/areas/{area_id}/moves", summary="One area's moves: tallies, profiles, decomposition"
+)
+async def area_moves(request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str) -> Response:
+    _own_area(svc, v, layer, area_id)
+    return cached(request, svc, v, lambda: svc.area_moves(layer, area_id, v))
+
+
 @router.post("/tokens", summary="Create a personal API token (shown once) for integrations")
 def new_token(request: Request, store: Store, v: CurrentViewer, label: str = "") -> dict[str, str]:
     if getattr(request.state, "auth", "") != "session" or v.username is None:

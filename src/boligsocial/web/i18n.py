@@ -160,6 +160,56 @@ TEXTS["en"].update(
 )
 
 
+TEXTS["da"].update(
+    {
+        "moves": "Flytninger",
+        "flows_by": "Flytninger mellem",
+        "housing_type": "Boligtyper",
+        "area_kind": "Områdetyper",
+        "from_year": "Fra år",
+        "to_year": "Til år",
+        "mover_profiles": "Tilflyttere, fraflyttere og blivere",
+        "od_table": "Fra-til-tabel",
+        "outside": "Uden for kommunen",
+        "movers": "Flyttere",
+        "group_in": "Tilflyttere",
+        "group_out": "Fraflyttere",
+        "group_stay": "Blivere",
+        "decomposition": "Hvad ændrede beskæftigelseskriteriet",
+        "part_stayers": "Blivernes egen ændring",
+        "part_in": "Tilflyttere",
+        "part_out": "Fraflyttere",
+        "part_age_in": "Ind i aldersgruppen",
+        "part_age_out": "Ud af aldersgruppen",
+        "percent_points_short": "procentpoint",
+    }
+)
+TEXTS["en"].update(
+    {
+        "moves": "Moves",
+        "flows_by": "Moves between",
+        "housing_type": "Housing types",
+        "area_kind": "Kinds of area",
+        "from_year": "From year",
+        "to_year": "To year",
+        "mover_profiles": "In-movers, out-movers and stayers",
+        "od_table": "From-to table",
+        "outside": "Outside the municipality",
+        "movers": "Movers",
+        "group_in": "In-movers",
+        "group_out": "Out-movers",
+        "group_stay": "Stayers",
+        "decomposition": "What changed the employment criterion",
+        "part_stayers": "Stayers' own change",
+        "part_in": "In-movers",
+        "part_out": "Out-movers",
+        "part_age_in": "Ageing into the band",
+        "part_age_out": "Ageing out of the band",
+        "percent_points_short": "percentage points",
+    }
+)
+
+
 def texts(lang: str) -> dict[str, str]:
     """The texts of a language (Danish for anything unknown)."""
     return TEXTS.get(lang, TEXTS["da"])

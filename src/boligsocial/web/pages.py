@@ -93,3 +93,8 @@ def compare(request: Request) -> Response:
 @router.get("/lister", response_class=HTMLResponse)
 def lists(request: Request) -> Response:
     return render(request, "lists.html", "lists")
+
+
+@router.get("/flytninger", response_class=HTMLResponse)
+def moves(request: Request) -> Response:
+    return render(request, "moves.html", "moves")
