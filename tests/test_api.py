@@ -222,3 +222,17 @@ def test_moves_endpoints(web) -> None:  # type: ignore[no-untyped-def]
         .status_code
         == 403
     )
+
+
+def test_displacement_endpoint(web) -> None:  # type: ignore[no-untyped-def]
+    rows = (
+        client_for(web, "analyst").get("/api/v1/layers/omraade/areas/fjordby-kildeparken/displacement").json()
+    )
+    assert rows and {"to_area", "movers", "impact_pp", "material"} <= set(rows[0])
+    with_impact = [r for r in rows if r["impact_pp"] is not None]
+    assert with_impact
+    assert all(r["material"] == (r["impact_pp"] >= 0.5) for r in with_impact)
+    staff = (
+        client_for(web, "staff").get("/api/v1/layers/omraade/areas/fjordby-kildeparken/displacement").json()
+    )
+    assert all(r["impact_pp"] is None for r in staff if r["movers_state"] == "small")

@@ -309,6 +309,7 @@ def test_moves_page_draws_flows_and_the_decomposition(page: Watched) -> None:
     expect(p.locator("#decomposition")).to_contain_text("beskæftigelseskriteriet")
     assert p.locator("#od tr").count() > 10
     assert p.locator("#profiles tr").count() == 4  # header, in-movers, out-movers, stayers
+    expect(p.locator("#displacement")).to_contain_text("Effekt på modtager")
     p.select_option("#by", "housing_type")
     expect(p.locator("#od")).to_contain_text("almen")
     shot(p, "flytninger")

@@ -187,6 +187,7 @@ ENDPOINTS = (
     "/api/v1/traffic-lights",
     "/api/v1/moves/flows",
     "/api/v1/layers/omraade/areas/{area}/moves",
+    "/api/v1/layers/omraade/areas/{area}/displacement",
 )
 
 

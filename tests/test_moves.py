@@ -181,3 +181,22 @@ def test_bsm_flows_by_area_and_for_an_audience(tmp_path: Path) -> None:
         assert r["movers"] == "" and r["state"] == "small" and r["label"] == "<5"  # 1 mover is a small count
     bad = runner.invoke(app, ["flows", "--db", str(db), "--by", "colour"])
     assert bad.exit_code == 1 and "flows by 'colour'" in bad.output
+
+
+def test_displacement_says_where_out_movers_went_and_their_effect(tmp_path: Path) -> None:
+    from boligsocial.service import Service
+
+    db = tmp_path / "bsm.duckdb"
+    d = delivery()
+    # p8 (outside the labour market) also moves A → B, where p1 (employed) arrived too
+    d.persons += [
+        person(2020, "p8", "a2", "1975-01-01", outside_fte=1.0),
+        person(2021, "p8", "b1", "1975-01-01", outside_fte=1.0),
+    ]
+    load(d.write(tmp_path / "d"), db, tmp_path / "key")
+    [row] = Service(db).displacement("omraade", "A")
+    assert (row["year"], row["to_area"], row["movers"]) == (2021, "B", 2)
+    # B at the end of 2021, aged 18-64: p1 (0) and p8 (1). Without the two from A nobody is left,
+    # so the effect on B cannot be computed; the trait of the movers is 1 FTE of 2
+    assert row["labour_share"] is None or row["labour_share"] == 0.5
+    assert row["impact_pp"] is None

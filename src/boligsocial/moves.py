@@ -86,6 +86,7 @@ class MoveTables:
     profiles and the group sums the decomposition is computed from."""
 
     flows: pl.DataFrame
+    displaced: pl.DataFrame
     housing: pl.DataFrame
     kinds: pl.DataFrame
     areas: pl.DataFrame
@@ -154,6 +155,12 @@ def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) 
         SELECT layer, year, coalesce(from_area, '') AS from_area, coalesce(to_area, '') AS to_area,
                count(*) AS movers
         FROM t WHERE {moving} GROUP BY ALL ORDER BY ALL""").pl()
+    # movers between areas with their labour trait after the move, for displacement
+    displaced = con.sql("""
+        SELECT layer, year, from_area, to_area, count(*) AS movers,
+               count(*) FILTER (WHERE b_age BETWEEN 18 AND 64) AS labour_n,
+               coalesce(sum(b_fte) FILTER (WHERE b_age BETWEEN 18 AND 64), 0) AS labour_sum
+        FROM t WHERE kind = 'move' AND from_area <> to_area GROUP BY ALL ORDER BY ALL""").pl()
     housing = con.sql(f"""
         SELECT year, coalesce(from_housing, '') AS from_housing, coalesce(to_housing, '') AS to_housing,
                count(*) AS movers
@@ -200,7 +207,7 @@ def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) 
     after_sql, before_sql = _group_sums().split("; ")
     groups = pl.concat([_unpivot(con.sql(after_sql).pl()), _unpivot(con.sql(before_sql).pl())])
     con.execute("DROP TABLE t; DROP TABLE p")
-    return MoveTables(flows, housing, kinds, tally, profiles, groups)
+    return MoveTables(flows, displaced, housing, kinds, tally, profiles, groups)
 
 
 def _group_sums() -> str:

@@ -426,6 +426,7 @@ def write_lists(
 #: costs about as much again; the load stays under 20 s for the example municipality).
 MOVE_LAYERS = ("omraade",)
 MOVE_TABLES = (
+    "move_displaced",
     "move_flows",
     "move_housing",
     "move_kinds",
@@ -453,7 +454,9 @@ def write_moves(con: duckdb.DuckDBPyConnection, residents: pl.DataFrame) -> None
     has_moves = bool(con.execute("SELECT count(*) FROM moves").fetchall()[0][0])
     m = moves_in(con, years, has_moves)
     for table, data in zip(
-        MOVE_TABLES, (m.flows, m.housing, m.kinds, m.areas, m.profiles, decompositions(m.groups)), strict=True
+        MOVE_TABLES,
+        (m.displaced, m.flows, m.housing, m.kinds, m.areas, m.profiles, decompositions(m.groups)),
+        strict=True,
     ):
         replace_rows(con, table, data, None)
 

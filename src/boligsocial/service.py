@@ -40,6 +40,7 @@ _TABLES = (
     "criteria_inputs",
     "area_organisations",
     "move_flows",
+    "move_displaced",
     "move_housing",
     "move_kinds",
     "move_areas",
@@ -592,6 +593,70 @@ class Service:
                 }
             )
         return pl.DataFrame(rows, schema=schema)
+
+    def displacement(
+        self,
+        layer: str,
+        area_id: str,
+        year_from: int | None = None,
+        year_to: int | None = None,
+        material_pp: float = 0.5,
+        viewer: Viewer | None = None,
+    ) -> list[dict[str, Any]]:
+        """Where the area's out-movers went, with their labour trait (FTE outside the labour market,
+        aged 18-64, after the move), and how much they raised each receiving area's yearly labour
+        share: the share with them minus the share without them, in points; `material` from
+        `material_pp` points on."""
+        v = viewer or Viewer.operator()
+        self._area(layer, area_id)
+        moved = self.snap.tables["move_displaced"]
+        moved = (
+            moved.filter((pl.col("layer") == layer) & (pl.col("from_area") == area_id))
+            if not moved.is_empty()
+            else moved
+        )
+        years = sorted(moved.get_column("year").unique().to_list()) if moved.height else []
+        out: list[dict[str, Any]] = []
+        if not years:
+            return out
+        lo = self._year(year_from if year_from is not None else years[0], years, "move year")
+        hi = self._year(year_to if year_to is not None else years[-1], years, "move year")
+        names = dict(
+            self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name").iter_rows()
+        )
+        for r in (
+            moved.filter(pl.col("year").is_between(lo, hi)).sort("year", "to_area").iter_rows(named=True)
+        ):
+            block = self.snap.blocks.get((layer, r["to_area"], r["year"]))
+            movers = dc.cell(float(r["movers"]), int(r["movers"]), "count", v.policy)
+            trait = dc.cell(float(r["labour_sum"]), int(r["labour_n"]), "share", v.policy)
+            impact = None
+            receiving_ok = block is not None and block["labour_n"] >= v.policy.rate_min_population
+            if (
+                block is not None
+                and receiving_ok
+                and movers["state"] == dc.OK
+                and block["labour_n"] > r["labour_n"]
+            ):
+                with_them = float(block["labour_sum"]) / block["labour_n"]
+                without = (float(block["labour_sum"]) - float(r["labour_sum"])) / (
+                    block["labour_n"] - r["labour_n"]
+                )
+                impact = 100 * (with_them - without)
+            out.append(
+                {
+                    "year": r["year"],
+                    "to_area": r["to_area"],
+                    "to_name": names.get(r["to_area"], r["to_area"]),
+                    "movers": movers["value"],
+                    "movers_state": movers["state"],
+                    "labour_share": trait["value"],
+                    "labour_state": trait["state"],
+                    "impact_pp": impact,
+                    "material": impact is not None and impact >= material_pp,
+                }
+            )
+        return out
 
     def area_moves(self, layer: str, area_id: str, viewer: Viewer | None = None) -> dict[str, Any]:
         """One area's moves per year: in/out tallies, mover profiles and the decomposition."""

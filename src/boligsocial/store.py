@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS forecast_lists (layer VARCHAR, area_id VARCHAR, list_
 CREATE TABLE IF NOT EXISTS area_organisations (
     layer VARCHAR, area_id VARCHAR, housing_org VARCHAR, dwellings BIGINT);
 CREATE TABLE IF NOT EXISTS move_flows (layer VARCHAR, year INTEGER);
+CREATE TABLE IF NOT EXISTS move_displaced (layer VARCHAR, year INTEGER);
 CREATE TABLE IF NOT EXISTS move_housing (year INTEGER);
 CREATE TABLE IF NOT EXISTS move_kinds (year INTEGER);
 CREATE TABLE IF NOT EXISTS move_areas (layer VARCHAR, year INTEGER, area_id VARCHAR);

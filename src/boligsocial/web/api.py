@@ -193,6 +193,23 @@ async def area_moves(request: Request, svc: Svc, v: CurrentViewer, layer: str, a
     return cached(request, svc, v, lambda: svc.area_moves(layer, area_id, v))
 
 
+@router.get(
+    "/layers/{layer}/areas/{area_id}/displacement",
+    summary="Where the area's out-movers went and how much they raised the receiving areas' labour share",
+)
+async def displacement(
+    request: Request,
+    svc: Svc,
+    v: CurrentViewer,
+    layer: str,
+    area_id: str,
+    year_from: Year = None,
+    year_to: Year = None,
+) -> Response:
+    _own_area(svc, v, layer, area_id)
+    return cached(request, svc, v, lambda: svc.displacement(layer, area_id, year_from, year_to, viewer=v))
+
+
 @router.post("/tokens", summary="Create a personal API token (shown once) for integrations")
 def new_token(request: Request, store: Store, v: CurrentViewer, label: str = "") -> dict[str, str]:
     if getattr(request.state, "auth", "") != "session" or v.username is None:

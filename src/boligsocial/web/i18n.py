@@ -210,6 +210,14 @@ TEXTS["en"].update(
 )
 
 
+TEXTS["da"].update(
+    {"displacement": "Hvor fraflytterne flyttede hen (beskæftigelse 18-64)", "impact": "Effekt på modtager"}
+)
+TEXTS["en"].update(
+    {"displacement": "Where the out-movers went (employment 18-64)", "impact": "Effect on receiver"}
+)
+
+
 def texts(lang: str) -> dict[str, str]:
     """The texts of a language (Danish for anything unknown)."""
     return TEXTS.get(lang, TEXTS["da"])

@@ -500,6 +500,14 @@ async function moves() {
     { ...CHART_LAYOUT, height: 480, barmode: "relative",
       title: { text: `${T.decomposition}: ${a.area.name}<br><sub>${T.data_year} ${dec.length ? dec[0].year - 1 : ""}–${dec.length ? dec[dec.length - 1].year : ""}</sub>` },
       xaxis: { title: { text: T.year } }, yaxis: { title: { text: T.percent_points_short } } }, CHART_CONFIG);
+    const moved = await api(`/api/v1/layers/omraade/areas/${encodeURIComponent(areaSel.value)}/displacement?year_from=${from.value}&year_to=${to.value}`);
+    const top = moved.filter((r) => r.movers_state === "ok").sort((x, y) => (y.impact_pp ?? -1) - (x.impact_pp ?? -1)).slice(0, 12);
+    document.getElementById("displacement").replaceChildren(
+      el("tr", {}, ...[T.year, T.area, T.movers, "uden for arb.", T.impact].map((h) => el("th", { text: h }))),
+      ...top.map((r) => el("tr", {}, el("td", { text: String(r.year) }), el("td", { text: r.to_name }),
+        el("td", { class: "num", text: fmt(r.movers, "count") }),
+        el("td", { class: "num", text: r.labour_state === "suppressed" ? T.suppressed : fmt(r.labour_share, "share") }),
+        el("td", { class: "num", text: r.impact_pp === null ? "–" : `${fmt(r.impact_pp, "mean", 2)} ${T.percent_points_short}${r.material ? " ⚠" : ""}` }))));
     const last = Math.max(...a.profiles.map((p) => p.year));
     document.getElementById("profile-year").textContent = `(${a.area.name}, ${T.data_year} ${last})`;
     document.getElementById("profiles").replaceChildren(
