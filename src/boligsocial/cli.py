@@ -260,8 +260,7 @@ def lists_command(
     """
     from boligsocial.service import list_disagreements, list_results
 
-    if fmt not in ("table", "csv", "json"):
-        raise typer.BadParameter("--format must be table, csv or json")
+    _check_format(fmt)
     try:
         found = list_disagreements(db)
         if disagreements:
@@ -317,8 +316,7 @@ def classify(
     """
     from boligsocial.pipeline import classify_file
 
-    if fmt not in ("table", "csv", "json"):
-        raise typer.BadParameter("--format must be table, csv or json")
+    _check_format(fmt)
     try:
         table = classify_file(figures, history, without_origin)
     except BsmError as exc:
@@ -364,6 +362,11 @@ def _lists_view(table: pl.DataFrame) -> Table:
     return view
 
 
+def _check_format(fmt: str) -> None:
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter("--format must be table, csv or json")
+
+
 def _emit_table(
     table: pl.DataFrame, fmt: str, out: Path | None, view: Callable[[pl.DataFrame], Table]
 ) -> None:
@@ -402,8 +405,7 @@ def forecast_command(
     """
     from boligsocial.service import backtest_report, forecast_table
 
-    if fmt not in ("table", "csv", "json"):
-        raise typer.BadParameter("--format must be table, csv or json")
+    _check_format(fmt)
     try:
         if backtest:
             for cal in backtest_report(db, "omraade" if layer == "all" else layer):
@@ -504,8 +506,7 @@ def flows(
     """
     from boligsocial.service import flows_table
 
-    if fmt not in ("table", "csv", "json"):
-        raise typer.BadParameter("--format must be table, csv or json")
+    _check_format(fmt)
     try:
         table = flows_table(db, by, year_from, year_to, layer, audience)
     except BsmError as exc:
