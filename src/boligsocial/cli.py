@@ -585,6 +585,7 @@ def demo(
     from boligsocial.example import generate as make
     from boligsocial.pipeline import fingerprint
     from boligsocial.pipeline import load as run_load
+    from boligsocial.store import SCHEMA_VERSION
     from boligsocial.summary import database_summary
 
     delivery, db, key = directory / "delivery", directory / "bsm.duckdb", directory / "pseudonym.key"
@@ -592,7 +593,12 @@ def demo(
         with _progress() as progress:
             if not (delivery / "municipality.toml").is_file():
                 make(delivery, seed=seed, progress=progress)
-            fresh = db.is_file() and database_summary(db).fingerprint == fingerprint(delivery)
+            known = database_summary(db) if db.is_file() else None
+            fresh = (
+                known is not None
+                and known.fingerprint == fingerprint(delivery)
+                and known.schema_version == SCHEMA_VERSION
+            )  # a newer version recomputes
             if not fresh:
                 run_load(delivery, db, key, progress=progress)
     except BsmError as exc:
@@ -621,12 +627,14 @@ def _demo_users(db: Path) -> None:
     table = Table(title="Demo-brugere (kun til eksemplet)")
     for col in ("brugernavn", "adgangskode", "rolle"):
         table.add_column(col)
+    demo_names = {name for name, _, _ in DEMO_USERS}
     for user in store.users():
-        table.add_row(
-            user.username,
-            f"demo-{user.username}",
-            user.role + (f" ({user.organisation})" if user.organisation else ""),
-        )
+        if user.username in demo_names:  # only the demo's own users have the documented passwords
+            table.add_row(
+                user.username,
+                f"demo-{user.username}",
+                user.role + (f" ({user.organisation})" if user.organisation else ""),
+            )
     console.print(table)
 
 

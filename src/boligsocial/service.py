@@ -125,7 +125,12 @@ def load_snapshot(db: Path) -> Snapshot:
     con = connect_read(db)
     try:
         meta = get_meta(con)
-        tables = {name: frame(con, f"SELECT * FROM {name}") for name in _TABLES}
+        present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        # a database from an older version lacks newer tables: they read as empty until its next load
+        tables = {
+            name: frame(con, f"SELECT * FROM {name}") if name in present else pl.DataFrame()
+            for name in _TABLES
+        }
     finally:
         con.close()
     return Snapshot(mtime, meta, tables)
@@ -664,7 +669,12 @@ class Service:
         area = self._area(layer, area_id)
         mine = (pl.col("layer") == layer) & (pl.col("area_id") == area_id)
         tallies = []
-        for r in self.snap.tables["move_areas"].filter(mine).sort("year").iter_rows(named=True):
+
+        def mine_of(name: str, *order: str) -> pl.DataFrame:
+            table = self.snap.tables[name]
+            return table if table.is_empty() else table.filter(mine).sort(*order)
+
+        for r in mine_of("move_areas", "year").iter_rows(named=True):
             row = {"year": r["year"]}
             for key in (
                 "in_internal",
@@ -682,7 +692,7 @@ class Service:
                     row[f"{key}_state"] = c["state"]
             tallies.append(row)
         profiles = []
-        for r in self.snap.tables["mover_profiles"].filter(mine).sort("year", "group").iter_rows(named=True):
+        for r in mine_of("mover_profiles", "year", "group").iter_rows(named=True):
             persons = dc.cell(float(r["persons"]), int(r["persons"]), "count", v.policy)
             row = {
                 "year": r["year"],
@@ -702,7 +712,7 @@ class Service:
             row["mean_age"] = age["value"]
             profiles.append(row)
         decomposition = dc.publish_decomposition(
-            self.snap.tables["move_decomposition"].filter(mine).sort("year", "criterion").to_dicts(), v.policy
+            mine_of("move_decomposition", "year", "criterion").to_dicts(), v.policy
         )
         return {"area": area, "tallies": tallies, "profiles": profiles, "decomposition": decomposition}
 

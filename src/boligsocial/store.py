@@ -22,7 +22,7 @@ import polars as pl
 from boligsocial.errors import DatabaseError
 from boligsocial.lists import Ages, exact
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: lists, forecast, traffic lights, moves
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);

@@ -20,6 +20,7 @@ class DatabaseSummary:
     areas: dict[str, int]
     residents: dict[int, int]
     fingerprint: str
+    schema_version: str = ""
 
 
 def database_summary(db: Path) -> DatabaseSummary:
@@ -49,4 +50,5 @@ def database_summary(db: Path) -> DatabaseSummary:
         areas,
         residents,
         meta.get("last_fingerprint", ""),
+        meta.get("schema_version", ""),
     )
