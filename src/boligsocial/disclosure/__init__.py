@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -81,10 +82,16 @@ def parse_policies(
     return out
 
 
+@lru_cache(maxsize=1)
+def shipped_policies() -> dict[str, Policy]:
+    """The policies of policy.toml, read once (a service answers many calls with them)."""
+    text = resources.files(__package__).joinpath("policy.toml").read_text(encoding="utf-8")
+    return parse_policies(tomllib.loads(text), "policy.toml")
+
+
 def load_policies(extra: Path | None = None) -> dict[str, Policy]:
     """The shipped policies, overridden by an installation's own file."""
-    text = resources.files(__package__).joinpath("policy.toml").read_text(encoding="utf-8")
-    policies = parse_policies(tomllib.loads(text), "policy.toml")
+    policies = dict(shipped_policies())
     if extra is not None:
         try:
             data = tomllib.loads(extra.read_text(encoding="utf-8"))
