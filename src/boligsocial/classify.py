@@ -13,7 +13,7 @@ from fractions import Fraction
 import polars as pl
 
 from boligsocial.contract import Column, Table
-from boligsocial.lists import History, Outcome, Row, compare, decide, persons_to_flip
+from boligsocial.lists import FIGURE_COLUMNS, History, Outcome, Row, compare, decide, persons_to_flip
 from boligsocial.rulesets import RuleBook, Test
 
 FIGURES = Table(
@@ -33,14 +33,7 @@ FIGURES = Table(
     ),
     key=("area_id", "list_year"),
 )
-NUMBER_COLUMNS = (
-    "nonwestern_share",
-    "labour_share",
-    "crime_share",
-    "crime_ratio",
-    "education_share",
-    "income_ratio",
-)
+NUMBER_COLUMNS = FIGURE_COLUMNS  # the same figures that `bsm lists` publishes
 _FIGURE = {"labour": "labour_share", "education": "education_share", "nonwestern": "nonwestern_share"}
 
 

@@ -351,6 +351,8 @@ _SHARES = {
     "education_share": "education_value",
     "income_ratio": "income_value",
 }
+#: The published criterion figures (shares and ratios), also the input columns of `bsm classify`.
+FIGURE_COLUMNS = tuple(_SHARES)
 
 
 def result_columns(book: RuleBook) -> list[str]:
