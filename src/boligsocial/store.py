@@ -22,7 +22,7 @@ import polars as pl
 from boligsocial.errors import DatabaseError
 from boligsocial.lists import Ages, exact
 
-SCHEMA_VERSION = "2"  # 2: lists, forecast, traffic lights, moves
+SCHEMA_VERSION = "3"  # 2: lists, forecast, traffic lights, moves; 3: moves in every layer, by trait
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -61,8 +61,8 @@ CREATE TABLE IF NOT EXISTS area_organisations (
     layer VARCHAR, area_id VARCHAR, housing_org VARCHAR, dwellings BIGINT);
 CREATE TABLE IF NOT EXISTS move_flows (layer VARCHAR, year INTEGER);
 CREATE TABLE IF NOT EXISTS move_displaced (layer VARCHAR, year INTEGER);
-CREATE TABLE IF NOT EXISTS move_housing (year INTEGER);
-CREATE TABLE IF NOT EXISTS move_kinds (year INTEGER);
+DROP TABLE IF EXISTS move_housing;
+DROP TABLE IF EXISTS move_kinds;
 CREATE TABLE IF NOT EXISTS move_areas (layer VARCHAR, year INTEGER, area_id VARCHAR);
 CREATE TABLE IF NOT EXISTS mover_profiles (layer VARCHAR, year INTEGER, area_id VARCHAR);
 CREATE TABLE IF NOT EXISTS move_decomposition (layer VARCHAR, area_id VARCHAR, year INTEGER);
@@ -132,9 +132,16 @@ def set_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:
 
 
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, new: pl.DataFrame, where: str | None) -> None:
-    """Drop the rows matching `where` (all rows when None) and add `new`, keeping extra columns."""
+    """Drop the rows matching `where` (all rows when None) and add `new`, keeping extra columns: in
+    place when `new` brings no new column or type, else by rebuilding the table."""
     con.register("__new", new)
     try:
+        have = {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+        incoming = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM __new").fetchall()}
+        if all(have.get(c) == t for c, t in incoming.items()):  # same columns and types: in place
+            con.execute(f"DELETE FROM {table}" + (f" WHERE {where}" if where else ""))
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __new")
+            return
         keep = f"SELECT * FROM {table} WHERE NOT ({where})" if where else f"SELECT * FROM {table} WHERE false"
         con.execute(f"CREATE OR REPLACE TEMP TABLE __merged AS {keep} UNION ALL BY NAME SELECT * FROM __new")
         con.execute(f"DROP TABLE {table}")
