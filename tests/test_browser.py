@@ -306,10 +306,31 @@ def test_moves_page_draws_flows_and_the_decomposition(page: Watched) -> None:
     p.goto("/flytninger")
     p.wait_for_selector("#sankey .sankey")
     p.wait_for_selector("#decomposition .main-svg")
-    expect(p.locator("#decomposition")).to_contain_text("beskæftigelseskriteriet")
+    expect(p.locator("#decomposition")).to_contain_text("Hvad ændrede uden for arbejdsmarkedet")
     assert p.locator("#od tr").count() > 10
     assert p.locator("#profiles tr").count() == 4  # header, in-movers, out-movers, stayers
+    assert p.locator("#tallies tr").count() > 5  # header and one row per move year
+    expect(p.locator("#tallies")).to_contain_text("Udskiftning")
     expect(p.locator("#displacement")).to_contain_text("Effekt på modtager")
+
+    def first_count() -> str:
+        return p.locator("#od tr").nth(1).locator("td").nth(2).inner_text()
+
+    everyone = first_count()
+    p.select_option("#trait", "outside_labour")
+    expect(p.locator("#od tr").nth(0)).to_contain_text("Uden for arbejdsmarkedet")
+    assert first_count() != everyone  # fewer movers with the trait
+    p.select_option("#criterion", "education")
+    expect(p.locator("#decomposition")).to_contain_text("kun grundskole")
+    expect(p.locator("#displacement-title")).to_contain_text("kun grundskole")
+    p.check("#only-area")
+    area = p.locator("#area option:checked").inner_text()
+    expect(p.locator("#od tr").nth(1)).to_contain_text(area)
+    p.uncheck("#only-area")
     p.select_option("#by", "housing_type")
-    expect(p.locator("#od")).to_contain_text("almen")
+    expect(p.locator("#od")).to_contain_text("Almen bolig")
+    p.select_option("#layer", "skoledistrikt")
+    expect(p.locator("#area option")).to_have_count(18)
+    p.select_option("#by", "area")
+    p.wait_for_selector("#sankey .sankey")
     shot(p, "flytninger")

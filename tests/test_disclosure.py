@@ -186,8 +186,11 @@ ENDPOINTS = (
     "/api/v1/lists/changes",
     "/api/v1/traffic-lights",
     "/api/v1/moves/flows",
+    "/api/v1/moves/flows?trait=outside_labour",
+    "/api/v1/moves/flows?by=housing_type&area={area}",
     "/api/v1/layers/omraade/areas/{area}/moves",
     "/api/v1/layers/omraade/areas/{area}/displacement",
+    "/api/v1/layers/omraade/areas/{area}/displacement?criterion=nonwestern",
 )
 
 
@@ -244,9 +247,14 @@ def _check_answer(path: str, body: Any, unit_of: dict[str, str], blocks: dict[tu
             "ended",
             "residents_before",
             "residents_after",
+            "in_total",
+            "out_total",
         ):
             if isinstance(c.get(key), int | float):
                 assert not 1 <= c[key] <= 4, (path, where, key, c)
+        if c.get("net") is not None or c.get("turnover") is not None:  # sums only beside shown parts
+            for part in ("in_internal", "in_external", "out_internal", "out_external"):
+                assert c.get(f"{part}_state") is None and not 1 <= c[part] <= 4, (path, where, c)
         assert not any(k.startswith("n_") for k in c), (path, where, c)
         if "residents" in c and isinstance(c["residents"], int | float):
             assert not 1 <= c["residents"] <= 4, (path, where, c)

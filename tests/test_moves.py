@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pytest
 import shapely
 from hypothesis import given
 from hypothesis import strategies as st
@@ -75,8 +76,6 @@ def tables(tmp_path: Path) -> dict[str, pl.DataFrame]:
             t: con.sql(f"SELECT * FROM {t}").pl()
             for t in (
                 "move_flows",
-                "move_housing",
-                "move_kinds",
                 "move_areas",
                 "mover_profiles",
                 "move_decomposition",
@@ -87,15 +86,75 @@ def tables(tmp_path: Path) -> dict[str, pl.DataFrame]:
 
 
 def test_flows_count_moves_not_births_or_endings(tmp_path: Path) -> None:
-    t = tables(tmp_path)
-    flows = {(r["from_area"], r["to_area"]): r["movers"] for r in t["move_flows"].iter_rows(named=True)}
-    assert flows == {("A", "B"): 1, ("A", "A"): 1, ("", "A"): 1, ("B", ""): 1}
-    housing = {
-        (r["from_housing"], r["to_housing"]): r["movers"] for r in t["move_housing"].iter_rows(named=True)
+    from boligsocial.service import Service
+
+    db = tmp_path / "bsm.duckdb"
+    load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
+    svc = Service(db)
+
+    def flows(by: str, **kw: object) -> dict[tuple[str, str], float]:
+        return {(r["from"], r["to"]): r["movers"] for r in svc.flows(by, **kw).iter_rows(named=True)}  # type: ignore[arg-type]
+
+    assert flows("area") == {("A", "B"): 1, ("A", "A"): 1, ("", "A"): 1, ("B", ""): 1}
+    assert flows("housing_type") == {
+        ("almen", "ejer"): 1,
+        ("almen", "almen"): 1,
+        ("", "almen"): 1,
+        ("ejer", ""): 1,
     }
-    assert housing == {("almen", "ejer"): 1, ("almen", "almen"): 1, ("", "almen"): 1, ("ejer", ""): 1}
-    kinds = {(r["from_kind"], r["to_kind"]): r["movers"] for r in t["move_kinds"].iter_rows(named=True)}
-    assert kinds == {("almen", "by"): 1, ("almen", "almen"): 1, ("", "almen"): 1, ("by", ""): 1}
+    assert flows("kind") == {("almen", "by"): 1, ("almen", "almen"): 1, ("", "almen"): 1, ("by", ""): 1}
+
+
+def test_flows_by_trait_area_and_housing_type(tmp_path: Path) -> None:
+    from boligsocial.errors import InvalidParameter, NotFound
+    from boligsocial.service import Service
+
+    db = tmp_path / "bsm.duckdb"
+    load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
+    svc = Service(db)
+
+    def flows(**kw: object) -> dict[tuple[str, str], float]:
+        return {(r["from"], r["to"]): r["movers"] for r in svc.flows("area", **kw).iter_rows(named=True)}  # type: ignore[arg-type]
+
+    # outside the labour market at least half the year, aged 18-64, after the move: p6 (1.0), p7 (0.5);
+    # p1 (0.0) is employed, and p3 (0.0) is judged before leaving
+    assert flows(trait="outside_labour") == {("", "A"): 1, ("A", "A"): 1}
+    assert flows(trait="children") == {}  # the newborn p5 is a birth, not a mover
+    assert flows(area="B") == {("A", "B"): 1, ("B", ""): 1}
+    assert flows(housing_type="ejer") == {("A", "B"): 1, ("B", ""): 1}
+    with pytest.raises(InvalidParameter, match="trait 'tall'"):
+        svc.flows("area", trait="tall")
+    with pytest.raises(NotFound):
+        svc.flows("area", area="Z")
+
+
+def test_moves_are_computed_for_every_layer(tmp_path: Path) -> None:
+    """A second layer that covers only address a1 (an almen estate inside A): moving a1 → a2 leaves
+    it, and the newborn at a1 is a birth there too."""
+    d = delivery()
+    d.areas.append(
+        {
+            "area_id": "X",
+            "name": "X",
+            "layer": "almen_boligomraade",
+            "kind": "almen",
+            "geometry": shapely.box(X0, Y0, X0 + 50, Y0 + 100),
+        }
+    )
+    db = tmp_path / "bsm.duckdb"
+    load(d.write(tmp_path / "d"), db, tmp_path / "key", allow_unassigned=True)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        flows = con.sql(
+            "SELECT from_area, to_area, sum(movers)::INT FROM move_flows "
+            "WHERE layer = 'almen_boligomraade' GROUP BY ALL"
+        ).fetchall()
+        [tally] = con.sql("SELECT * FROM move_areas WHERE layer = 'almen_boligomraade'").pl().to_dicts()
+    finally:
+        con.close()
+    assert sorted(flows) == [("X", "", 2)]  # p1 (a1 → b1) and p7 (a1 → a2) left X; p2 stayed
+    assert (tally["out_external"], tally["in_external"], tally["births"]) == (2, 0, 1)
+    assert (tally["residents_before"], tally["residents_after"]) == (3, 2)  # p1, p2, p7 → p2, p5
 
 
 def test_area_tallies(tmp_path: Path) -> None:
@@ -105,6 +164,19 @@ def test_area_tallies(tmp_path: Path) -> None:
     assert (a["births"], a["residents_before"], a["residents_after"]) == (1, 3, 4)
     assert (b["in_internal"], b["out_external"], b["ended"]) == (1, 1, 1)
     assert (b["residents_before"], b["residents_after"]) == (2, 1)
+
+
+def test_turnover_is_published_only_when_its_parts_are(tmp_path: Path) -> None:
+    from boligsocial.service import Service, audience
+
+    db = tmp_path / "bsm.duckdb"
+    load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
+    [a] = Service(db).area_moves("omraade", "A")["tallies"]
+    # A: in 1 (p6), out 1 (p1), residents 3 → 4: (1 + 1) / (3 + 4)
+    assert (a["in_total"], a["out_total"], a["net"]) == (1, 1, 0)
+    assert a["turnover"] is None and a["turnover_state"] == "suppressed"  # a share of 7 persons is too few
+    [published] = Service(db).area_moves("omraade", "A", audience("politician"))["tallies"]
+    assert published["in_total"] is None and published["net"] is None  # made of counts of 1
 
 
 def test_mover_profiles(tmp_path: Path) -> None:
@@ -198,5 +270,7 @@ def test_displacement_says_where_out_movers_went_and_their_effect(tmp_path: Path
     assert (row["year"], row["to_area"], row["movers"]) == (2021, "B", 2)
     # B at the end of 2021, aged 18-64: p1 (0) and p8 (1). Without the two from A nobody is left,
     # so the effect on B cannot be computed; the trait of the movers is 1 FTE of 2
-    assert row["labour_share"] is None or row["labour_share"] == 0.5
-    assert row["impact_pp"] is None
+    assert row["trait_share"] is None or row["trait_share"] == 0.5
+    assert row["impact_pp"] is None and row["criterion"] == "labour"
+    [young] = Service(db).displacement("omraade", "A", criterion="nonwestern")
+    assert young["criterion"] == "nonwestern" and young["movers"] == 2

@@ -491,7 +491,20 @@ def flows(
     year_from: Annotated[int | None, typer.Option("--from", help="First move year (default: first).")] = None,
     year_to: Annotated[int | None, typer.Option("--to", help="Last move year (default: last).")] = None,
     by: Annotated[str, typer.Option(help="area, housing_type or kind.")] = "area",
-    layer: Annotated[str, typer.Option(help="Area layer (for --by area).")] = "omraade",
+    layer: Annotated[
+        str, typer.Option(help="Area layer (omraade, or any other delivered layer).")
+    ] = "omraade",
+    trait: Annotated[
+        str | None,
+        typer.Option(
+            help="Only movers with this trait: outside_labour, low_education, nonwestern, convicted, "
+            "children or seniors."
+        ),
+    ] = None,
+    area: Annotated[str | None, typer.Option(help="Only moves to or from this area of the layer.")] = None,
+    housing_type: Annotated[
+        str | None, typer.Option("--housing-type", help="Only moves to or from this housing type.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
     audience: Annotated[
@@ -501,14 +514,14 @@ def flows(
 ) -> None:
     """Who moved where: moves from → to, summed over the years (end of year Y-1 to end of Y).
 
-    An empty from/to is outside the municipality.
-    Example: [bold]bsm flows --db demo/bsm.duckdb --from 2020 --to 2025 --by housing_type[/]
+    An empty from/to is outside the municipality (or outside the layer's areas).
+    Example: [bold]bsm flows --db demo/bsm.duckdb --from 2020 --by housing_type --trait outside_labour[/]
     """
     from boligsocial.service import flows_table
 
     _check_format(fmt)
     try:
-        table = flows_table(db, by, year_from, year_to, layer, audience)
+        table = flows_table(db, by, year_from, year_to, layer, audience, trait, area, housing_type)
     except BsmError as exc:
         raise _fail(exc) from exc
     _emit_table(table, fmt, out, _flows_view)

@@ -5,7 +5,8 @@ view: DST's 1 January). Kinds: `stay` (same address), `move` (another address in
 municipality), `in` (not resident at Y-1), `out` (not resident at Y, with an out-move in
 moves.csv or still living elsewhere in the municipality), `birth` (new resident aged 0) and
 `ended` (gone without an out-move: death or unknown; without moves.csv every departure is `out`).
-Births and endings are not moves. Pure: frames in, frames out, one in-memory DuckDB.
+Births and endings are not moves. Each person's pair of residences is found once and then placed
+in every layer's areas. Computed in SQL where the person-years are; only aggregates come out.
 """
 
 from __future__ import annotations
@@ -31,64 +32,78 @@ CRITERIA = {
 }
 GROUPS = ("stay_before", "stay_after", "in", "out", "age_in", "age_out")
 
+#: Traits a flow can be filtered on: persons with the trait, judged at the end of the move year
+#: (at the end of the year before for those who left the municipality). SQL on p-prefixed columns.
+TRAITS = {
+    "outside_labour": "{p}age BETWEEN 18 AND 64 AND {p}fte >= 0.5",
+    "low_education": "{p}age BETWEEN 30 AND 59 AND {p}low_edu",
+    "nonwestern": "{p}nonwestern",
+    "convicted": "{p}age >= 18 AND {p}convicted",
+    "children": "{p}age < 18",
+    "seniors": "{p}age >= 65",
+}
+
 _PLACED = """
 CREATE TEMP TABLE p AS
-SELECT s.layer, r.year, r.person_key, r.address_id, a.housing_type, s.area_id, k.kind, r.age,
+SELECT r.year, r.person_key, r.address_id, a.housing_type, r.age,
        CAST(coalesce(r.outside_fte, 0) AS DECIMAL(18, 6)) AS fte,
-       r.education IN ({low}) AS low_edu,
+       coalesce(r.education IN ({low}), false) AS low_edu,
        CAST(r.gross_income AS DECIMAL(18, 2)) AS income,
        coalesce(r.taxable AND NOT r.student AND r.gross_income IS NOT NULL, false) AS income_pop,
        coalesce(r.nonwestern, false) AS nonwestern, coalesce(r.convicted, false) AS convicted
 FROM residents r JOIN addresses a USING (address_id)
-JOIN assignment s ON s.address_id = r.address_id AND r.year BETWEEN s.year_from AND s.year_to
-LEFT JOIN kinds k ON k.layer = s.layer AND k.area_id = s.area_id
 """
 
-_TRANSITIONS = """
-CREATE TEMP TABLE t AS
-WITH present AS (SELECT DISTINCT year, person_key FROM residents),
-outmoves AS (SELECT DISTINCT person_key, year(move_date) AS year FROM moves WHERE to_address_id IS NULL),
-joined AS (
-    SELECT coalesce(a.layer, b.layer) AS layer, coalesce(b.year, a.year + 1) AS year,
-           coalesce(a.person_key, b.person_key) AS person_key,
-           a.area_id AS from_area, b.area_id AS to_area,
+# each person's residence at the end of Y-1 (a) and of Y (b), once for all layers
+_PAIRS = """
+CREATE TEMP TABLE pairs AS
+WITH outmoves AS (SELECT DISTINCT person_key, year(move_date) AS year FROM moves WHERE to_address_id IS NULL)
+SELECT j.* EXCLUDE (person_key), o.person_key IS NOT NULL AS moved_out FROM (
+    SELECT coalesce(b.year, a.year + 1) AS year, coalesce(a.person_key, b.person_key) AS person_key,
+           a.person_key IS NOT NULL AS present_before, b.person_key IS NOT NULL AS present_after,
            a.address_id AS from_address, b.address_id AS to_address,
+           a.address_id = b.address_id AS same_address,
            a.housing_type AS from_housing, b.housing_type AS to_housing,
-           a.kind AS from_kind, b.kind AS to_kind,
            a.age AS a_age, a.fte AS a_fte, a.low_edu AS a_low_edu, a.income AS a_income,
            a.income_pop AS a_income_pop, a.nonwestern AS a_nonwestern, a.convicted AS a_convicted,
            b.age AS b_age, b.fte AS b_fte, b.low_edu AS b_low_edu, b.income AS b_income,
            b.income_pop AS b_income_pop, b.nonwestern AS b_nonwestern, b.convicted AS b_convicted
     FROM (SELECT * FROM p WHERE year < {last}) a
     FULL OUTER JOIN (SELECT * FROM p WHERE year > {first}) b
-      ON a.layer = b.layer AND a.person_key = b.person_key AND b.year = a.year + 1
-)
-SELECT j.*,
+      ON a.person_key = b.person_key AND b.year = a.year + 1
+) j
+LEFT JOIN outmoves o ON o.person_key = j.person_key AND o.year = j.year
+"""
+
+# the pairs placed in one layer's areas; persons in none of its areas either year are left out
+_LAYER = """
+SELECT '{layer}' AS layer, x.* EXCLUDE (from_address, to_address, same_address, present_before,
+       present_after, moved_out), sa.area_id AS from_area, sb.area_id AS to_area,
     CASE
-        WHEN j.from_area IS NULL AND pb.person_key IS NULL AND j.b_age = 0 THEN 'birth'
-        WHEN j.from_area IS NULL THEN 'in'
-        WHEN j.to_area IS NULL AND (pa.person_key IS NOT NULL OR o.person_key IS NOT NULL OR NOT {has_moves})
-            THEN 'out'
-        WHEN j.to_area IS NULL THEN 'ended'
-        WHEN j.from_address = j.to_address THEN 'stay'
+        WHEN sa.area_id IS NULL AND NOT x.present_before AND x.b_age = 0 THEN 'birth'
+        WHEN sa.area_id IS NULL THEN 'in'
+        WHEN sb.area_id IS NULL AND (x.present_after OR x.moved_out OR NOT {has_moves}) THEN 'out'
+        WHEN sb.area_id IS NULL THEN 'ended'
+        WHEN x.same_address THEN 'stay'
         ELSE 'move'
     END AS kind
-FROM joined j
-LEFT JOIN present pb ON pb.person_key = j.person_key AND pb.year = j.year - 1
-LEFT JOIN present pa ON pa.person_key = j.person_key AND pa.year = j.year
-LEFT JOIN outmoves o ON o.person_key = j.person_key AND o.year = j.year
+FROM pairs x
+LEFT JOIN assignment sa ON sa.layer = '{layer}' AND sa.address_id = x.from_address
+     AND x.year - 1 BETWEEN sa.year_from AND sa.year_to
+LEFT JOIN assignment sb ON sb.layer = '{layer}' AND sb.address_id = x.to_address
+     AND x.year BETWEEN sb.year_from AND sb.year_to
+WHERE sa.area_id IS NOT NULL OR sb.area_id IS NOT NULL
 """
 
 
 @dataclass
 class MoveTables:
-    """Aggregated results: flows (per layer), housing and kind flows, per-area tallies, mover
-    profiles and the group sums the decomposition is computed from."""
+    """Aggregated results: flows (per layer, area and housing type pair, with trait counts), moves
+    between areas for displacement, per-area tallies, mover profiles and the decomposition's group
+    sums."""
 
     flows: pl.DataFrame
     displaced: pl.DataFrame
-    housing: pl.DataFrame
-    kinds: pl.DataFrame
     areas: pl.DataFrame
     profiles: pl.DataFrame
     groups: pl.DataFrame
@@ -108,67 +123,31 @@ def _profile_columns(prefix: str) -> str:
     )
 
 
-def compute_moves(
-    residents: pl.DataFrame,
-    addresses: pl.DataFrame,
-    assignment: pl.DataFrame,
-    areas: pl.DataFrame,
-    moves: pl.DataFrame | None,
-) -> MoveTables:
-    """All move tables for every layer and every pair of consecutive data years, from frames."""
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
-    try:
-        con.register("residents", residents)
-        con.register("addresses", addresses.select("address_id", "housing_type"))
-        con.register("assignment", assignment)
-        con.register("kinds", areas.select("layer", "area_id", "kind"))
-        con.register(
-            "moves",
-            moves
-            if moves is not None
-            else pl.DataFrame(
-                schema={
-                    "person_key": pl.String,
-                    "move_date": pl.Date,
-                    "from_address_id": pl.String,
-                    "to_address_id": pl.String,
-                }
-            ),
-        )
-        years = sorted(residents.get_column("year").unique().to_list())
-        return moves_in(con, years, moves is not None)
-    finally:
-        con.close()
-
-
 def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) -> MoveTables:
     """The move tables computed where the data already are: `con` has `residents`, `addresses`,
-    `assignment`, `kinds` and `moves` (tables or views); only temporary tables are added."""
+    `assignment` and `moves` (tables or views); only temporary tables are added."""
     low = ", ".join(f"'{c}'" for c in sorted(LOW_EDUCATION))
     con.execute(_PLACED.format(low=low))
-    con.execute(
-        _TRANSITIONS.format(first=years[0], last=years[-1], has_moves="true" if has_moves else "false")
+    con.execute(_PAIRS.format(first=years[0], last=years[-1]))
+    layers = [r[0] for r in con.execute("SELECT DISTINCT layer FROM assignment ORDER BY 1").fetchall()]
+    placed = " UNION ALL ".join(
+        _LAYER.format(layer=layer.replace("'", "''"), has_moves="true" if has_moves else "false")
+        for layer in layers
     )
+    con.execute(f"CREATE TEMP TABLE t AS {placed}")
+    con.execute("DROP TABLE pairs")
+    traits = _trait_counts()
     moving = "kind IN ('move', 'in', 'out')"
+    # the finest flow table: the service sums it by area, housing type or kind of area, and filters it
     flows = con.sql(f"""
         SELECT layer, year, coalesce(from_area, '') AS from_area, coalesce(to_area, '') AS to_area,
-               count(*) AS movers
+               coalesce(from_housing, '') AS from_housing, coalesce(to_housing, '') AS to_housing,
+               count(*) AS movers, {traits}
         FROM t WHERE {moving} GROUP BY ALL ORDER BY ALL""").pl()
-    # movers between areas with their labour trait after the move, for displacement
-    displaced = con.sql("""
-        SELECT layer, year, from_area, to_area, count(*) AS movers,
-               count(*) FILTER (WHERE b_age BETWEEN 18 AND 64) AS labour_n,
-               coalesce(sum(b_fte) FILTER (WHERE b_age BETWEEN 18 AND 64), 0) AS labour_sum
+    # movers between areas with each share criterion's population and count after the move
+    displaced = con.sql(f"""
+        SELECT layer, year, from_area, to_area, count(*) AS movers, {_displacement_columns()}
         FROM t WHERE kind = 'move' AND from_area <> to_area GROUP BY ALL ORDER BY ALL""").pl()
-    housing = con.sql(f"""
-        SELECT year, coalesce(from_housing, '') AS from_housing, coalesce(to_housing, '') AS to_housing,
-               count(*) AS movers
-        FROM t WHERE layer = 'omraade' AND {moving} GROUP BY ALL ORDER BY ALL""").pl()
-    kinds = con.sql(f"""
-        SELECT year, coalesce(from_kind, '') AS from_kind, coalesce(to_kind, '') AS to_kind,
-               count(*) AS movers
-        FROM t WHERE layer = 'omraade' AND {moving} GROUP BY ALL ORDER BY ALL""").pl()
     tally = con.sql("""
         WITH sides AS (
             SELECT layer, year, to_area AS area_id, kind, from_area IS NULL AS external, 'in' AS side
@@ -176,8 +155,12 @@ def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) 
             UNION ALL
             SELECT layer, year, from_area, kind, to_area IS NULL, 'out'
             FROM t WHERE from_area IS NOT NULL AND (to_area IS NULL OR from_area <> to_area)
-        ), residents_at AS (
-            SELECT layer, year, area_id, count(*) AS residents FROM p GROUP BY ALL
+        ), before AS (
+            SELECT layer, year, from_area AS area_id, count(*) AS residents FROM t
+            WHERE from_area IS NOT NULL GROUP BY ALL
+        ), after AS (
+            SELECT layer, year, to_area AS area_id, count(*) AS residents FROM t
+            WHERE to_area IS NOT NULL GROUP BY ALL
         )
         SELECT s.layer, s.year, s.area_id,
             count(*) FILTER (WHERE side = 'in' AND kind <> 'birth' AND NOT external) AS in_internal,
@@ -188,8 +171,8 @@ def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) 
             count(*) FILTER (WHERE kind = 'ended') AS ended,
             any_value(r0.residents) AS residents_before, any_value(r1.residents) AS residents_after
         FROM sides s
-        LEFT JOIN residents_at r0 ON r0.layer = s.layer AND r0.area_id = s.area_id AND r0.year = s.year - 1
-        LEFT JOIN residents_at r1 ON r1.layer = s.layer AND r1.area_id = s.area_id AND r1.year = s.year
+        LEFT JOIN before r0 ON r0.layer = s.layer AND r0.area_id = s.area_id AND r0.year = s.year
+        LEFT JOIN after r1 ON r1.layer = s.layer AND r1.area_id = s.area_id AND r1.year = s.year
         GROUP BY ALL ORDER BY ALL""").pl()
     profiles = con.sql(f"""
         SELECT layer, year, to_area AS area_id, 'in' AS "group", count(*) AS persons, {_profile_columns("b_")}
@@ -207,7 +190,36 @@ def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) 
     after_sql, before_sql = _group_sums().split("; ")
     groups = pl.concat([_unpivot(con.sql(after_sql).pl()), _unpivot(con.sql(before_sql).pl())])
     con.execute("DROP TABLE t; DROP TABLE p")
-    return MoveTables(flows, displaced, housing, kinds, tally, profiles, groups)
+    return MoveTables(flows, displaced, tally, profiles, groups)
+
+
+def _trait_counts() -> str:
+    """Movers with each trait (`TRAITS`), after the move or, for those who left, before it."""
+    columns = []
+    for name, cond in TRAITS.items():
+        after, before = cond.format(p="b_"), cond.format(p="a_")
+        columns.append(
+            f"count(*) FILTER (WHERE CASE WHEN b_age IS NOT NULL THEN coalesce({after}, false) "
+            f"ELSE coalesce({before}, false) END) AS {name}"
+        )
+    return ", ".join(columns)
+
+
+#: Criteria whose value is a share of persons, for displacement (income is a mean in kroner).
+SHARE_CRITERIA = ("labour", "crime", "education", "nonwestern")
+
+
+def _displacement_columns() -> str:
+    """Per share criterion: movers in its population after the move, and their count or FTE sum."""
+    columns = []
+    for name in SHARE_CRITERIA:
+        band, value = CRITERIA[name]
+        cond, x = band.format(p="b_"), value.format(p="b_")
+        columns.append(
+            f"count(*) FILTER (WHERE {cond}) AS {name}_n, "
+            f"CAST(coalesce(sum({x}) FILTER (WHERE {cond}), 0) AS DECIMAL(38, 6)) AS {name}_sum"
+        )
+    return ", ".join(columns)
 
 
 def _group_sums() -> str:

@@ -422,14 +422,9 @@ def write_lists(
         replace_rows(con, "forecast_lists", lists, None)
 
 
-#: Layers whose moves are computed at load: the wall-to-wall monitoring areas (each further layer
-#: costs about as much again; the load stays under 20 s for the example municipality).
-MOVE_LAYERS = ("omraade",)
 MOVE_TABLES = (
     "move_displaced",
     "move_flows",
-    "move_housing",
-    "move_kinds",
     "move_areas",
     "mover_profiles",
     "move_decomposition",
@@ -437,25 +432,18 @@ MOVE_TABLES = (
 
 
 def write_moves(con: duckdb.DuckDBPyConnection, residents: pl.DataFrame) -> None:
-    """Flows, per-area tallies, mover profiles and the exact decomposition for `MOVE_LAYERS`."""
+    """Flows, per-area tallies, mover profiles and the exact decomposition for every layer."""
     years = sorted(residents.get_column("year").unique().to_list())
     if len(years) < 2:
         return
     # computed inside the database, where the person-years already are (no copy into a new one)
     con.execute("CREATE OR REPLACE TEMP VIEW residents AS SELECT * FROM persons WHERE address_id IS NOT NULL")
-    layers = ", ".join(f"'{layer}'" for layer in MOVE_LAYERS)
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW assignment AS SELECT * FROM address_areas WHERE layer IN ({layers})"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW kinds AS SELECT layer, area_id, "
-        "arg_max(kind, coalesce(valid_to, 9999)) AS kind FROM areas GROUP BY ALL"
-    )
+    con.execute("CREATE OR REPLACE TEMP VIEW assignment AS SELECT * FROM address_areas")
     has_moves = bool(con.execute("SELECT count(*) FROM moves").fetchall()[0][0])
     m = moves_in(con, years, has_moves)
     for table, data in zip(
         MOVE_TABLES,
-        (m.displaced, m.flows, m.housing, m.kinds, m.areas, m.profiles, decompositions(m.groups)),
+        (m.displaced, m.flows, m.areas, m.profiles, decompositions(m.groups)),
         strict=True,
     ):
         replace_rows(con, table, data, None)

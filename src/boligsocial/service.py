@@ -24,9 +24,10 @@ from boligsocial.backtest import Calibration, backtest
 from boligsocial.errors import InvalidParameter, NotFound
 from boligsocial.indicators import ALL_HOUSING, MUNICIPALITY_LAYER
 from boligsocial.lists import compute_lists, result_columns, results_frame
+from boligsocial.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.narrative import colour_sentence, list_sentences
 from boligsocial.rulesets import load_rulebook
-from boligsocial.store import connect_read, frame, get_meta, list_inputs, read_measures
+from boligsocial.store import SCHEMA_VERSION, connect_read, frame, get_meta, list_inputs, read_measures
 
 _TABLES = (
     "areas",
@@ -41,8 +42,6 @@ _TABLES = (
     "area_organisations",
     "move_flows",
     "move_displaced",
-    "move_housing",
-    "move_kinds",
     "move_areas",
     "mover_profiles",
     "move_decomposition",
@@ -126,9 +125,13 @@ def load_snapshot(db: Path) -> Snapshot:
     try:
         meta = get_meta(con)
         present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        # a database from an older version lacks newer tables: they read as empty until its next load
+        # a database from an older version lacks newer tables, and its move tables have an older
+        # shape: they read as empty until its next load
+        stale = meta.get("schema_version") != SCHEMA_VERSION
         tables = {
-            name: frame(con, f"SELECT * FROM {name}") if name in present else pl.DataFrame()
+            name: frame(con, f"SELECT * FROM {name}")
+            if name in present and not (stale and name.startswith("move"))
+            else pl.DataFrame()
             for name in _TABLES
         }
     finally:
@@ -547,19 +550,27 @@ class Service:
         year_to: int | None = None,
         layer: str = "omraade",
         viewer: Viewer | None = None,
+        trait: str | None = None,
+        area: str | None = None,
+        housing_type: str | None = None,
     ) -> pl.DataFrame:
-        """Moves from → to summed over the years, by area, housing type or kind of area; `''` is
-        outside (the municipality, or the layer's areas). Small flows pass the disclosure step."""
+        """Moves from → to summed over the years, by area, housing type or kind of area, in a layer;
+        `''` is outside (the municipality, or the layer's areas). Optionally only movers with a
+        trait, to or from one area, or to or from one housing type. Small flows pass the
+        disclosure step."""
         v = viewer or Viewer.operator()
-        tables = {
-            "area": ("move_flows", "from_area", "to_area"),
-            "housing_type": ("move_housing", "from_housing", "to_housing"),
-            "kind": ("move_kinds", "from_kind", "to_kind"),
+        groupings = {
+            "area": ("from_area", "to_area"),
+            "housing_type": ("from_housing", "to_housing"),
+            "kind": ("from_kind", "to_kind"),
         }
-        if by not in tables:
-            raise InvalidParameter("unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(tables)})
-        name, src, dst = tables[by]
-        table = self.snap.tables[name]
+        if by not in groupings:
+            raise InvalidParameter("unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(groupings)})
+        if trait is not None and trait not in TRAITS:
+            raise InvalidParameter("unknown-trait", f"trait '{trait}'?", {"allowed": sorted(TRAITS)})
+        self._layer(layer)
+        if area is not None:
+            self._area(layer, area)
         schema = {
             "from": pl.String,
             "to": pl.String,
@@ -569,18 +580,35 @@ class Service:
             "year_from": pl.Int64,
             "year_to": pl.Int64,
         }
+        table = self.snap.tables["move_flows"]
         if table.is_empty():
             return pl.DataFrame(schema=schema)  # nobody moved (or a single data year)
-        if by == "area":
-            self._layer(layer)
-            table = table.filter(pl.col("layer") == layer)
+        table = table.filter(pl.col("layer") == layer)
         years = sorted(table.get_column("year").unique().to_list())
+        if not years:
+            return pl.DataFrame(schema=schema)
         lo = self._year(year_from if year_from is not None else years[0], years, "move year")
         hi = self._year(year_to if year_to is not None else years[-1], years, "move year")
+        table = table.filter(pl.col("year").is_between(lo, hi))
+        if area is not None:
+            table = table.filter((pl.col("from_area") == area) | (pl.col("to_area") == area))
+        if housing_type is not None:
+            table = table.filter(
+                (pl.col("from_housing") == housing_type) | (pl.col("to_housing") == housing_type)
+            )
+        if by == "kind":
+            kinds = self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "kind")
+            for side in ("from", "to"):
+                table = table.join(
+                    kinds.rename({"area_id": f"{side}_area", "kind": f"{side}_kind"}),
+                    on=f"{side}_area",
+                    how="left",
+                ).with_columns(pl.col(f"{side}_kind").fill_null(""))
+        src, dst = groupings[by]
         summed = (
-            table.filter(pl.col("year").is_between(lo, hi))
-            .group_by(pl.col(src).alias("from"), pl.col(dst).alias("to"))
-            .agg(pl.col("movers").sum())
+            table.group_by(pl.col(src).alias("from"), pl.col(dst).alias("to"))
+            .agg(pl.col(trait or "movers").sum().alias("movers"))
+            .filter(pl.col("movers") > 0)
             .sort("movers", "from", "to", descending=[True, False, False])
         )
         rows = []
@@ -607,12 +635,17 @@ class Service:
         year_to: int | None = None,
         material_pp: float = 0.5,
         viewer: Viewer | None = None,
+        criterion: str = "labour",
     ) -> list[dict[str, Any]]:
-        """Where the area's out-movers went, with their labour trait (FTE outside the labour market,
-        aged 18-64, after the move), and how much they raised each receiving area's yearly labour
-        share: the share with them minus the share without them, in points; `material` from
-        `material_pp` points on."""
+        """Where the area's out-movers went, with their share on a criterion after the move (e.g.
+        FTE outside the labour market among those aged 18-64), and how much they raised each
+        receiving area's yearly value of that criterion: the share with them minus the share
+        without them, in points; `material` from `material_pp` points on."""
         v = viewer or Viewer.operator()
+        if criterion not in SHARE_CRITERIA:
+            raise InvalidParameter(
+                "unknown-criterion", f"criterion '{criterion}'?", {"allowed": list(SHARE_CRITERIA)}
+            )
         self._area(layer, area_id)
         moved = self.snap.tables["move_displaced"]
         moved = (
@@ -629,34 +662,34 @@ class Service:
         names = dict(
             self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name").iter_rows()
         )
+        _, (num, den), _ = dc.MEASURES[criterion]
+        n_col, x_col = f"{criterion}_n", f"{criterion}_sum"
         for r in (
             moved.filter(pl.col("year").is_between(lo, hi)).sort("year", "to_area").iter_rows(named=True)
         ):
             block = self.snap.blocks.get((layer, r["to_area"], r["year"]))
             movers = dc.cell(float(r["movers"]), int(r["movers"]), "count", v.policy)
-            trait = dc.cell(float(r["labour_sum"]), int(r["labour_n"]), "share", v.policy)
+            trait = dc.cell(float(r[x_col]), int(r[n_col]), "share", v.policy)
             impact = None
-            receiving_ok = block is not None and block["labour_n"] >= v.policy.rate_min_population
             if (
                 block is not None
-                and receiving_ok
+                and block[den] >= v.policy.rate_min_population
                 and movers["state"] == dc.OK
-                and block["labour_n"] > r["labour_n"]
+                and block[den] > r[n_col]
             ):
-                with_them = float(block["labour_sum"]) / block["labour_n"]
-                without = (float(block["labour_sum"]) - float(r["labour_sum"])) / (
-                    block["labour_n"] - r["labour_n"]
-                )
+                with_them = float(block[num]) / block[den]
+                without = (float(block[num]) - float(r[x_col])) / (block[den] - r[n_col])
                 impact = 100 * (with_them - without)
             out.append(
                 {
                     "year": r["year"],
                     "to_area": r["to_area"],
                     "to_name": names.get(r["to_area"], r["to_area"]),
+                    "criterion": criterion,
                     "movers": movers["value"],
                     "movers_state": movers["state"],
-                    "labour_share": trait["value"],
-                    "labour_state": trait["state"],
+                    "trait_share": trait["value"],
+                    "trait_state": trait["state"],
                     "impact_pp": impact,
                     "material": impact is not None and impact >= material_pp,
                 }
@@ -690,7 +723,7 @@ class Service:
                 row[key] = c["value"]
                 if c["state"] != dc.OK:
                     row[f"{key}_state"] = c["state"]
-            tallies.append(row)
+            tallies.append(row | _turnover(r, row, v.policy))
         profiles = []
         for r in mine_of("mover_profiles", "year", "group").iter_rows(named=True):
             persons = dc.cell(float(r["persons"]), int(r["persons"]), "count", v.policy)
@@ -771,6 +804,43 @@ class Service:
 # --- thin functions for the CLI (one database, one question) -----------------------------------
 
 
+def _turnover(r: dict[str, Any], published: dict[str, Any], policy: dc.Policy) -> dict[str, Any]:
+    """Movers in and out in total, net migration and the turnover rate (movers in and out over
+    residents at both year-ends), published only when every count they are made of is: a sum
+    beside a hidden part would give the part away."""
+    parts = (
+        "in_internal",
+        "in_external",
+        "out_internal",
+        "out_external",
+        "residents_before",
+        "residents_after",
+    )
+    if any(f"{k}_state" in published for k in parts):
+        return {
+            "in_total": None,
+            "out_total": None,
+            "net": None,
+            "turnover": None,
+            "turnover_state": dc.SUPPRESSED,
+        }
+    moved_in = int(r["in_internal"] or 0) + int(r["in_external"] or 0)
+    moved_out = int(r["out_internal"] or 0) + int(r["out_external"] or 0)
+    rate = dc.cell(
+        float(moved_in + moved_out),
+        int(r["residents_before"] or 0) + int(r["residents_after"] or 0),
+        "share",
+        policy,
+    )
+    return {
+        "in_total": moved_in,
+        "out_total": moved_out,
+        "net": moved_in - moved_out,
+        "turnover": rate["value"],
+        "turnover_state": rate["state"],
+    }
+
+
 def audience(role: str | None) -> Viewer:
     """The viewer a CLI output is published for: the operator (analyst policy) unless a role is
     named (`--audience`), for outputs meant for publication."""
@@ -796,10 +866,18 @@ def list_results(
 
 
 def flows_table(
-    db: Path, by: str, year_from: int | None, year_to: int | None, layer: str, role: str | None = None
+    db: Path,
+    by: str,
+    year_from: int | None,
+    year_to: int | None,
+    layer: str,
+    role: str | None = None,
+    trait: str | None = None,
+    area: str | None = None,
+    housing_type: str | None = None,
 ) -> pl.DataFrame:
     """`bsm flows`."""
-    return Service(db).flows(by, year_from, year_to, layer, audience(role))
+    return Service(db).flows(by, year_from, year_to, layer, audience(role), trait, area, housing_type)
 
 
 def list_disagreements(db: Path) -> pl.DataFrame:

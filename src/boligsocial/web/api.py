@@ -181,8 +181,18 @@ async def move_flows(
     year_from: Year = None,
     year_to: Year = None,
     layer: Layer = "omraade",
+    trait: str | None = None,
+    area: str | None = None,
+    housing_type: str | None = None,
 ) -> Response:
-    return cached(request, svc, v, lambda: _rows(svc.flows(by, year_from, year_to, layer, v)))
+    if area is not None:
+        _own_area(svc, v, layer, area)
+    return cached(
+        request,
+        svc,
+        v,
+        lambda: _rows(svc.flows(by, year_from, year_to, layer, v, trait, area, housing_type)),
+    )
 
 
 @router.get(
@@ -195,7 +205,7 @@ async def area_moves(request: Request, svc: Svc, v: CurrentViewer, layer: str, a
 
 @router.get(
     "/layers/{layer}/areas/{area_id}/displacement",
-    summary="Where the area's out-movers went and how much they raised the receiving areas' labour share",
+    summary="Where the area's out-movers went and how much they raised the receiving areas' criterion value",
 )
 async def displacement(
     request: Request,
@@ -205,9 +215,15 @@ async def displacement(
     area_id: str,
     year_from: Year = None,
     year_to: Year = None,
+    criterion: str = "labour",
 ) -> Response:
     _own_area(svc, v, layer, area_id)
-    return cached(request, svc, v, lambda: svc.displacement(layer, area_id, year_from, year_to, viewer=v))
+    return cached(
+        request,
+        svc,
+        v,
+        lambda: svc.displacement(layer, area_id, year_from, year_to, viewer=v, criterion=criterion),
+    )
 
 
 @router.post("/tokens", summary="Create a personal API token (shown once) for integrations")

@@ -459,73 +459,8 @@ async function lists() {
   await update();
 }
 
-/* ---------- Flytninger ---------- */
-
-async function moves() {
-  const m = await meta();
-  const by = document.getElementById("by"), from = document.getElementById("from");
-  const to = document.getElementById("to"), areaSel = document.getElementById("area");
-  const moveYears = m.data_years.slice(1);
-  options(from, moveYears.map((y) => [y, y]), moveYears[Math.max(0, moveYears.length - 5)]);
-  options(to, moveYears.map((y) => [y, y]), moveYears[moveYears.length - 1]);
-  const names = {};
-  const geo = await api(`/api/v1/layers/omraade/areas`);
-  for (const f of geo.features) names[f.properties.area_id] = f.properties.name;
-  const almen = geo.features.filter((f) => f.properties.kind === "almen").map((f) => f.properties.area_id);
-  options(areaSel, geo.features.map((f) => [f.properties.area_id, f.properties.name]), almen[0]);
-  const label = (id) => (id === "" ? T.outside : names[id] || id);
-  const update = async () => {
-    const rows = await api(`/api/v1/moves/flows?by=${by.value}&year_from=${from.value}&year_to=${to.value}`);
-    const shown = rows.filter((r) => r.state === "ok" && r.from !== r.to).slice(0, 40);
-    const nodes = [...new Set(shown.flatMap((r) => [`a:${r.from}`, `b:${r.to}`]))];
-    const index = Object.fromEntries(nodes.map((n, i) => [n, i]));
-    Plotly.react("sankey", [{ type: "sankey", orientation: "h",
-      node: { label: nodes.map((n) => label(n.slice(2))), pad: 8, thickness: 14, color: "#21918c" },
-      link: { source: shown.map((r) => index[`a:${r.from}`]), target: shown.map((r) => index[`b:${r.to}`]),
-        value: shown.map((r) => r.movers), color: "rgba(59,82,139,0.35)" } }],
-      { ...CHART_LAYOUT, height: 480, title: { text: `${T.moves} ${from.value}–${to.value} (${T.movers.toLowerCase()}, største 40)` } },
-      CHART_CONFIG);
-    const od = document.getElementById("od");
-    od.replaceChildren(el("tr", {}, el("th", { text: "fra" }), el("th", { text: "til" }), el("th", { class: "num", text: T.movers })),
-      ...rows.slice(0, 60).map((r) => el("tr", {}, el("td", { text: label(r.from) }), el("td", { text: label(r.to) }),
-        el("td", { class: "num", text: r.state === "small" ? r.label : fmt(r.movers, "count") }))));
-    const a = await api(`/api/v1/layers/omraade/areas/${encodeURIComponent(areaSel.value)}/moves`);
-    const dec = a.decomposition.filter((d) => d.criterion === "labour");
-    const parts = [["stayers", "part_stayers", "#21918c"], ["in_movers", "part_in", "#D55E00"],
-      ["out_movers", "part_out", "#E69F00"], ["ageing_in", "part_age_in", "#56B4E9"], ["ageing_out", "part_age_out", "#999999"]];
-    Plotly.react("decomposition", [...parts.map(([key, name, color]) => ({ type: "bar", name: T[name],
-      x: dec.map((d) => d.year), y: dec.map((d) => (d[key] === null ? null : 100 * d[key])), marker: { color } })),
-    { type: "scatter", mode: "markers", name: "I alt", x: dec.map((d) => d.year),
-      y: dec.map((d) => (d.change === null ? null : 100 * d.change)), marker: { color: "#000", symbol: "diamond" } }],
-    { ...CHART_LAYOUT, height: 480, barmode: "relative",
-      title: { text: `${T.decomposition}: ${a.area.name}<br><sub>${T.data_year} ${dec.length ? dec[0].year - 1 : ""}–${dec.length ? dec[dec.length - 1].year : ""}</sub>` },
-      xaxis: { title: { text: T.year } }, yaxis: { title: { text: T.percent_points_short } } }, CHART_CONFIG);
-    const moved = await api(`/api/v1/layers/omraade/areas/${encodeURIComponent(areaSel.value)}/displacement?year_from=${from.value}&year_to=${to.value}`);
-    const top = moved.filter((r) => r.movers_state === "ok").sort((x, y) => (y.impact_pp ?? -1) - (x.impact_pp ?? -1)).slice(0, 12);
-    document.getElementById("displacement").replaceChildren(
-      el("tr", {}, ...[T.year, T.area, T.movers, "uden for arb.", T.impact].map((h) => el("th", { text: h }))),
-      ...top.map((r) => el("tr", {}, el("td", { text: String(r.year) }), el("td", { text: r.to_name }),
-        el("td", { class: "num", text: fmt(r.movers, "count") }),
-        el("td", { class: "num", text: r.labour_state === "suppressed" ? T.suppressed : fmt(r.labour_share, "share") }),
-        el("td", { class: "num", text: r.impact_pp === null ? "–" : `${fmt(r.impact_pp, "mean", 2)} ${T.percent_points_short}${r.material ? " ⚠" : ""}` }))));
-    const last = Math.max(...a.profiles.map((p) => p.year));
-    document.getElementById("profile-year").textContent = `(${a.area.name}, ${T.data_year} ${last})`;
-    document.getElementById("profiles").replaceChildren(
-      el("tr", {}, ...["", T.persons, "beskæft. 18-64", "grundskole 30-59", "indkomst", "ikke-vestl.", "alder"].map((h) => el("th", { text: h }))),
-      ...a.profiles.filter((p) => p.year === last).map((p) => el("tr", {},
-        el("td", { text: T[`group_${p.group}`] }),
-        el("td", { class: "num", text: p.state === "small" ? "<5" : fmt(p.persons, "count") }),
-        el("td", { class: "num", text: p.labour_state === "suppressed" ? T.suppressed : fmt(p.labour, "share") }),
-        el("td", { class: "num", text: p.education_state === "suppressed" ? T.suppressed : fmt(p.education, "share") }),
-        el("td", { class: "num", text: p.income_state === "suppressed" ? T.suppressed : fmt(p.income, "dkk") }),
-        el("td", { class: "num", text: p.nonwestern_state === "suppressed" ? T.suppressed : fmt(p.nonwestern, "share") }),
-        el("td", { class: "num", text: fmt(p.mean_age, "mean") }))));
-  };
-  for (const c of [by, from, to, areaSel]) c.addEventListener("input", update);
-  await update();
-}
-
-const PAGES = { overview, area, compare, lists, moves };
+// pages with a script of their own (e.g. moves.js) register themselves in window.BSM_PAGES
+const PAGES = { overview, area, compare, lists, ...(window.BSM_PAGES || {}) };
 PAGES[CFG.page]().catch((e) => {
   console.error(e);
   document.querySelector("main").prepend(el("p", { class: "why", text: String(e.message || e) }));
