@@ -1,0 +1,213 @@
+"""Queries about the state's lists: results, forecast, traffic lights, watch list and an area's profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from boligsocial import disclosure as dc
+from boligsocial.backtest import Calibration, backtest
+from boligsocial.errors import NotFound
+from boligsocial.lists import compute_lists, result_columns, results_frame
+from boligsocial.narrative import colour_sentence, list_sentences
+from boligsocial.rulesets import load_rulebook
+from boligsocial.service.base import ServiceBase
+from boligsocial.service.snapshot import Viewer
+from boligsocial.store import connect_read, list_inputs, read_measures
+
+
+class ListQueries(ServiceBase):
+    """Lists, forecast, traffic lights, the watch list, changes and the area profile."""
+
+    def lists(
+        self,
+        year: int | None = None,
+        layer: str | None = "omraade",
+        without_origin: bool = False,
+        rule_files: list[Path] | None = None,
+        viewer: Viewer | None = None,
+    ) -> pl.DataFrame:
+        """List results (one row per area and list year, the `bsm lists` columns), filtered."""
+        book = load_rulebook(rule_files)
+        if without_origin or rule_files:
+            book = book.without_origin() if without_origin else book
+            con = connect_read(self.db)
+            try:
+                areas, reference, official = list_inputs(con, self.snap.meta["region"])
+                rows, _ = compute_lists(book, read_measures(con), areas, reference, official)
+            finally:
+                con.close()
+            table = results_frame(rows, book)
+        else:
+            stored = self.snap.tables["list_results"]
+            known = [c for c in result_columns(book) if c in stored.columns]
+            table = stored.select(known + [c for c in stored.columns if c not in known])
+        if layer is not None:
+            self._layer(layer)
+            table = table.filter(pl.col("layer") == layer)
+        if year is not None:
+            self._year(year, self.list_years(), "list year")
+            table = table.filter(pl.col("list_year") == year)
+        return self._publish_rows(table.sort("list_year", "layer", "area_id"), viewer)
+
+    def disagreements(self) -> pl.DataFrame:
+        """Where the official lists and the tool's own computation differ."""
+        return self.snap.tables["list_disagreements"].sort("list_year", "area_id", "list")
+
+    def forecast(
+        self, year: int | None = None, layer: str | None = "omraade", viewer: Viewer | None = None
+    ) -> pl.DataFrame:
+        """Per area and forecast list year: each list's probability and each criterion's point
+        estimate, 80 % interval and probability of being met."""
+        lists = self.snap.tables["forecast_lists"]
+        if lists.is_empty():
+            raise NotFound("no-forecast", "no forecast in this database (it needs at least two data years)")
+        keys = ["layer", "area_id", "list_year", "horizon", "rule_set"]
+        wide = lists.pivot(on="list", index=keys, values="probability").rename(
+            lambda c: c if c in keys else f"p_{c}"
+        )
+        crit = self.snap.tables["forecast_criteria"].pivot(
+            on="test", index=keys, values=["point", "low", "high", "p_met"]
+        )
+        renamed = {}
+        for stat in ("p_met", "point", "low", "high"):  # "point_labour" → "labour_point"
+            for c in crit.columns:
+                if c.startswith(stat + "_") and c not in renamed:
+                    renamed[c] = f"{c[len(stat) + 1 :]}_{stat}"
+        crit = crit.rename(renamed)
+        # the forebyggelse tests share their measure with the main tests: keep their p_met only
+        crit = crit.drop([c for c in crit.columns if "_fb_" in c and not c.endswith("_p_met")])
+        names = self.snap.area_names.select(
+            "layer", "area_id", "name", (pl.col("kind") == "almen").alias("eligible")
+        )
+        table = names.join(wide, on=["layer", "area_id"]).join(crit, on=keys, how="left")
+        if layer is not None:
+            self._layer(layer)
+            table = table.filter(pl.col("layer") == layer)
+        if year is not None:
+            self._year(year, sorted(table.get_column("list_year").unique().to_list()), "forecast year")
+            table = table.filter(pl.col("list_year") == year)
+        # the evidence of a forecast is its latest data year
+        table = table.with_columns(
+            (pl.col("list_year") - pl.col("horizon") - 1).cast(pl.String).alias("data_years")
+        )
+        return self._publish_rows(table.sort("list_year", "layer", "area_id"), viewer)
+
+    def backtest(self, layer: str = "omraade") -> tuple[Calibration, Calibration]:
+        """Back-test the forecast on the database's own history (computed on demand)."""
+        book = load_rulebook()
+        con = connect_read(self.db)
+        try:
+            areas, reference, official = list_inputs(con, self.snap.meta["region"])
+            measures = read_measures(con)
+        finally:
+            con.close()
+        latest = book.rulesets[-1]
+        results = self.snap.tables["list_results"]
+        return backtest(book, measures[latest.ages()], areas, reference, official, results, layer=layer)
+
+    def traffic_lights(
+        self,
+        model: str | None = None,
+        layer: str | None = "omraade",
+        year: int | None = None,
+        viewer: Viewer | None = None,
+    ) -> pl.DataFrame:
+        """Colours per model, area and year, with the previous colour and change events."""
+        table = self.snap.tables["traffic_light"]
+        if model is not None:
+            models = sorted(table.get_column("model").unique().to_list())
+            if model not in models:
+                raise NotFound("unknown-model", f"unknown traffic-light model '{model}'", {"allowed": models})
+            table = table.filter(pl.col("model") == model)
+        if layer is not None:
+            self._layer(layer)
+            table = table.filter(pl.col("layer") == layer)
+        if year is not None:
+            self._year(year, sorted(table.get_column("year").unique().to_list()))
+            table = table.filter(pl.col("year") == year)
+        v = viewer or Viewer.operator()
+        rows = dc.publish_colours(
+            table.sort("model", "layer", "area_id", "year").to_dicts(), self.snap.residents, v.policy
+        )
+        return pl.DataFrame(rows, schema={**table.schema, "state": pl.String})
+
+    def profile(
+        self, layer: str, area_id: str, lang: str = "da", viewer: Viewer | None = None
+    ) -> dict[str, Any]:
+        """Everything the area page needs besides the series: list history with criteria and
+        margins, forecast, traffic-light history, and the sentences that explain them."""
+        v = viewer or Viewer.operator()
+        area = self._area(layer, area_id)
+        lists = self.lists(layer=layer, viewer=v).filter(pl.col("area_id") == area_id)
+        lights = self.traffic_lights(layer=layer, viewer=v).filter(pl.col("area_id") == area_id)
+        latest = lists.row(-1, named=True) if lists.height else None
+        forecast = (
+            self.forecast(layer=layer, viewer=v).filter(pl.col("area_id") == area_id)
+            if not self.snap.tables["forecast_lists"].is_empty()
+            else pl.DataFrame()
+        )
+        last_lights = lights.group_by("model").agg(pl.all().last()).sort("model")
+        return {
+            "area": area,
+            "eligible": area["kind"] == "almen",
+            "lists": lists.to_dicts(),
+            "latest": latest,
+            "forecast": forecast.to_dicts(),
+            "traffic_lights": lights.to_dicts(),
+            "sentences": (list_sentences(latest, lang) if latest else [])
+            + [colour_sentence(r, lang) for r in last_lights.iter_rows(named=True) if r["colour"]],
+        }
+
+    def _watch_rows(self, layer: str, list_year: int | None, v: Viewer) -> list[dict[str, Any]]:
+        """Every area's category and criteria-model colour in a list year and the year before."""
+        self._layer(layer)
+        list_year = self._year(list_year, self.list_years(), "list year")
+        res = self.lists(layer=layer, viewer=v)
+        now = res.filter(pl.col("list_year") == list_year)
+        before = res.filter(pl.col("list_year") == list_year - 1).select(
+            "area_id", pl.col("category").alias("category_before")
+        )
+        light = self.traffic_lights("kriterier", layer, list_year, v).select(
+            "area_id", "colour", "previous", "changed"
+        )
+        rows = now.join(before, on="area_id", how="left").join(light, on="area_id", how="left")
+        keys = (
+            "area_id",
+            "name",
+            "eligible",
+            "category",
+            "category_before",
+            "criteria_met",
+            "residents",
+            "colour",
+            "previous",
+            "changed",
+        )
+        return [{k: r[k] for k in keys} for r in rows.iter_rows(named=True)]
+
+    def watchlist(
+        self, layer: str = "omraade", list_year: int | None = None, viewer: Viewer | None = None
+    ) -> list[dict[str, Any]]:
+        """Areas on a list, meeting a criterion or near one (traffic light not green) in a list year,
+        most severe first."""
+        rank = {"omdannelse": 0, "parallelsamfund": 1, "udsat": 2, "forebyggelse": 3, "none": 4}
+        out = [
+            r
+            for r in self._watch_rows(layer, list_year, viewer or Viewer.operator())
+            if r["category"] != "none" or (r["criteria_met"] or 0) > 0 or r["colour"] in ("gul", "roed")
+        ]
+        out.sort(key=lambda r: (not r["eligible"], rank.get(r["category"], 9), -(r["criteria_met"] or 0)))
+        return out
+
+    def changes(
+        self, layer: str = "omraade", list_year: int | None = None, viewer: Viewer | None = None
+    ) -> list[dict[str, Any]]:
+        """Areas whose list category or traffic-light colour changed from the list year before."""
+        return [
+            r
+            for r in self._watch_rows(layer, list_year, viewer or Viewer.operator())
+            if (r["category_before"] is not None and r["category"] != r["category_before"]) or r["changed"]
+        ]

@@ -1,0 +1,260 @@
+"""Queries about moves: flows, displacement and one area's moves, all through the disclosure step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from boligsocial import disclosure as dc
+from boligsocial.errors import InvalidParameter
+from boligsocial.moves import SHARE_CRITERIA, TRAITS
+from boligsocial.service.base import ServiceBase
+from boligsocial.service.snapshot import Viewer
+
+
+class MoveQueries(ServiceBase):
+    """Flows, displacement and an area's tallies, profiles and decomposition."""
+
+    def flows(
+        self,
+        by: str = "area",
+        year_from: int | None = None,
+        year_to: int | None = None,
+        layer: str = "omraade",
+        viewer: Viewer | None = None,
+        trait: str | None = None,
+        area: str | None = None,
+        housing_type: str | None = None,
+    ) -> pl.DataFrame:
+        """Moves from → to summed over the years, by area, housing type or kind of area, in a layer;
+        `''` is outside (the municipality, or the layer's areas). Optionally only movers with a
+        trait, to or from one area, or to or from one housing type. Small flows pass the
+        disclosure step."""
+        v = viewer or Viewer.operator()
+        groupings = {
+            "area": ("from_area", "to_area"),
+            "housing_type": ("from_housing", "to_housing"),
+            "kind": ("from_kind", "to_kind"),
+        }
+        if by not in groupings:
+            raise InvalidParameter("unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(groupings)})
+        if trait is not None and trait not in TRAITS:
+            raise InvalidParameter("unknown-trait", f"trait '{trait}'?", {"allowed": sorted(TRAITS)})
+        self._layer(layer)
+        if area is not None:
+            self._area(layer, area)
+        schema = {
+            "from": pl.String,
+            "to": pl.String,
+            "movers": pl.Float64,
+            "state": pl.String,
+            "label": pl.String,
+            "year_from": pl.Int64,
+            "year_to": pl.Int64,
+        }
+        table = self.snap.tables["move_flows"]
+        if table.is_empty():
+            return pl.DataFrame(schema=schema)  # nobody moved (or a single data year)
+        table = table.filter(pl.col("layer") == layer)
+        years = sorted(table.get_column("year").unique().to_list())
+        if not years:
+            return pl.DataFrame(schema=schema)
+        lo = self._year(year_from if year_from is not None else years[0], years, "move year")
+        hi = self._year(year_to if year_to is not None else years[-1], years, "move year")
+        table = table.filter(pl.col("year").is_between(lo, hi))
+        if area is not None:
+            table = table.filter((pl.col("from_area") == area) | (pl.col("to_area") == area))
+        if housing_type is not None:
+            table = table.filter(
+                (pl.col("from_housing") == housing_type) | (pl.col("to_housing") == housing_type)
+            )
+        if by == "kind":
+            kinds = self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "kind")
+            for side in ("from", "to"):
+                table = table.join(
+                    kinds.rename({"area_id": f"{side}_area", "kind": f"{side}_kind"}),
+                    on=f"{side}_area",
+                    how="left",
+                ).with_columns(pl.col(f"{side}_kind").fill_null(""))
+        src, dst = groupings[by]
+        summed = (
+            table.group_by(pl.col(src).alias("from"), pl.col(dst).alias("to"))
+            .agg(pl.col(trait or "movers").sum().alias("movers"))
+            .filter(pl.col("movers") > 0)
+            .sort("movers", "from", "to", descending=[True, False, False])
+        )
+        rows = []
+        for r in summed.iter_rows(named=True):
+            c = dc.cell(float(r["movers"]), int(r["movers"]), "count", v.policy)
+            rows.append(
+                {
+                    "from": r["from"],
+                    "to": r["to"],
+                    "movers": c["value"],
+                    "state": c["state"],
+                    "label": c.get("label"),
+                    "year_from": lo,
+                    "year_to": hi,
+                }
+            )
+        return pl.DataFrame(rows, schema=schema)
+
+    def displacement(
+        self,
+        layer: str,
+        area_id: str,
+        year_from: int | None = None,
+        year_to: int | None = None,
+        material_pp: float = 0.5,
+        viewer: Viewer | None = None,
+        criterion: str = "labour",
+    ) -> list[dict[str, Any]]:
+        """Where the area's out-movers went, with their share on a criterion after the move (e.g.
+        FTE outside the labour market among those aged 18-64), and how much they raised each
+        receiving area's yearly value of that criterion: the share with them minus the share
+        without them, in points; `material` from `material_pp` points on."""
+        v = viewer or Viewer.operator()
+        if criterion not in SHARE_CRITERIA:
+            raise InvalidParameter(
+                "unknown-criterion", f"criterion '{criterion}'?", {"allowed": list(SHARE_CRITERIA)}
+            )
+        self._area(layer, area_id)
+        moved = self.snap.tables["move_displaced"]
+        moved = (
+            moved.filter((pl.col("layer") == layer) & (pl.col("from_area") == area_id))
+            if not moved.is_empty()
+            else moved
+        )
+        years = sorted(moved.get_column("year").unique().to_list()) if moved.height else []
+        out: list[dict[str, Any]] = []
+        if not years:
+            return out
+        lo = self._year(year_from if year_from is not None else years[0], years, "move year")
+        hi = self._year(year_to if year_to is not None else years[-1], years, "move year")
+        names = dict(
+            self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name").iter_rows()
+        )
+        _, (num, den), _ = dc.MEASURES[criterion]
+        n_col, x_col = f"{criterion}_n", f"{criterion}_sum"
+        for r in (
+            moved.filter(pl.col("year").is_between(lo, hi)).sort("year", "to_area").iter_rows(named=True)
+        ):
+            block = self.snap.blocks.get((layer, r["to_area"], r["year"]))
+            movers = dc.cell(float(r["movers"]), int(r["movers"]), "count", v.policy)
+            trait = dc.cell(float(r[x_col]), int(r[n_col]), "share", v.policy)
+            impact = None
+            if (
+                block is not None
+                and block[den] >= v.policy.rate_min_population
+                and movers["state"] == dc.OK
+                and block[den] > r[n_col]
+            ):
+                with_them = float(block[num]) / block[den]
+                without = (float(block[num]) - float(r[x_col])) / (block[den] - r[n_col])
+                impact = 100 * (with_them - without)
+            out.append(
+                {
+                    "year": r["year"],
+                    "to_area": r["to_area"],
+                    "to_name": names.get(r["to_area"], r["to_area"]),
+                    "criterion": criterion,
+                    "movers": movers["value"],
+                    "movers_state": movers["state"],
+                    "trait_share": trait["value"],
+                    "trait_state": trait["state"],
+                    "impact_pp": impact,
+                    "material": impact is not None and impact >= material_pp,
+                }
+            )
+        return out
+
+    def area_moves(self, layer: str, area_id: str, viewer: Viewer | None = None) -> dict[str, Any]:
+        """One area's moves per year: in/out tallies, mover profiles and the decomposition."""
+        v = viewer or Viewer.operator()
+        area = self._area(layer, area_id)
+        mine = (pl.col("layer") == layer) & (pl.col("area_id") == area_id)
+        tallies = []
+
+        def mine_of(name: str, *order: str) -> pl.DataFrame:
+            table = self.snap.tables[name]
+            return table if table.is_empty() else table.filter(mine).sort(*order)
+
+        for r in mine_of("move_areas", "year").iter_rows(named=True):
+            row = {"year": r["year"]}
+            for key in (
+                "in_internal",
+                "in_external",
+                "out_internal",
+                "out_external",
+                "births",
+                "ended",
+                "residents_before",
+                "residents_after",
+            ):
+                c = dc.cell(float(r[key] or 0), int(r[key] or 0), "count", v.policy)
+                row[key] = c["value"]
+                if c["state"] != dc.OK:
+                    row[f"{key}_state"] = c["state"]
+            tallies.append(row | _turnover(r, row, v.policy))
+        profiles = []
+        for r in mine_of("mover_profiles", "year", "group").iter_rows(named=True):
+            persons = dc.cell(float(r["persons"]), int(r["persons"]), "count", v.policy)
+            row = {
+                "year": r["year"],
+                "group": r["group"],
+                "persons": persons["value"],
+                "state": persons["state"],
+            }
+            for name, num, den, unit in (
+                ("labour", "labour_sum", "labour_n", "share"),
+                ("education", "education_count", "education_n", "share"),
+                ("income", "income_sum", "income_n", "dkk"),
+                ("nonwestern", "nonwestern", "persons", "share"),
+            ):
+                c = dc.cell(float(r[num] or 0), int(r[den] or 0), unit, v.policy)
+                row[name], row[f"{name}_state"] = c["value"], c["state"]
+            age = dc.cell(float(r["mean_age"] or 0) * r["persons"], int(r["persons"]), "mean", v.policy)
+            row["mean_age"] = age["value"]
+            profiles.append(row)
+        decomposition = dc.publish_decomposition(
+            mine_of("move_decomposition", "year", "criterion").to_dicts(), v.policy
+        )
+        return {"area": area, "tallies": tallies, "profiles": profiles, "decomposition": decomposition}
+
+
+def _turnover(r: dict[str, Any], published: dict[str, Any], policy: dc.Policy) -> dict[str, Any]:
+    """Movers in and out in total, net migration and the turnover rate (movers in and out over
+    residents at both year-ends), published only when every count they are made of is: a sum
+    beside a hidden part would give the part away."""
+    parts = (
+        "in_internal",
+        "in_external",
+        "out_internal",
+        "out_external",
+        "residents_before",
+        "residents_after",
+    )
+    if any(f"{k}_state" in published for k in parts):
+        return {
+            "in_total": None,
+            "out_total": None,
+            "net": None,
+            "turnover": None,
+            "turnover_state": dc.SUPPRESSED,
+        }
+    moved_in = int(r["in_internal"] or 0) + int(r["in_external"] or 0)
+    moved_out = int(r["out_internal"] or 0) + int(r["out_external"] or 0)
+    rate = dc.cell(
+        float(moved_in + moved_out),
+        int(r["residents_before"] or 0) + int(r["residents_after"] or 0),
+        "share",
+        policy,
+    )
+    return {
+        "in_total": moved_in,
+        "out_total": moved_out,
+        "net": moved_in - moved_out,
+        "turnover": rate["value"],
+        "turnover_state": rate["state"],
+    }
