@@ -265,6 +265,14 @@ def test_each_role_logs_in_and_sees_what_it_may(anonymous_page: Watched, role: s
     login(p, role)
     p.wait_for_selector("#map path.area")
     assert p.locator("#who").inner_text() == f"{role} ({role})"
+    may_export = role in ("admin", "analyst")
+    assert p.locator("#downloads a").count() == (5 if may_export else 0)
+    if may_export:  # the download links follow the chosen layer and year
+        href = p.locator("#downloads a[data-fmt=pdf]").get_attribute("href") or ""
+        assert href.startswith("/api/v1/export/pdf?layer=omraade&year=")
+        with p.expect_download() as download:
+            p.locator("#downloads a[data-fmt=xlsx]").click()
+        assert download.value.suggested_filename == "boligsocial_omraade.xlsx"
     p.goto("/sammenlign")
     p.wait_for_selector("#table tr:nth-child(2)")
     assert p.locator("#csv").is_visible() == (role in ("admin", "analyst"))
@@ -274,6 +282,7 @@ def test_each_role_logs_in_and_sees_what_it_may(anonymous_page: Watched, role: s
         assert "Ikke vist (diskretion)" in cells
     p.goto("/omraade/omraade/fjordby-kildeparken")  # an area of Fjordby Boligselskab
     p.wait_for_selector("#why p")
+    assert p.locator("#profile-pdf").count() == (1 if may_export else 0)
     p.goto("/omraade/omraade/fjordby-skovbrynet")  # not one of Fjordby Boligselskab's areas
     heading = p.locator("h1").inner_text()
     assert (heading == "403") == (role == "housing_association")

@@ -4,13 +4,18 @@ figure is published with that viewer's disclosure policy."""
 from __future__ import annotations
 
 import json
+import re
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
+from boligsocial.errors import InvalidParameter
+from boligsocial.export import Publication, export
 from boligsocial.service import Service, Viewer
 from boligsocial.web.auth import (
     AccessStore,
@@ -94,6 +99,54 @@ def values_csv(
         frame.write_csv(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+MEDIA_TYPES = {
+    "gpkg": "application/geopackage+sqlite3",
+    "geojson": "application/geo+json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "pdf": "application/pdf",
+}
+
+
+@router.get(
+    "/export/{fmt}",
+    summary="A file export (gpkg, geojson, xlsx, csv, pdf) published for the caller; roles that may export",
+    response_class=Response,
+)
+def export_file(
+    request: Request,
+    svc: Svc,
+    store: Store,
+    v: CurrentViewer,
+    fmt: str,
+    layer: Layer = "omraade",
+    year: Year = None,
+    area: Annotated[str | None, Query(description="PDF: the områdeprofil of this area.")] = None,
+    crs: Annotated[str, Query(description="GeoJSON: 25832 (default) or wgs84.")] = "25832",
+) -> Response:
+    require_export(v)
+    if fmt not in MEDIA_TYPES:
+        raise InvalidParameter("unknown-format", f"format '{fmt}'?", {"allowed": sorted(MEDIA_TYPES)})
+    if crs not in ("25832", "wgs84"):
+        raise InvalidParameter("unknown-crs", f"crs '{crs}'?", {"allowed": ["25832", "wgs84"]})
+    if area is not None:
+        _own_area(svc, v, layer, area)
+    suffix = {"geojson": ".geojson"}.get(fmt, f".{fmt}")
+    stem = re.sub(
+        r"[^A-Za-z0-9_.-]", "_", f"{layer}_{area}" if area else (f"{layer}_{year}" if year else layer)
+    )
+    with tempfile.TemporaryDirectory(prefix="bsm-export-") as tmp:
+        written = export(
+            Publication.of(svc, v), fmt, Path(tmp) / f"export{suffix}", year=year, layer=layer, area=area
+        )
+        body = written[-1 if crs == "wgs84" else 0].read_bytes()
+    store.log("export", v.username, f"{fmt} {layer}/{year or 'alle'}/{area or '-'}", client_ip(request))
+    name = f"boligsocial_{stem}{'.wgs84' if fmt == 'geojson' and crs == 'wgs84' else ''}{suffix}"
+    return Response(
+        body, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 

@@ -211,6 +211,10 @@ TEXTS["en"].update(
 TEXTS["da"].update(
     {
         "displacement": "Hvor fraflytterne flyttede hen",
+        "downloads": "Hent data",
+        "annual_status_pdf": "Årsstatus (PDF)",
+        "area_profile_pdf": "Områdeprofil (PDF)",
+        "downloads_note": "GeoPackage og Excel: alle år; GeoJSON, CSV og PDF: det valgte år. Tal som vist for din rolle.",
         "impact": "Effekt på modtager",
         "decomposition_of": "Hvad ændrede",
         "criterion": "Kriterium",
@@ -260,6 +264,10 @@ TEXTS["da"].update(
 TEXTS["en"].update(
     {
         "displacement": "Where the out-movers went",
+        "downloads": "Download data",
+        "annual_status_pdf": "Annual status (PDF)",
+        "area_profile_pdf": "Area profile (PDF)",
+        "downloads_note": "GeoPackage and Excel: all years; GeoJSON, CSV and PDF: the chosen year. Figures as shown to your role.",
         "impact": "Effect on receiver",
         "decomposition_of": "What changed",
         "criterion": "Criterion",

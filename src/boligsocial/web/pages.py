@@ -50,6 +50,7 @@ def render(request: Request, template: str, page: str, **config: Any) -> Respons
         "config": json.dumps(page_config, ensure_ascii=False).replace("</", "<\\/"),  # stays in its tag
         "viewer": v,
         "csrf": getattr(request.state, "csrf", ""),
+        "may_export": v.role in MAY_EXPORT,
         **config,
     }
     response = templates.TemplateResponse(request, template, context)

@@ -155,6 +155,10 @@ async function overview() {
   year.value = year.max;
   const update = async () => {
     document.getElementById("year-label").textContent = year.value;
+    for (const a of document.querySelectorAll("#downloads a")) {  // exports follow the layer and year
+      const one = a.dataset.fmt === "pdf" || a.dataset.fmt === "geojson" || a.dataset.fmt === "csv";
+      a.href = `/api/v1/export/${a.dataset.fmt}?layer=${encodeURIComponent(layer.value)}${one ? `&year=${year.value}` : ""}`;
+    }
     indicator.disabled = mode.value !== "indicator";
     const y = Number(year.value), listYear = y + 1;
     const geo = await api(`/api/v1/layers/${layer.value}/areas?year=${y}`);

@@ -1,0 +1,130 @@
+"""What every `bsm` command shares: the app, consoles, options, progress bars and error output.
+
+Errors are translated here, once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from boligsocial.errors import BsmError, DeliveryInvalid
+from boligsocial.problems import Report, Severity
+from boligsocial.progress import Progress as ProgressFn
+
+app = typer.Typer(
+    help="boligsocial monitorering (BSM): from a municipality's delivery to indicators per area and year.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,  # locals could hold person rows: never print them
+)
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB database file.", dir_okay=False)]
+KeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="Secret pseudonym key (created with mode 0600 on first use). "
+        "Default: $BSM_KEY_FILE or ~/.config/boligsocial/pseudonym.key.",
+        dir_okay=False,
+    ),
+]
+MappingOption = Annotated[
+    Path | None,
+    typer.Option("--mapping", help="Mapping TOML (default: DELIVERY/mapping.toml if present).", exists=True),
+]
+
+
+@contextmanager
+def progress_bar() -> Iterator[ProgressFn]:
+    """A Rich progress bar implementing the `Progress` protocol: one task per stage description."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(description: str, done: int, total: int) -> None:
+            if description not in tasks:
+                tasks[description] = bar.add_task(description, total=total or None)
+            bar.update(tasks[description], completed=done, total=total or None)
+
+        yield report
+
+
+def fail(exc: BsmError) -> typer.Exit:
+    if isinstance(exc, DeliveryInvalid):
+        print_report(exc.report, "table")
+    err.print(f"[bold red]Fejl:[/] {exc}")
+    return typer.Exit(1)
+
+
+def print_report(report: Report, fmt: str) -> None:
+    if fmt == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    style = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
+    word = {Severity.ERROR: "FEJL", Severity.WARNING: "ADVARSEL", Severity.INFO: "INFO"}
+    for p in report.problems:
+        place = ", ".join(
+            part
+            for part in (
+                p.file or "",
+                "" if p.row is None else f"række {p.row}",
+                f"kolonne {p.column}" if p.column else "",
+            )
+            if part
+        )
+        line = f"[{style[p.severity]}]{word[p.severity]}[/] {p.code} ({place}): {p.message}"
+        if p.value is not None:
+            line += f" — værdi {p.value!r}"
+        if p.allowed:
+            line += f"; tilladt: {p.allowed}"
+        console.print(line, markup=True, highlight=False, soft_wrap=True)
+    verdict = "[green]OK[/]" if report.ok else "[red]FEJL[/]"
+    console.print(f"{verdict}: {report.error_count} fejl, {report.warning_count} advarsler")
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter("--format must be table, csv or json")
+
+
+def emit_table(
+    table: pl.DataFrame, fmt: str, out: Path | None, view: Callable[[pl.DataFrame], Table]
+) -> None:
+    """Write a result table as csv/json (to a file or stdout) or show it as a Rich table."""
+    if fmt == "table":
+        console.print(view(table))
+        return
+    text = table.write_csv() if fmt == "csv" else json.dumps(table.to_dicts(), ensure_ascii=False, indent=1)
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        out.write_text(text, encoding="utf-8")
+        err.print(f"Skrev {table.height} rækker til {out}")
+
+
+AccessOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--access-db", help="Users, sessions and audit log (default: DB.access.sqlite).", dir_okay=False
+    ),
+]

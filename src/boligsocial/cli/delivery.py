@@ -1,0 +1,153 @@
+"""`bsm generate`, `check`, `load` and `info`: from a delivery to a database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, cast
+
+import typer
+from rich.table import Table
+
+from boligsocial import __version__
+from boligsocial.cli.common import (
+    DbOption,
+    KeyOption,
+    MappingOption,
+    app,
+    console,
+    err,
+    fail,
+    print_report,
+    progress_bar,
+)
+from boligsocial.errors import BsmError
+from boligsocial.pseudonym import default_key_path
+
+
+@app.command()
+def generate(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the delivery into (must be empty).")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical files.")] = 42,
+    scale: Annotated[float, typer.Option(help="Population multiplier (50 ≈ all of Denmark).")] = 1.0,
+    fmt: Annotated[str, typer.Option("--format", help="Table format: csv or parquet.")] = "csv",
+) -> None:
+    """Write the example municipality (Fjordby Kommune) as a delivery.
+
+    Example: [bold]bsm generate demo/delivery --seed 42[/]
+    """
+    from boligsocial.example import generate as make
+
+    if fmt not in ("csv", "parquet"):
+        raise typer.BadParameter("--format must be csv or parquet")
+    try:
+        with progress_bar() as progress:
+            summary = make(
+                directory, seed=seed, scale=scale, fmt=cast(Literal["csv", "parquet"], fmt), progress=progress
+            )
+    except ValueError as exc:
+        err.print(f"[bold red]Fejl:[/] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"Skrev leverancen til {directory}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@app.command()
+def check(
+    delivery: Annotated[Path, typer.Argument(help="The delivery folder.")],
+    mapping: MappingOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="Report format: table or json.")] = "table",
+    allow_unassigned: Annotated[
+        bool, typer.Option(help="Report addresses outside every area as warnings.")
+    ] = False,
+) -> None:
+    """Validate a delivery (files, columns, codes, keys, geometry, coverage) without loading it.
+
+    Exit code 1 when there are errors. Example: [bold]bsm check demo/delivery --format json[/]
+    """
+    from boligsocial.pipeline import check as run_check
+
+    try:
+        with progress_bar() as progress:
+            report = run_check(delivery, mapping, allow_unassigned, progress=progress)
+    except BsmError as exc:
+        raise fail(exc) from exc
+    print_report(report, fmt)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def load(
+    delivery: Annotated[Path, typer.Argument(help="The delivery folder.")],
+    db: DbOption,
+    key_file: KeyOption = None,
+    mapping: MappingOption = None,
+    indicators: Annotated[
+        list[Path] | None, typer.Option("--indicators", help="Extra indicator catalogue TOML file(s).")
+    ] = None,
+    rules: Annotated[
+        list[Path] | None, typer.Option("--rules", help="Extra rule-set TOML file(s): a new regime.")
+    ] = None,
+    traffic_light: Annotated[
+        Path | None, typer.Option("--traffic-light", help="Own traffic-light models (TOML).")
+    ] = None,
+    allow_unassigned: Annotated[
+        bool, typer.Option(help="Load even if addresses lie in no omraade area (they are reported).")
+    ] = False,
+) -> None:
+    """Validate, pseudonymise, assign areas, compute indicators and commit atomically.
+
+    Years already in the database are replaced, new years are added. If anything fails the database
+    stays exactly as it was. Example: [bold]bsm load demo/delivery --db demo/bsm.duckdb[/]
+    """
+    from boligsocial.pipeline import load as run_load
+
+    try:
+        with progress_bar() as progress:
+            summary = run_load(
+                delivery,
+                db,
+                key_file or default_key_path(),
+                mapping_path=mapping,
+                indicator_files=indicators,
+                rule_files=rules,
+                traffic_light_file=traffic_light,
+                allow_unassigned=allow_unassigned,
+                progress=progress,
+            )
+    except BsmError as exc:
+        raise fail(exc) from exc
+    if summary.report.warning_count:
+        print_report(summary.report, "table")
+    total = sum(summary.seconds.values())
+    console.print(
+        f"Indlæste {summary.municipality}: {summary.persons_rows:,} personår, "
+        f"år {summary.years[0]}–{summary.years[-1]}, på {total:.1f} s → {db}"
+    )
+
+
+@app.command()
+def info(db: DbOption) -> None:
+    """Print municipality, data years, areas per layer and residents per year.
+
+    Example: [bold]bsm info --db demo/bsm.duckdb[/]
+    """
+    from boligsocial.summary import database_summary
+
+    try:
+        s = database_summary(db)
+    except BsmError as exc:
+        raise fail(exc) from exc
+    console.print(f"[bold]{s.municipality}[/] (kode {s.code}, region {s.region}), BSM {__version__}")
+    console.print(f"Dataår: {', '.join(map(str, s.years))}")
+    areas = Table(title="Områder pr. lag")
+    areas.add_column("lag")
+    areas.add_column("områder", justify="right")
+    for layer, n in s.areas.items():
+        areas.add_row(layer, str(n))
+    console.print(areas)
+    residents = Table(title="Beboere pr. år")
+    residents.add_column("år")
+    residents.add_column("beboere", justify="right")
+    for year, n in s.residents.items():
+        residents.add_row(str(year), f"{n:,}")
+    console.print(residents)

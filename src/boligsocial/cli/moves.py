@@ -1,0 +1,66 @@
+"""`bsm flows`: who moved where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.table import Table
+
+from boligsocial.cli.common import DbOption, app, check_format, emit_table, fail
+from boligsocial.errors import BsmError
+
+
+@app.command()
+def flows(
+    db: DbOption,
+    year_from: Annotated[int | None, typer.Option("--from", help="First move year (default: first).")] = None,
+    year_to: Annotated[int | None, typer.Option("--to", help="Last move year (default: last).")] = None,
+    by: Annotated[str, typer.Option(help="area, housing_type or kind.")] = "area",
+    layer: Annotated[
+        str, typer.Option(help="Area layer (omraade, or any other delivered layer).")
+    ] = "omraade",
+    trait: Annotated[
+        str | None,
+        typer.Option(
+            help="Only movers with this trait: outside_labour, low_education, nonwestern, convicted, "
+            "children or seniors."
+        ),
+    ] = None,
+    area: Annotated[str | None, typer.Option(help="Only moves to or from this area of the layer.")] = None,
+    housing_type: Annotated[
+        str | None, typer.Option("--housing-type", help="Only moves to or from this housing type.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    audience: Annotated[
+        str | None,
+        typer.Option("--audience", help="Publish for this role's disclosure policy (e.g. politician)."),
+    ] = None,
+) -> None:
+    """Who moved where: moves from → to, summed over the years (end of year Y-1 to end of Y).
+
+    An empty from/to is outside the municipality (or outside the layer's areas).
+    Example: [bold]bsm flows --db demo/bsm.duckdb --from 2020 --by housing_type --trait outside_labour[/]
+    """
+    from boligsocial.service import flows_table
+
+    check_format(fmt)
+    try:
+        table = flows_table(db, by, year_from, year_to, layer, audience, trait, area, housing_type)
+    except BsmError as exc:
+        raise fail(exc) from exc
+    emit_table(table, fmt, out, _flows_view)
+
+
+def _flows_view(table: pl.DataFrame) -> Table:
+    years = f" {table['year_from'][0]}–{table['year_to'][0]}" if table.height else ""
+    view = Table(title=f"Flytninger{years} (tom = uden for kommunen)")
+    for col in ("fra", "til", "flyttere"):
+        view.add_column(col, justify="right" if col == "flyttere" else "left")
+    for r in table.iter_rows(named=True):
+        movers = r["label"] if r["state"] == "small" else f"{r['movers']:,.0f}"
+        view.add_row(r["from"] or "(udenfor)", r["to"] or "(udenfor)", movers)
+    return view

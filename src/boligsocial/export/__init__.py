@@ -1,0 +1,68 @@
+"""Exports of the published figures: GeoPackage, GeoJSON, Excel, CSV and PDF reports.
+
+Every export is made from a `Publication` (the service's answers for one audience), so it passes
+the same disclosure step as the dashboard and carries its provenance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from boligsocial.errors import InvalidParameter
+from boligsocial.export.published import Publication
+from boligsocial.service import Service, Viewer, audience
+
+FORMATS = ("gpkg", "geojson", "xlsx", "csv", "pdf")
+#: Who a file export is published for when no audience is named: exports leave the system.
+DEFAULT_AUDIENCE = "staff"
+
+
+def publication(db: Path, role: str | None) -> Publication:
+    """The published tables of `db` for a role (staff, the default policy, when None)."""
+    return Publication.of(Service(db), audience(role or DEFAULT_AUDIENCE))
+
+
+def export(
+    pub: Publication,
+    fmt: str,
+    out: Path,
+    *,
+    year: int | None = None,
+    layer: str = "omraade",
+    area: str | None = None,
+) -> list[Path]:
+    """Write one export; the files written. PDF: an områdeprofil with `area`, else an årsstatus."""
+    if fmt not in FORMATS:
+        raise InvalidParameter("unknown-format", f"format '{fmt}'?", {"allowed": list(FORMATS)})
+    svc = pub.service
+    svc._layer(layer)
+    years = [svc._year(year, pub.data_years)] if year is not None else pub.data_years
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "gpkg":
+        from boligsocial.export.gis import write_gpkg
+
+        write_gpkg(pub, layer, years, out)
+    elif fmt == "geojson":
+        from boligsocial.export.gis import write_geojson
+
+        return write_geojson(pub, layer, years, out)
+    elif fmt == "csv":
+        from boligsocial.export.gis import csv_text
+
+        out.write_text(csv_text(pub, layer, years), encoding="utf-8")
+    elif fmt == "xlsx":
+        from boligsocial.export.excel import write_xlsx
+
+        write_xlsx(pub, layer, years, out)
+    else:
+        from boligsocial.export.report import annual_status, area_profile
+
+        last = years[-1]
+        if area is not None:
+            area_profile(pub, layer, area, last, out)
+        else:
+            annual_status(pub, layer, last, out)
+    return [out]
+
+
+__all__ = ["DEFAULT_AUDIENCE", "FORMATS", "Publication", "Viewer", "export", "publication"]

@@ -1,0 +1,136 @@
+"""GeoPackage, GeoJSON and CSV exports of the published area table (see `published`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyogrio.raw
+import shapely
+from pyproj import Transformer
+
+from boligsocial.export.published import AREA_COLUMNS, UNIT_TEXT, Publication
+
+NATIVE_CRS = "EPSG:25832"
+
+
+def field_descriptions(pub: Publication) -> dict[str, str]:
+    """Column → Danish description with unit, for every column of the area table."""
+    out = dict(AREA_COLUMNS)
+    for ind in pub.indicators:
+        unit = UNIT_TEXT.get(ind["unit"], ind["unit"])
+        out[ind["id"]] = f"{ind['label_da']} ({unit})"
+        out[f"{ind['id']}_state"] = f"Visning af {ind['id']}: ok, uncertain, small, suppressed, nodata"
+    out["light_kriterier"] = "Trafiklys, kriteriemodellen (groen, gul, roed)"
+    out["light_point"] = "Trafiklys, pointmodellen (groen, gul, roed)"
+    return out
+
+
+def _columns(table: pl.DataFrame) -> tuple[list[np.ndarray], list[str]]:
+    """Polars columns as numpy arrays pyogrio writes (None and NaN become NULL)."""
+    arrays, names = [], []
+    for name in table.columns:
+        if name == "geometry":
+            continue
+        series = table.get_column(name)
+        if series.dtype.is_float():
+            arrays.append(series.to_numpy().astype("float64"))
+        elif series.dtype.is_integer() and series.null_count() == 0:
+            arrays.append(series.to_numpy().astype("int64"))
+        elif series.dtype.is_integer():
+            arrays.append(series.cast(pl.Float64).to_numpy())
+        elif series.dtype == pl.Boolean:
+            arrays.append(np.array(series.to_list(), dtype=object))
+        else:
+            arrays.append(np.array(series.cast(pl.String).to_list(), dtype=object))
+        names.append(name)
+    return arrays, names
+
+
+def write_gpkg(pub: Publication, layer: str, years: list[int], out: Path) -> None:
+    """One spatial layer (areas × years) and two tables: `indikatorer` (what each field means)
+    and `provenance` (where the figures come from)."""
+    table = pub.area_table(layer, years)
+    out.unlink(missing_ok=True)
+    arrays, names = _columns(table)
+    geometry = np.array(table.get_column("geometry").to_list(), dtype=object)
+    provenance = pub.provenance()
+    pyogrio.raw.write(
+        out,
+        geometry,
+        arrays,
+        names,
+        layer=layer,
+        driver="GPKG",
+        geometry_type="MultiPolygon",
+        promote_to_multi=True,
+        crs=NATIVE_CRS,
+        layer_metadata={
+            "DESCRIPTION": f"boligsocial: {layer} {years[0]}–{years[-1]}, {provenance['audience']}"
+        },
+    )
+    described = field_descriptions(pub)
+    fields = [n for n in names if n in described]
+    pyogrio.raw.write(
+        out,
+        None,
+        [np.array(fields, dtype=object), np.array([described[f] for f in fields], dtype=object)],
+        ["field", "description"],
+        layer="indikatorer",
+        driver="GPKG",
+        append=False,
+    )
+    pyogrio.raw.write(
+        out,
+        None,
+        [np.array(list(provenance), dtype=object), np.array(list(provenance.values()), dtype=object)],
+        ["key", "value"],
+        layer="provenance",
+        driver="GPKG",
+        append=False,
+    )
+
+
+def _features(table: pl.DataFrame, transform: Transformer | None) -> list[dict[str, Any]]:
+    geoms = shapely.from_wkb(table.get_column("geometry").to_numpy())
+    if transform is not None:
+        geoms = shapely.transform(geoms, lambda xy: np.column_stack(transform.transform(xy[:, 0], xy[:, 1])))
+        geoms = shapely.set_precision(geoms, 1e-7)
+    else:
+        geoms = shapely.set_precision(geoms, 0.01)
+    props = table.drop("geometry").to_dicts()
+    return [
+        {"type": "Feature", "properties": p, "geometry": json.loads(shapely.to_geojson(g))}
+        for p, g in zip(props, geoms, strict=True)
+    ]
+
+
+def write_geojson(pub: Publication, layer: str, years: list[int], out: Path) -> list[Path]:
+    """`out` in EPSG:25832 (with a `crs` member, as QGIS reads it) and `<stem>.wgs84.geojson` in
+    WGS84 (RFC 7946); both carry `provenance` and `fields` (what each property means)."""
+    table = pub.area_table(layer, years)
+    meta = {"provenance": pub.provenance(), "fields": field_descriptions(pub)}
+    native = {
+        "type": "FeatureCollection",
+        "name": layer,
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}},
+        **meta,
+        "features": _features(table, None),
+    }
+    to_wgs84 = Transformer.from_crs(NATIVE_CRS, "EPSG:4326", always_xy=True)
+    wgs84 = {"type": "FeatureCollection", "name": layer, **meta, "features": _features(table, to_wgs84)}
+    other = out.with_name(out.name.removesuffix(".geojson").removesuffix(".json") + ".wgs84.geojson")
+    out.write_text(json.dumps(native, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+    other.write_text(json.dumps(wgs84, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+    return [out, other]
+
+
+def csv_text(pub: Publication, layer: str, years: list[int]) -> str:
+    """The area table without geometry as CSV, after `#` lines with the provenance (read it with
+    a comment prefix of '#', e.g. `pl.read_csv(path, comment_prefix="#")`)."""
+    table = pub.area_table(layer, years).drop("geometry")
+    head = "".join(f"# {k}: {v}\n" for k, v in pub.provenance().items())
+    return head + table.write_csv()

@@ -1,0 +1,231 @@
+"""The published tables every export is made from, for one audience.
+
+Each table is asked of `service.Service` with the audience's `Viewer`, so every figure has passed
+the one disclosure step before a file is written: a hidden cell is empty, with its state beside it.
+Shares are given in percent (0-100) in the exports, as a municipal analyst reads them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+from importlib.metadata import version
+from typing import Any
+
+import polars as pl
+import shapely
+
+from boligsocial.service import Service, Viewer
+
+#: Units in the catalogue and how an export writes them (shares become percent).
+PERCENT_UNITS = {"share"}
+UNIT_TEXT = {
+    "share": "procent",
+    "pct": "procent",
+    "dkk": "kr.",
+    "count": "antal",
+    "mean": "gennemsnit",
+    "ratio": "forhold",
+}
+#: Columns of the area table besides the indicators, with their Danish descriptions.
+AREA_COLUMNS = {
+    "layer": "Områdelag",
+    "area_id": "Områdets id",
+    "name": "Områdets navn",
+    "kind": "Områdetype (almen, by, land, blandet)",
+    "year": "Dataår (bopæl ved årets udgang)",
+    "list_year": "Listeår for kategorien (1. december; data fra de to foregående år)",
+    "category": "Beregnet kategori (omdannelse, parallelsamfund, udsat, forebyggelse, none = ingen liste)",
+    "criteria_met": "Antal opfyldte kriterier for udsat boligområde",
+}
+
+
+@dataclass
+class Publication:
+    """The published tables of one database for one audience (lazily built, then reused)."""
+
+    service: Service
+    viewer: Viewer
+    generated: dt.datetime
+
+    @classmethod
+    def of(cls, service: Service, viewer: Viewer) -> Publication:
+        return cls(service, viewer, dt.datetime.now(dt.UTC).replace(microsecond=0))
+
+    # --- what the data are -------------------------------------------------------------------
+
+    @cached_property
+    def indicators(self) -> list[dict[str, Any]]:
+        """The catalogue of indicators, in catalogue order."""
+        return self.service.snap.tables["indicators"].to_dicts()
+
+    @property
+    def data_years(self) -> list[int]:
+        return self.service.snap.data_years
+
+    def names(self, layer: str) -> dict[str, str]:
+        """Area id → latest name in a layer."""
+        areas = self.service.snap.area_names.filter(pl.col("layer") == layer)
+        return dict(areas.select("area_id", "name").iter_rows())
+
+    def provenance(self) -> dict[str, str]:
+        """Where an export comes from: tool, rule sets, delivery, years, policy and time."""
+        snap = self.service.snap
+        results = snap.tables["list_results"]
+        rule_sets = sorted(results.get_column("rule_set").unique().to_list()) if results.height else []
+        policy = self.viewer.policy
+        years = self.data_years
+        return {
+            "tool": f"boligsocial {version('boligsocial')}",
+            "municipality": f"{snap.meta.get('municipality_name', '')} "
+            f"({snap.meta.get('municipality_code', '')})",
+            "rule_sets": ", ".join(rule_sets),
+            "delivery_fingerprint": snap.meta.get("last_fingerprint", ""),
+            "data_years": f"{years[0]}–{years[-1]}" if years else "",
+            "audience": self.viewer.role,
+            "disclosure_policy": (
+                f"{policy.name}: counts 1–{policy.small_count_max} shown as {policy.small_count_display}, "
+                f"rates on fewer than {policy.rate_min_population} persons suppressed, areas under "
+                f"{policy.min_area_population} residents show residents only"
+            ),
+            "generated": self.generated.isoformat().replace("+00:00", "Z"),
+            "crs": "EPSG:25832",
+        }
+
+    # --- areas and their figures ---------------------------------------------------------------
+
+    def geometries(self, layer: str, year: int) -> pl.DataFrame:
+        """The layer's boundaries valid in `year` (WKB, EPSG:25832)."""
+        areas = self.service.snap.tables["areas"]
+        return (
+            areas.filter(
+                (pl.col("layer") == layer)
+                & (pl.col("valid_from").fill_null(0) <= year)
+                & (pl.col("valid_to").fill_null(9999) >= year)
+            )
+            .select("area_id", "geometry")
+            .sort("area_id")
+        )
+
+    def values_long(self, layer: str, years: list[int]) -> pl.DataFrame:
+        """Every indicator for every area and year, published: value (percent for shares),
+        numerator, denominator and state."""
+        rows = []
+        for year in years:
+            for ind in self.indicators:
+                data = self.service.values(layer, ind["id"], year, self.viewer)
+                scale = 100.0 if ind["unit"] in PERCENT_UNITS else 1.0
+                for a in data["areas"]:
+                    value = a.get("value")
+                    rows.append(
+                        {
+                            "layer": layer,
+                            "area_id": a["area_id"],
+                            "year": year,
+                            "indicator": ind["id"],
+                            "value": None if value is None else float(value) * scale,
+                            "numerator": a.get("numerator"),
+                            "denominator": a.get("denominator"),
+                            "state": a.get("state"),
+                        }
+                    )
+        return pl.DataFrame(
+            rows,
+            schema={
+                "layer": pl.String,
+                "area_id": pl.String,
+                "year": pl.Int64,
+                "indicator": pl.String,
+                "value": pl.Float64,
+                "numerator": pl.Float64,
+                "denominator": pl.Float64,
+                "state": pl.String,
+            },
+        )
+
+    def lists(self, layer: str) -> pl.DataFrame:
+        """The published list results of the layer (all list years)."""
+        return self.service.lists(None, layer, viewer=self.viewer)
+
+    def traffic_lights(self, layer: str) -> pl.DataFrame:
+        """The published traffic-light colours of every model for the layer."""
+        return self.service.traffic_lights(None, layer, None, self.viewer)
+
+    def area_table(self, layer: str, years: list[int]) -> pl.DataFrame:
+        """One row per area and data year: name, kind, every indicator (and its state), the list
+        category of the list year the data year leads to, and each traffic-light model's colour;
+        with the boundary of that year as WKB in `geometry`."""
+        names = self.service.snap.area_names.filter(pl.col("layer") == layer).select(
+            "area_id", "name", "kind"
+        )
+        long = self.values_long(layer, years)
+        ids = [i["id"] for i in self.indicators]
+        wide = long.pivot(on="indicator", index=["area_id", "year"], values="value")
+        states = long.pivot(on="indicator", index=["area_id", "year"], values="state").rename(
+            {i: f"{i}_state" for i in ids}
+        )
+        table = wide.join(states, on=["area_id", "year"]).join(names, on="area_id", how="left")
+        lists = self.lists(layer)
+        if lists.height:
+            table = table.with_columns((pl.col("year") + 1).alias("list_year")).join(
+                lists.select("area_id", "list_year", "category", "criteria_met"),
+                on=["area_id", "list_year"],
+                how="left",
+            )
+        else:
+            table = table.with_columns(
+                (pl.col("year") + 1).alias("list_year"),
+                pl.lit(None, pl.String).alias("category"),
+                pl.lit(None, pl.Int64).alias("criteria_met"),
+            )
+        lights = self.traffic_lights(layer)
+        for model in sorted(lights.get_column("model").unique().to_list()) if lights.height else []:
+            mine = lights.filter(pl.col("model") == model)
+            kind = mine.get_column("year_kind")[0]
+            shift = 1 if kind == "list_year" else 0  # a list-year model's colour for data year Y is Y+1's
+            table = table.join(
+                mine.select(
+                    "area_id",
+                    (pl.col("year") - shift).alias("year"),
+                    pl.col("colour").alias(f"light_{model}"),
+                ),
+                on=["area_id", "year"],
+                how="left",
+            )
+        geometry = pl.concat(
+            [self.geometries(layer, y).with_columns(pl.lit(y, pl.Int64).alias("year")) for y in years]
+        )
+        first = [c for c in AREA_COLUMNS if c in table.columns and c != "layer"]
+        rest = [c for c in table.columns if c not in first]
+        return (
+            table.join(geometry, on=["area_id", "year"], how="inner")
+            .select(pl.lit(layer).alias("layer"), *first, *[c for c in rest if c != "geometry"], "geometry")
+            .sort("year", "area_id")
+        )
+
+    def flows(self, layer: str) -> pl.DataFrame:
+        """Published moves between the layer's areas, per move year ('' is outside)."""
+        moved = self.service.snap.tables["move_flows"]
+        if moved.is_empty():
+            return pl.DataFrame(
+                schema={"year": pl.Int64, "from": pl.String, "to": pl.String, "movers": pl.Float64}
+            )
+        years = sorted(moved.filter(pl.col("layer") == layer).get_column("year").unique().to_list())
+        parts = [
+            self.service.flows("area", y, y, layer, self.viewer).with_columns(
+                pl.lit(y, pl.Int64).alias("year")
+            )
+            for y in years
+        ]
+        return (
+            pl.concat(parts).select("year", "from", "to", "movers", "state", "label")
+            if parts
+            else pl.DataFrame()
+        )
+
+
+def bounds(geometries: list[bytes]) -> tuple[float, float, float, float]:
+    """The total bounds of WKB geometries."""
+    b = shapely.total_bounds(shapely.from_wkb(geometries))
+    return float(b[0]), float(b[1]), float(b[2]), float(b[3])
