@@ -31,6 +31,7 @@ benchmark: $(STAMP)
 	$(BIN)/bsm demo --dir demo --no-serve
 	$(BIN)/python benchmarks/api_latency.py --db demo/bsm.duckdb --clients 20
 	$(BIN)/python benchmarks/pages.py --db demo/bsm.duckdb
+	$(BIN)/python benchmarks/exports.py --db demo/bsm.duckdb
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
