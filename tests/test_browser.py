@@ -321,6 +321,16 @@ def test_moves_page_draws_flows_and_the_decomposition(page: Watched) -> None:
     assert p.locator("#tallies tr").count() > 5  # header and one row per move year
     expect(p.locator("#tallies")).to_contain_text("Udskiftning")
     expect(p.locator("#displacement")).to_contain_text("Effekt på modtager")
+    arrows = p.locator("#flowmap path.flow")
+    assert 0 < arrows.count() <= 30 and p.locator("#flowmap path.area").count() > 50
+    widths = [
+        float(w)
+        for w in p.eval_on_selector_all(
+            "#flowmap path.flow", "ps => ps.map(p => p.getAttribute('stroke-width'))"
+        )
+    ]
+    assert max(widths) > min(widths)  # wider arrows for bigger flows
+    expect(p.locator("#flowmap-note")).to_contain_text(f"{arrows.count()} største strømme")
 
     def first_count() -> str:
         return p.locator("#od tr").nth(1).locator("td").nth(2).inner_text()
@@ -338,6 +348,7 @@ def test_moves_page_draws_flows_and_the_decomposition(page: Watched) -> None:
     p.uncheck("#only-area")
     p.select_option("#by", "housing_type")
     expect(p.locator("#od")).to_contain_text("Almen bolig")
+    expect(p.locator("#flowmap path.flow")).to_have_count(0)  # arrows are between areas only
     p.select_option("#layer", "skoledistrikt")
     expect(p.locator("#area option")).to_have_count(18)
     p.select_option("#by", "area")

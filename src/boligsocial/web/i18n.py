@@ -212,6 +212,9 @@ TEXTS["da"].update(
     {
         "displacement": "Hvor fraflytterne flyttede hen",
         "downloads": "Hent data",
+        "flowmap": "Flytninger på kortet",
+        "flowmap_note": "største strømme mellem forskellige områder (pilens bredde efter antal flyttere); strømme til og fra uden for kommunen og små strømme står kun i tabellen.",
+        "flowmap_areas_only": "Kortet viser strømme mellem områder: vælg »Flytninger mellem: Områder«.",
         "annual_status_pdf": "Årsstatus (PDF)",
         "area_profile_pdf": "Områdeprofil (PDF)",
         "downloads_note": "GeoPackage og Excel: alle år; GeoJSON, CSV og PDF: det valgte år. Tal som vist for din rolle.",
@@ -265,6 +268,9 @@ TEXTS["en"].update(
     {
         "displacement": "Where the out-movers went",
         "downloads": "Download data",
+        "flowmap": "Moves on the map",
+        "flowmap_note": "largest flows between different areas (arrow width by movers); flows to and from outside the municipality and small flows are in the table only.",
+        "flowmap_areas_only": "The map shows flows between areas: choose »Moves between: Areas«.",
         "annual_status_pdf": "Annual status (PDF)",
         "area_profile_pdf": "Area profile (PDF)",
         "downloads_note": "GeoPackage and Excel: all years; GeoJSON, CSV and PDF: the chosen year. Figures as shown to your role.",

@@ -15,6 +15,60 @@ function shareText(value, state) {
   return state === "suppressed" ? T.suppressed : fmt(value, "share");
 }
 
+/* The area-weighted centroid of a feature's largest polygon (EPSG:25832 metres). */
+function centroid(geometry) {
+  const polys = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+  let best = null, largest = -1;
+  for (const poly of polys) {
+    const ring = poly[0];
+    let a = 0, cx = 0, cy = 0;
+    for (let i = 0; i < ring.length - 1; i++) {
+      const [x0, y0] = ring[i], [x1, y1] = ring[i + 1];
+      const c = x0 * y1 - x1 * y0;
+      a += c; cx += (x0 + x1) * c; cy += (y0 + y1) * c;
+    }
+    if (Math.abs(a) > largest) { largest = Math.abs(a); best = [cx / (3 * a), cy / (3 * a)]; }
+  }
+  return best;
+}
+
+/* Arrows between area centroids on the SVG map, width by movers; curved so that the two
+   directions between a pair of areas do not overlap. Outside-the-municipality flows stay in the table. */
+function drawFlowArrows(svg, geo, rows, label) {
+  const ns = "http://www.w3.org/2000/svg";
+  const centre = Object.fromEntries(geo.features.map((f) => [f.properties.area_id, centroid(f.geometry)]));
+  const shown = rows.filter((r) => r.state === "ok" && r.from !== r.to && centre[r.from] && centre[r.to]).slice(0, 30);
+  const unit = (geo.bbox[2] - geo.bbox[0]) / 500;
+  const max = Math.max(1, ...shown.map((r) => r.movers));
+  const marker = document.createElementNS(ns, "marker");
+  marker.setAttribute("id", "arrow");
+  marker.setAttribute("viewBox", "0 0 10 10");
+  marker.setAttribute("refX", "8"); marker.setAttribute("refY", "5");
+  marker.setAttribute("markerWidth", "3"); marker.setAttribute("markerHeight", "3");
+  marker.setAttribute("orient", "auto-start-reverse");
+  marker.innerHTML = '<path d="M0,0 L10,5 L0,10 z" fill="#3b528b"/>';
+  svg.querySelector("defs").append(marker);
+  const tip = document.getElementById("tooltip");
+  for (const r of shown) {
+    const [x0, y0] = centre[r.from], [x1, y1] = centre[r.to];
+    const mx = (x0 + x1) / 2, my = (y0 + y1) / 2, dx = x1 - x0, dy = y1 - y0;
+    const cx = mx - dy * 0.2, cy = my + dx * 0.2;  // bend to the left of the direction of travel
+    const path = document.createElementNS(ns, "path");
+    path.setAttribute("d", `M${x0},${-y0} Q${cx},${-cy} ${x1},${-y1}`);
+    path.setAttribute("class", "flow");
+    path.setAttribute("stroke-width", String(unit * (1 + 5 * (r.movers / max))));
+    path.setAttribute("marker-end", "url(#arrow)");
+    path.addEventListener("mousemove", (e) => {
+      tip.hidden = false;
+      tip.replaceChildren(el("strong", { text: `${label(r.from)} → ${label(r.to)}` }), el("br"), `${fmt(r.movers, "count")} ${T.movers.toLowerCase()}`);
+      tip.style.left = e.clientX + 14 + "px"; tip.style.top = e.clientY + 10 + "px";
+    });
+    path.addEventListener("mouseleave", () => { tip.hidden = true; });
+    svg.append(path);
+  }
+  return shown.length;
+}
+
 async function movesPage() {
   const m = await meta();
   const ids = (name) => document.getElementById(name);
@@ -27,8 +81,9 @@ async function movesPage() {
   let names = {};
   const label = (id) => (id === "" ? T.outside : names[id] || T[`housing_${id}`] || T[`kind_${id}`] || id);
 
+  let geo = null;
   const loadAreas = async () => {
-    const geo = await api(`/api/v1/layers/${encodeURIComponent(layer.value)}/areas`);
+    geo = await api(`/api/v1/layers/${encodeURIComponent(layer.value)}/areas`);
     names = Object.fromEntries(geo.features.map((f) => [f.properties.area_id, f.properties.name]));
     const almen = geo.features.filter((f) => f.properties.kind === "almen").map((f) => f.properties.area_id);
     const keep = names[areaSel.value] ? areaSel.value : almen[0] || geo.features[0]?.properties.area_id;
@@ -52,6 +107,11 @@ async function movesPage() {
       { ...CHART_LAYOUT, height: 480, title: { text: `${T.moves} ${from.value}–${to.value}<br><sub>${what}, ${T.largest_flows}</sub>` } },
       CHART_CONFIG);
     ids("sankey").dataset.links = String(shown.length);
+    const map = ids("flowmap");
+    drawMap(map, geo, (id) => ({ fill: onlyArea.checked && id === areaSel.value ? "#fde0c5" : "#eeeeee", label: "" }),
+      async (id) => { areaSel.value = id; if (onlyArea.checked) await drawFlows(); await drawArea(); });
+    const arrows = by.value === "area" ? drawFlowArrows(map, geo, rows, label) : 0;
+    ids("flowmap-note").textContent = by.value === "area" ? `${arrows} ${T.flowmap_note}` : T.flowmap_areas_only;
     const od = ids("od");
     od.replaceChildren(el("tr", {}, el("th", { text: T.from_place }), el("th", { text: T.to_place }),
       el("th", { class: "num", text: what })),
