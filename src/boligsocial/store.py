@@ -143,10 +143,9 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, new: pl.DataFrame, 
             con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __new")
             return
         keep = f"SELECT * FROM {table} WHERE NOT ({where})" if where else f"SELECT * FROM {table} WHERE false"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __merged AS {keep} UNION ALL BY NAME SELECT * FROM __new")
+        con.execute(f"CREATE OR REPLACE TABLE {table}__next AS {keep} UNION ALL BY NAME SELECT * FROM __new")
         con.execute(f"DROP TABLE {table}")
-        con.execute(f"CREATE TABLE {table} AS SELECT * FROM __merged")
-        con.execute("DROP TABLE __merged")
+        con.execute(f"ALTER TABLE {table}__next RENAME TO {table}")
     finally:
         con.unregister("__new")
 
