@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import shapely
 
-from boligsocial.pipeline import check
+from boligsocial.delivery import check
 from boligsocial.problems import CODES, Problem, Report, Severity
 from builders import X0, Y0, SmallDelivery, person
 

@@ -1,15 +1,14 @@
 """The load pipeline: delivery files → validated tables → pseudonyms → areas → indicators → database.
 
-This module is the I/O edge that strings the pure steps together; `check` stops after validation and
-coverage, `load` goes on and commits everything atomically.
+This module is the I/O edge that strings the pure steps together: `delivery.read_delivery` reads and
+validates (and `delivery.check` stops there), `load` goes on and commits everything atomically.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,32 +17,37 @@ import polars as pl
 import shapely
 
 from boligsocial import __version__
-from boligsocial.areas import OPEN_FROM, OPEN_TO, Areas, transform_points, validate_areas
+from boligsocial.areas import OPEN_FROM, OPEN_TO, Areas
 from boligsocial.assign import Assignment, assign_addresses
 from boligsocial.backtest import history_until
 from boligsocial.catalogue import Indicator, load_catalogue
 from boligsocial.classify import FIGURES, classify, exact_figures
-from boligsocial.contract import ADDRESSES, MOVES, OFFICIAL_LISTS, PERSONS, REFERENCE, Table
+from boligsocial.contract import OFFICIAL_LISTS
+from boligsocial.delivery import (
+    TRAFFIC_FILE,
+    Delivery,
+    own_file,
+    pseudonymised,
+    read_delivery,
+    residents_per_address,
+)
 from boligsocial.errors import DatabaseError, DeliveryInvalid
 from boligsocial.forecast import forecast
 from boligsocial.indicators import MUNICIPALITY_LAYER, compute, usable
 from boligsocial.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
-from boligsocial.mapping import Mapping, TableMapping, load_mapping
+from boligsocial.mapping import Mapping, TableMapping
 from boligsocial.measures import compute_measures
 from boligsocial.moves import decompositions, moves_in
-from boligsocial.municipality import Municipality, read_municipality
-from boligsocial.problems import Problem, Report
+from boligsocial.municipality import Municipality
+from boligsocial.problems import Report
 from boligsocial.progress import Progress, silent
-from boligsocial.pseudonym import key_id, load_or_create_key, pseudonymise
+from boligsocial.pseudonym import key_id, load_or_create_key
 from boligsocial.rulesets import RuleBook, load_rulebook
-from boligsocial.sources import ROW, find_areas, find_table, read_areas, read_table
+from boligsocial.sources import ROW, read_table
 from boligsocial.store import SCHEMA_VERSION, frame, get_meta, list_inputs, replace_rows, replacing, set_meta
 from boligsocial.trafficlight import Model, colours, load_models
-from boligsocial.validate import check_persons, check_reference, validate_table
+from boligsocial.validate import validate_table
 
-MAPPING_FILE = "mapping.toml"
-INDICATOR_FILE = "indicators.toml"
-TRAFFIC_FILE = "trafficlight.toml"
 #: Which housing organisations have dwellings in each area (latest boundaries): a housing
 #: association's own areas, for its detailed profiles.
 AREA_ORGANISATIONS = """
@@ -52,31 +56,6 @@ AREA_ORGANISATIONS = """
     WHERE a.housing_org IS NOT NULL AND aa.year_to = (SELECT max(year_to) FROM address_areas)
     GROUP BY ALL ORDER BY ALL
 """
-
-
-def _own(delivery: Path, name: str) -> Path | None:
-    """A municipality's own settings file in the delivery folder, if there is one."""
-    return delivery / name if (delivery / name).is_file() else None
-
-
-@dataclass
-class Delivery:
-    """A validated delivery in memory. `persons.person_id` is raw until `pseudonymised`."""
-
-    path: Path
-    municipality: Municipality
-    areas: Areas
-    addresses: pl.DataFrame
-    persons: pl.DataFrame
-    reference: pl.DataFrame
-    moves: pl.DataFrame | None
-    official_lists: pl.DataFrame | None
-    fingerprint: str
-    indicator_files: list[Path] = field(default_factory=list)
-
-    @property
-    def years(self) -> list[int]:
-        return sorted(self.persons.get_column("year").drop_nulls().unique().to_list())
 
 
 @dataclass
@@ -88,213 +67,6 @@ class LoadSummary:
     persons_rows: int
     report: Report
     seconds: dict[str, float]
-
-
-def fingerprint(path: Path) -> str:
-    """SHA-256 over the delivery's file names and bytes: identifies exactly what was loaded."""
-    digest = hashlib.sha256()
-    for f in sorted(p for p in path.iterdir() if p.is_file()):
-        digest.update(f.name.encode())
-        with f.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _table(path: Path, mapping: Mapping, table: Table, report: Report) -> pl.DataFrame | None:
-    tm = mapping.table(table.name)
-    found = find_table(path, table.name, tm)
-    if found is None:
-        if table.required:
-            report.add(
-                Problem(
-                    "missing-file",
-                    f"{table.name} is missing from the delivery",
-                    file=f"{table.name}.csv",
-                    allowed=".csv, .parquet or .xlsx",
-                )
-            )
-        return None
-    raw, problems = read_table(found, mapping, tm)
-    report.extend(problems)
-    if raw is None:
-        return None
-    typed, problems = validate_table(raw.frame, table, raw.file, tm)
-    report.extend(problems)
-    return typed
-
-
-def _reference_problems(reference: pl.DataFrame, years: list[int], region: str) -> list[Problem]:
-    problems = []
-    for metric, reg in (
-        ("national_convicted_share_18plus", None),
-        ("regional_mean_income_15_64", region),
-    ):
-        rows = reference.filter(pl.col("metric") == metric)
-        rows = rows.filter(pl.col("region") == reg) if reg else rows
-        missing = sorted(set(years) - set(rows.get_column("year").to_list()))
-        if missing:
-            problems.append(
-                Problem(
-                    "missing-reference",
-                    f"reference.csv has no {metric}"
-                    + (f" for region {reg}" if reg else "")
-                    + f" for the year(s) {missing}",
-                    file="reference.csv",
-                    column="metric",
-                    value=metric,
-                )
-            )
-    return problems
-
-
-def read_delivery(
-    path: Path, mapping_path: Path | None = None, progress: Progress = silent
-) -> tuple[Delivery | None, Report]:
-    """Read and validate every file of a delivery; `None` when errors make it unusable."""
-    report = Report()
-    if not path.is_dir():
-        report.add(Problem("missing-file", f"the delivery folder {path} does not exist", file=str(path)))
-        return None, report
-    mapping_path = mapping_path or (path / MAPPING_FILE if (path / MAPPING_FILE).is_file() else None)
-    mapping = load_mapping(mapping_path)
-    progress("Læser og validerer leverancen", 0, 4)
-    municipality, problems = read_municipality(path)
-    report.extend(problems)
-    addresses = _table(path, mapping, ADDRESSES, report)
-    progress("Læser og validerer leverancen", 1, 4)
-    persons = _table(path, mapping, PERSONS, report)
-    progress("Læser og validerer leverancen", 2, 4)
-    reference = _table(path, mapping, REFERENCE, report)
-    moves = _table(path, mapping, MOVES, report)
-    official = _table(path, mapping, OFFICIAL_LISTS, report)
-
-    areas_tm = mapping.table("areas")
-    areas_path = find_areas(path, areas_tm)
-    areas: Areas | None = None
-    if areas_path is None:
-        report.add(
-            Problem(
-                "missing-file",
-                "the areas geometry file is missing",
-                file="areas.gpkg",
-                allowed="areas.gpkg, areas.geojson or areas.shp",
-            )
-        )
-    else:
-        raw_areas, problems = read_areas(areas_path, areas_tm)
-        report.extend(problems)
-        if raw_areas is not None and municipality is not None:
-            areas, problems = validate_areas(raw_areas, municipality.crs, areas_tm)
-            report.extend(problems)
-    progress("Læser og validerer leverancen", 3, 4)
-
-    if persons is not None and addresses is not None:
-        persons, problems = check_persons(
-            persons, _file_name(path, mapping, PERSONS), addresses.get_column("address_id")
-        )
-        report.extend(problems)
-    if moves is not None and addresses is not None:
-        for column in ("from_address_id", "to_address_id"):
-            report.extend(
-                check_reference(
-                    moves,
-                    column,
-                    addresses.get_column("address_id"),
-                    _file_name(path, mapping, MOVES),
-                    "addresses",
-                )
-            )
-    if official is not None and areas is not None:
-        report.extend(
-            check_reference(
-                official,
-                "area_id",
-                areas.frame.get_column("area_id"),
-                _file_name(path, mapping, OFFICIAL_LISTS),
-                "areas",
-            )
-        )
-    if reference is not None and persons is not None and municipality is not None:
-        years = sorted(persons.get_column("year").drop_nulls().unique().to_list())
-        report.extend(_reference_problems(reference, years, municipality.region))
-    progress("Læser og validerer leverancen", 4, 4)
-    if (
-        not report.ok
-        or municipality is None
-        or areas is None
-        or addresses is None
-        or persons is None
-        or reference is None
-    ):
-        return None, report
-    x, y = transform_points(
-        addresses.get_column("x").to_numpy(), addresses.get_column("y").to_numpy(), municipality.crs
-    )
-    addresses = addresses.with_columns(pl.Series("x", x), pl.Series("y", y)).drop(ROW)
-    own_catalogue = [own] if (own := _own(path, INDICATOR_FILE)) else []
-    return Delivery(
-        path,
-        municipality,
-        areas,
-        addresses,
-        persons.drop(ROW),
-        reference.drop(ROW),
-        None if moves is None else moves.drop(ROW),
-        None if official is None else official.drop(ROW),
-        fingerprint(path),
-        own_catalogue,
-    ), report
-
-
-def _file_name(path: Path, mapping: Mapping, table: Table) -> str:
-    found = find_table(path, table.name, mapping.table(table.name))
-    return found.name if found else f"{table.name}.csv"
-
-
-def _residents_per_address(persons: pl.DataFrame) -> pl.DataFrame:
-    return (
-        persons.filter(pl.col("address_id").is_not_null())
-        .group_by("address_id", "year")
-        .agg(pl.len().alias("n"))
-    )
-
-
-def check(
-    path: Path,
-    mapping_path: Path | None = None,
-    allow_unassigned: bool = False,
-    progress: Progress = silent,
-) -> Report:
-    """Validate a delivery and its area coverage without touching any database."""
-    delivery, report = read_delivery(path, mapping_path, progress)
-    if delivery is None:
-        return report
-    progress("Placerer adresser i områder", 0, 1)
-    assignment = assign_addresses(
-        delivery.areas,
-        delivery.addresses,
-        _residents_per_address(delivery.persons),
-        delivery.years,
-        allow_unassigned,
-    )
-    progress("Placerer adresser i områder", 1, 1)
-    report.extend(assignment.problems)
-    return report
-
-
-def pseudonymised(delivery: Delivery, key: bytes) -> Delivery:
-    """The delivery with person_id/household_id replaced by keyed hashes (raw ids dropped)."""
-    persons = delivery.persons.with_columns(
-        pseudonymise(delivery.persons.get_column("person_id"), key).alias("person_key"),
-        pseudonymise(delivery.persons.get_column("household_id"), key).alias("household_key"),
-    ).drop("person_id", "household_id", "birth_date")
-    moves = delivery.moves
-    if moves is not None:
-        moves = moves.with_columns(pseudonymise(moves.get_column("person_id"), key).alias("person_key")).drop(
-            "person_id"
-        )
-    return replace(delivery, persons=persons, moves=moves)
 
 
 def _areas_frame(areas: Areas) -> pl.DataFrame:
@@ -351,7 +123,7 @@ def load(
         residents = frame(con, "SELECT * FROM persons WHERE address_id IS NOT NULL")
         years = sorted(residents.get_column("year").unique().to_list())
         assignment: Assignment = assign_addresses(
-            areas, addresses, _residents_per_address(residents), years, allow_unassigned
+            areas, addresses, residents_per_address(residents), years, allow_unassigned
         )
         report.extend(assignment.problems)
         if not report.ok:
@@ -386,7 +158,7 @@ def load(
             None,
         )
         write_lists(con, book, measures, delivery.municipality.region)
-        write_traffic_lights(con, load_models(traffic_light_file or _own(delivery.path, TRAFFIC_FILE)))
+        write_traffic_lights(con, load_models(traffic_light_file or own_file(delivery.path, TRAFFIC_FILE)))
         progress("Beregner listerne", 1, 1)
         seconds["lists"] = time.perf_counter() - t
 

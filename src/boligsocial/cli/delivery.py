@@ -63,7 +63,7 @@ def check(
 
     Exit code 1 when there are errors. Example: [bold]bsm check demo/delivery --format json[/]
     """
-    from boligsocial.pipeline import check as run_check
+    from boligsocial.delivery import check as run_check
 
     try:
         with progress_bar() as progress:

@@ -71,8 +71,8 @@ def demo(
 
     Reuses what is already built. Example: [bold]bsm demo --dir demo --no-serve[/]
     """
+    from boligsocial.delivery import fingerprint
     from boligsocial.example import generate as make
-    from boligsocial.pipeline import fingerprint
     from boligsocial.pipeline import load as run_load
     from boligsocial.store import SCHEMA_VERSION
     from boligsocial.summary import database_summary
