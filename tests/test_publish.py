@@ -17,7 +17,7 @@ import boligsocial.publish as publish_module
 import postgres
 from boligsocial.errors import DatabaseError, InvalidParameter
 from boligsocial.export import Publication, publication
-from boligsocial.publish import MARKER, masked, memoised, publish
+from boligsocial.publish import MARKER, masked, publish
 
 TABLES = {"omraader", "indikatorer", "indikator_katalog", "lister", "trafiklys", "flytninger", "provenance"}
 HIDDEN = ("suppressed", "small")
@@ -42,7 +42,7 @@ def db(server: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def pub(example_db: Path) -> Publication:
     """The example's staff publication, each layer's frames computed once for the whole module."""
-    return memoised(publication(example_db, "staff"))
+    return publication(example_db, "staff")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -78,7 +78,7 @@ def publish(
             with conn.transaction() as rehearsal, conn.cursor() as cur:
                 _stage(conn, cur, schema, where)
                 raise psycopg.Rollback(rehearsal)
-            built = tables(memoised(pub), chosen, report)
+            built = tables(pub, chosen, report)
             return _replace(conn, schema, built, where, report)
         except psycopg.errors.LockNotAvailable:
             raise DatabaseError(
@@ -146,41 +146,6 @@ def _layers(pub: Publication, layers: list[str] | None) -> list[str]:
     if unknown:
         raise NotFound("unknown-layer", f"unknown layer '{unknown[0]}'", {"allowed": known})
     return list(dict.fromkeys(layers))
-
-
-def memoised(pub: Publication) -> Publication:
-    """`pub` computing each layer's values, lists and traffic lights once, however often they are
-    asked for (a subclass of `Publication`, e.g. one already memoised, is returned as it is)."""
-    if type(pub) is not Publication:
-        return pub
-    return _Once(**{f.name: getattr(pub, f.name) for f in fields(Publication)})
-
-
-# --- the tables --------------------------------------------------------------------------------
-
-
-@dataclass
-class _Once(Publication):
-    """A publication that computes each layer's frames once (`area_table` reuses `values_long`)."""
-
-    memo: dict[tuple[str, str, tuple[int, ...]], pl.DataFrame] = field(default_factory=dict)
-
-    def _once(
-        self, what: str, layer: str, years: list[int], make: Callable[[], pl.DataFrame]
-    ) -> pl.DataFrame:
-        key = (what, layer, tuple(years))
-        if key not in self.memo:
-            self.memo[key] = make()
-        return self.memo[key]
-
-    def values_long(self, layer: str, years: list[int]) -> pl.DataFrame:
-        return self._once("values", layer, years, lambda: Publication.values_long(self, layer, years))
-
-    def lists(self, layer: str) -> pl.DataFrame:
-        return self._once("lists", layer, [], lambda: Publication.lists(self, layer))
-
-    def traffic_lights(self, layer: str) -> pl.DataFrame:
-        return self._once("lights", layer, [], lambda: Publication.traffic_lights(self, layer))
 
 
 def _conform(frame: pl.DataFrame, required: Mapping[str, type[pl.DataType] | pl.DataType]) -> pl.DataFrame:

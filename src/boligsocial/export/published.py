@@ -8,7 +8,8 @@ Shares are given in percent (0-100) in the exports, as a municipal analyst reads
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import version
 from typing import Any
@@ -48,10 +49,20 @@ class Publication:
     service: Service
     viewer: Viewer
     generated: dt.datetime
+    _memo: dict[tuple[str, str, tuple[int, ...]], pl.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, service: Service, viewer: Viewer) -> Publication:
         return cls(service, viewer, dt.datetime.now(dt.UTC).replace(microsecond=0))
+
+    def _once(
+        self, what: str, layer: str, years: list[int], make: Callable[[], pl.DataFrame]
+    ) -> pl.DataFrame:
+        """A table made once per publication (the area table, Excel and PostGIS share them)."""
+        key = (what, layer, tuple(years))
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     # --- what the data are -------------------------------------------------------------------
 
@@ -111,6 +122,9 @@ class Publication:
     def values_long(self, layer: str, years: list[int]) -> pl.DataFrame:
         """Every indicator for every area and year, published: value (percent for shares),
         numerator, denominator and state."""
+        return self._once("values", layer, years, lambda: self._values_long(layer, years))
+
+    def _values_long(self, layer: str, years: list[int]) -> pl.DataFrame:
         rows = []
         for year in years:
             for ind in self.indicators:
@@ -146,11 +160,13 @@ class Publication:
 
     def lists(self, layer: str) -> pl.DataFrame:
         """The published list results of the layer (all list years)."""
-        return self.service.lists(None, layer, viewer=self.viewer)
+        return self._once("lists", layer, [], lambda: self.service.lists(None, layer, viewer=self.viewer))
 
     def traffic_lights(self, layer: str) -> pl.DataFrame:
         """The published traffic-light colours of every model for the layer."""
-        return self.service.traffic_lights(None, layer, None, self.viewer)
+        return self._once(
+            "lights", layer, [], lambda: self.service.traffic_lights(None, layer, None, self.viewer)
+        )
 
     def area_table(self, layer: str, years: list[int]) -> pl.DataFrame:
         """One row per area and data year: name, kind, every indicator (and its state), the list
