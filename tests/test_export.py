@@ -4,6 +4,7 @@ CSV (polars) and PDF (pypdf); content, CRS, provenance, and that no hidden figur
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,17 @@ def test_geopackage_has_areas_per_year_in_25832_with_field_docs_and_provenance(
     assert shapely.is_valid(shapely.from_wkb(geometry)).all()
     docs = dict(zip(*pyogrio.raw.read(gpkg, layer="indikatorer")[3], strict=True))
     assert docs["outside_labour_18_64"].startswith("Uden for arbejdsmarked")
+    with sqlite3.connect(gpkg) as db:  # Danish field aliases for QGIS (GeoPackage schema extension)
+        aliases = dict(
+            db.execute("SELECT column_name, name FROM gpkg_data_columns WHERE table_name = 'omraade'")
+        )
+        assert db.execute(
+            "SELECT count(*) FROM gpkg_extensions WHERE extension_name = 'gpkg_schema'"
+        ).fetchone()
+    db.close()
+    assert aliases["outside_labour_18_64"] == docs["outside_labour_18_64"] and aliases["year"].startswith(
+        "Dataår"
+    )
     prov = dict(zip(*pyogrio.raw.read(gpkg, layer="provenance")[3], strict=True))
     assert prov["delivery_fingerprint"] == staff.service.snap.meta["last_fingerprint"]
     assert prov["audience"] == "staff" and "rates on fewer than 20" in prov["disclosure_policy"]

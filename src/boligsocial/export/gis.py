@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,28 @@ def write_gpkg(pub: Publication, layer: str, years: list[int], out: Path) -> Non
         driver="GPKG",
         append=False,
     )
+    _field_aliases(out, layer, {f: described[f] for f in fields})
+
+
+def _field_aliases(out: Path, layer: str, described: dict[str, str]) -> None:
+    """Danish field names and descriptions in the GeoPackage schema extension (gpkg_data_columns),
+    which GDAL reads as alternative names and comments and QGIS shows as field aliases."""
+    with sqlite3.connect(out) as db:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, "
+            "column_name TEXT NOT NULL, name TEXT, title TEXT, description TEXT, mime_type TEXT, "
+            "constraint_name TEXT, CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), "
+            "CONSTRAINT gdc_tn UNIQUE (table_name, name))"
+        )
+        db.execute(
+            "INSERT OR IGNORE INTO gpkg_extensions VALUES ('gpkg_data_columns', NULL, 'gpkg_schema', "
+            "'http://www.geopackage.org/spec/#extension_schema', 'read-write')"
+        )
+        db.executemany(
+            "INSERT OR REPLACE INTO gpkg_data_columns VALUES (?, ?, ?, ?, ?, NULL, NULL)",
+            [(layer, column, text, text, text) for column, text in described.items()],
+        )
+    db.close()
 
 
 def _features(table: pl.DataFrame, transform: Transformer | None) -> list[dict[str, Any]]:
