@@ -162,11 +162,10 @@ def _table(
     n = len(rows) + 1
     step = 1 / max(n, 1)
     xs = [sum(widths[:i]) for i in range(len(widths))]
-    for i, (x, h) in enumerate(zip(xs, header, strict=True)):
+    for x, h in zip(xs, header, strict=True):
         ax.text(
             x + 0.005, 1 - step / 2, h, weight="bold", va="center", fontsize=size, ha="left", clip_on=False
         )
-        del i
     for r, row in enumerate(rows, start=1):
         y = 1 - (r + 0.5) * step
         if r % 2 == 0:
@@ -234,10 +233,10 @@ def area_profile(pub: Publication, layer: str, area_id: str, year: int, out: Pat
             f"Beboere {year}: {_num(row['residents'], 'count')}",
             f"Kategori for listeår {year + 1}: {CATEGORY_NAME.get(row.get('category') or 'none', '–')}",
         ]
-        for model in ("kriterier", "point"):
-            colour = row.get(f"light_{model}")
-            if colour is not None or f"light_{model}" in row:
-                facts.append(f"Trafiklys ({model}): {LIGHT_NAME.get(colour or '', HIDDEN)}")
+        for column in sorted(c for c in row if c.startswith("light_")):  # one per traffic-light model
+            facts.append(
+                f"Trafiklys ({column.removeprefix('light_')}): {LIGHT_NAME.get(row[column] or '', HIDDEN)}"
+            )
         fig.text(0.6, 0.89, "\n".join(_wrap(f, 42) for f in facts), va="top", fontsize=8.5, linespacing=1.6)
         sentences = "\n".join(_wrap(s, 110) for s in profile["sentences"][:6])
         fig.text(0.06, 0.535, sentences or "", va="top", fontsize=8, linespacing=1.45)
