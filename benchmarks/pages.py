@@ -31,6 +31,7 @@ PAGES = {
     "omraade": ("/omraade/omraade/fjordby-kildeparken", "#series .main-svg"),
     "sammenlign": ("/sammenlign", "#compare-chart .main-svg"),
     "lister": ("/lister", "#map path.area"),
+    "flytninger": ("/flytninger", "#flowmap path.flow"),
 }
 
 
