@@ -20,8 +20,6 @@ import polars as pl
 
 from boligsocial.contract import LOW_EDUCATION
 
-OUTSIDE = ""  # the "area" outside the layer's areas (outside the municipality for omraade)
-
 #: Criteria for the decomposition: population condition and value per person (SQL on p-rows).
 CRITERIA = {
     "labour": ("{p}age BETWEEN 18 AND 64", "{p}fte"),
@@ -30,7 +28,6 @@ CRITERIA = {
     "income": ("{p}age BETWEEN 15 AND 64 AND {p}income_pop", "{p}income"),
     "nonwestern": ("{p}age >= 0", "CAST({p}nonwestern AS INTEGER)"),
 }
-GROUPS = ("stay_before", "stay_after", "in", "out", "age_in", "age_out")
 
 #: Traits a flow can be filtered on: persons with the trait, judged at the end of the move year
 #: (at the end of the year before for those who left the municipality). SQL on p-prefixed columns.

@@ -15,7 +15,6 @@ from importlib.metadata import version
 from typing import Any
 
 import polars as pl
-import shapely
 
 from boligsocial.service import Service, Viewer
 
@@ -240,8 +239,3 @@ class Publication:
             else pl.DataFrame()
         )
 
-
-def bounds(geometries: list[bytes]) -> tuple[float, float, float, float]:
-    """The total bounds of WKB geometries."""
-    b = shapely.total_bounds(shapely.from_wkb(geometries))
-    return float(b[0]), float(b[1]), float(b[2]), float(b[3])
