@@ -107,16 +107,7 @@ class Publication:
 
     def geometries(self, layer: str, year: int) -> pl.DataFrame:
         """The layer's boundaries valid in `year` (WKB, EPSG:25832)."""
-        areas = self.service.snap.tables["areas"]
-        return (
-            areas.filter(
-                (pl.col("layer") == layer)
-                & (pl.col("valid_from").fill_null(0) <= year)
-                & (pl.col("valid_to").fill_null(9999) >= year)
-            )
-            .select("area_id", "geometry")
-            .sort("area_id")
-        )
+        return self.service.snap.boundaries(layer, year).select("area_id", "geometry")
 
     def values_long(self, layer: str, years: list[int]) -> pl.DataFrame:
         """Every indicator for every area and year, published: value (percent for shares),
@@ -238,4 +229,3 @@ class Publication:
             if parts
             else pl.DataFrame()
         )
-

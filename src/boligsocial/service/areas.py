@@ -45,15 +45,7 @@ class AreaQueries(ServiceBase):
         return self.memo(("geojson", layer, year, tolerance), lambda: self._geojson(layer, year, tolerance))
 
     def _geojson(self, layer: str, year: int, tolerance: float) -> dict[str, Any]:
-        areas = (
-            self.snap.tables["areas"]
-            .filter(
-                (pl.col("layer") == layer)
-                & (pl.col("valid_from").fill_null(0) <= year)
-                & (pl.col("valid_to").fill_null(9999) >= year)
-            )
-            .sort("area_id")
-        )
+        areas = self.snap.boundaries(layer, year)
         geoms = shapely.from_wkb(areas.get_column("geometry").to_numpy())
         geoms = shapely.set_precision(shapely.simplify(geoms, tolerance, preserve_topology=True), 1.0)
         features = [

@@ -101,6 +101,18 @@ class Snapshot:
             .sort("layer", "area_id")
         )
 
+    def boundaries(self, layer: str, year: int) -> pl.DataFrame:
+        """The layer's areas as they were in `year` (the boundary version valid then), by area_id."""
+        return (
+            self.tables["areas"]
+            .filter(
+                (pl.col("layer") == layer)
+                & (pl.col("valid_from").fill_null(0) <= year)
+                & (pl.col("valid_to").fill_null(9999) >= year)
+            )
+            .sort("area_id")
+        )
+
 
 def load_snapshot(db: Path) -> Snapshot:
     """Read the aggregated tables (never the person-level ones) from a database."""
