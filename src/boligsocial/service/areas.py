@@ -69,11 +69,19 @@ class AreaQueries(ServiceBase):
     def values(
         self, layer: str, indicator: str, year: int | None = None, viewer: Viewer | None = None
     ) -> dict[str, Any]:
-        """One indicator for every area of a layer in one year, with the municipality value."""
+        """One indicator for every area of a layer in one year, with the municipality value
+        (remembered per policy: the exports and reports ask for the same figures more than once)."""
         v = viewer or Viewer.operator()
         self._layer(layer)
         ind = self._indicator(indicator)
         year = self._year(year, self.snap.data_years)
+        return self.memo(
+            ("values", layer, indicator, year, v.policy.name),
+            lambda: self._values(layer, ind, year, v),
+        )
+
+    def _values(self, layer: str, ind: dict[str, Any], year: int, v: Viewer) -> dict[str, Any]:
+        indicator = ind["id"]
         t = self.snap.totals.filter((pl.col("indicator") == indicator) & (pl.col("year") == year))
         areas = self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name", "kind")
         rows = (
