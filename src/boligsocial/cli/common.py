@@ -122,6 +122,17 @@ def emit_table(
         err.print(f"Skrev {table.height} rækker til {out}")
 
 
+FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")]
+AudienceOption = Annotated[
+    str | None,
+    typer.Option("--audience", help="Publish for this role's disclosure policy (e.g. politician)."),
+]
+#: Files and publications leave the system: they are published for staff unless told otherwise.
+PublishAudienceOption = Annotated[
+    str, typer.Option("--audience", help="Publish for this role's disclosure policy.")
+]
+
 AccessOption = Annotated[
     Path | None,
     typer.Option(

@@ -9,7 +9,18 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from boligsocial.cli.common import DbOption, app, check_format, console, emit_table, err, fail
+from boligsocial.cli.common import (
+    AudienceOption,
+    DbOption,
+    FormatOption,
+    OutOption,
+    app,
+    check_format,
+    console,
+    emit_table,
+    err,
+    fail,
+)
 from boligsocial.errors import BsmError
 
 if TYPE_CHECKING:
@@ -21,15 +32,12 @@ def lists_command(
     db: DbOption,
     year: Annotated[int | None, typer.Option("--year", help="Only this list year.")] = None,
     layer: Annotated[str, typer.Option(help="Area layer, or 'all'.")] = "omraade",
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
     without_origin: Annotated[
         bool, typer.Option(help="Analysis variant without the non-western criterion.")
     ] = False,
-    audience: Annotated[
-        str | None,
-        typer.Option("--audience", help="Publish for this role's disclosure policy (e.g. politician)."),
-    ] = None,
+    audience: AudienceOption = None,
     disagreements: Annotated[
         bool, typer.Option("--disagreements", help="Show where official lists and computation differ.")
     ] = False,
@@ -148,12 +156,9 @@ def forecast_command(
     db: DbOption,
     year: Annotated[int | None, typer.Option("--year", help="Only this list year.")] = None,
     layer: Annotated[str, typer.Option(help="Area layer, or 'all'.")] = "omraade",
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
-    audience: Annotated[
-        str | None,
-        typer.Option("--audience", help="Publish for this role's disclosure policy (e.g. politician)."),
-    ] = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+    audience: AudienceOption = None,
     backtest: Annotated[
         bool,
         typer.Option("--backtest", help="Back-test on the data's own history (Brier, reliability)."),

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
 from rich.table import Table
 
-from boligsocial.cli.common import DbOption, app, check_format, emit_table, fail
+from boligsocial.cli.common import (
+    AudienceOption,
+    DbOption,
+    FormatOption,
+    OutOption,
+    app,
+    check_format,
+    emit_table,
+    fail,
+)
 from boligsocial.errors import BsmError
 
 
@@ -33,12 +41,9 @@ def flows(
     housing_type: Annotated[
         str | None, typer.Option("--housing-type", help="Only moves to or from this housing type.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
-    audience: Annotated[
-        str | None,
-        typer.Option("--audience", help="Publish for this role's disclosure policy (e.g. politician)."),
-    ] = None,
+    fmt: FormatOption = "table",
+    out: OutOption = None,
+    audience: AudienceOption = None,
 ) -> None:
     """Who moved where: moves from → to, summed over the years (end of year Y-1 to end of Y).
 

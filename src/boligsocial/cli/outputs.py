@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from boligsocial.cli.common import DbOption, app, console, fail, progress_bar
+from boligsocial.cli.common import (
+    DbOption,
+    PublishAudienceOption,
+    app,
+    console,
+    fail,
+    progress_bar,
+)
 from boligsocial.errors import BsmError
 
 
@@ -24,9 +31,7 @@ def export_command(
     area: Annotated[
         str | None, typer.Option(help="PDF: an områdeprofil of this area (without: the årsstatus).")
     ] = None,
-    audience: Annotated[
-        str, typer.Option("--audience", help="Publish for this role's disclosure policy.")
-    ] = "staff",
+    audience: PublishAudienceOption = "staff",
 ) -> None:
     """Export the published figures for QGIS, Excel, Power BI or print, through the disclosure
     control of --audience (default: staff), with provenance.
@@ -56,9 +61,7 @@ def publish(
     schema: Annotated[
         str, typer.Option(help="Schema to (re)place; it belongs to boligsocial.")
     ] = "boligsocial",
-    audience: Annotated[
-        str, typer.Option("--audience", help="Publish for this role's disclosure policy.")
-    ] = "staff",
+    audience: PublishAudienceOption = "staff",
 ) -> None:
     """Publish areas with geometry, indicators, lists, traffic lights and flows to PostgreSQL/PostGIS
     in one transaction, replacing the previous publication atomically.
