@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
-from boligsocial.export.published import UNIT_TEXT, Publication
+from boligsocial.export.published import LIGHT_NAME, LIST_NAME, UNIT_TEXT, Publication
 
 TOPICS = {
     "demografi": "Demografi",
@@ -23,14 +23,7 @@ TOPICS = {
     "sundhed": "Sundhed",
 }
 HIDDEN_TEXT = {"small": "<5", "suppressed": "ikke vist", "nodata": ""}
-CATEGORY = {
-    "omdannelse": "Omdannelsesområde",
-    "parallelsamfund": "Parallelsamfund",
-    "udsat": "Udsat boligområde",
-    "forebyggelse": "Forebyggelsesområde",
-    "none": "Ingen",
-}
-LIGHT = {"groen": "Grøn", "gul": "Gul", "roed": "Rød"}
+CATEGORY = {**LIST_NAME, "none": "Ingen"}
 
 
 class _Book:
@@ -158,7 +151,7 @@ def _lights_sheet(book: _Book, pub: Publication, layer: str, prov: dict[str, str
         ws.write(n, 1, r["model"])
         ws.write_number(n, 2, r["year"])
         ws.write(n, 3, "listeår" if r["year_kind"] == "list_year" else "dataår")
-        ws.write(n, 4, LIGHT.get(r["colour"] or "", "ikke vist"))
+        ws.write(n, 4, LIGHT_NAME.get(r["colour"] or "", "ikke vist"))
         ws.write(n, 5, r.get("reason") or "")
     ws.set_column(5, 5, 60)
 

@@ -28,6 +28,14 @@ UNIT_TEXT = {
     "mean": "gennemsnit",
     "ratio": "forhold",
 }
+#: The state's lists and the traffic-light colours as a Danish reader names them.
+LIST_NAME = {
+    "omdannelse": "Omdannelsesområde",
+    "parallelsamfund": "Parallelsamfund",
+    "udsat": "Udsat boligområde",
+    "forebyggelse": "Forebyggelsesområde",
+}
+LIGHT_NAME = {"roed": "Rød", "gul": "Gul", "groen": "Grøn"}
 #: Columns of the area table besides the indicators, with their Danish descriptions.
 AREA_COLUMNS = {
     "layer": "Områdelag",

@@ -22,7 +22,7 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
 from boligsocial.errors import NotFound
-from boligsocial.export.published import Publication
+from boligsocial.export.published import LIGHT_NAME, LIST_NAME, Publication
 
 plt.rcParams.update({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 9})  # text stays text
 
@@ -34,15 +34,8 @@ CATEGORY_COLOUR = {
     "forebyggelse": "#56B4E9",
     "none": "#eeeeee",
 }
-CATEGORY_NAME = {
-    "omdannelse": "Omdannelsesområde",
-    "parallelsamfund": "Parallelsamfund",
-    "udsat": "Udsat boligområde",
-    "forebyggelse": "Forebyggelsesområde",
-    "none": "Ingen liste",
-}
+CATEGORY_NAME = {**LIST_NAME, "none": "Ingen liste"}
 LIGHT_COLOUR = {"roed": "#D55E00", "gul": "#F0E442", "groen": "#009E73"}
-LIGHT_NAME = {"roed": "Rød", "gul": "Gul", "groen": "Grøn"}
 HIDDEN = "ikke vist"
 #: The criteria as the report names them: (list column, label, unit of the value, threshold column).
 CRITERIA = (
