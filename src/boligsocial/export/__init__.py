@@ -12,7 +12,15 @@ from boligsocial.errors import InvalidParameter
 from boligsocial.export.published import Publication
 from boligsocial.service import Service, Viewer, audience
 
-FORMATS = ("gpkg", "geojson", "xlsx", "csv", "pdf")
+#: The export formats and the media type each is served as.
+MEDIA_TYPES = {
+    "gpkg": "application/geopackage+sqlite3",
+    "geojson": "application/geo+json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "pdf": "application/pdf",
+}
+FORMATS = tuple(MEDIA_TYPES)
 #: Who a file export is published for when no audience is named: exports leave the system.
 DEFAULT_AUDIENCE = "staff"
 
@@ -65,4 +73,4 @@ def export(
     return [out]
 
 
-__all__ = ["DEFAULT_AUDIENCE", "FORMATS", "Publication", "Viewer", "export", "publication"]
+__all__ = ["DEFAULT_AUDIENCE", "FORMATS", "MEDIA_TYPES", "Publication", "Viewer", "export", "publication"]
