@@ -12,6 +12,20 @@ from boligsocial.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.service.base import ServiceBase
 from boligsocial.service.snapshot import Viewer
 
+#: The counts of an area's move tallies, each published as a count.
+TALLY_COUNTS = (
+    "in_internal",
+    "in_external",
+    "out_internal",
+    "out_external",
+    "births",
+    "ended",
+    "residents_before",
+    "residents_after",
+)
+#: The counts net migration and turnover are made of (births and endings are not moves).
+TURNOVER_PARTS = tuple(k for k in TALLY_COUNTS if k not in ("births", "ended"))
+
 
 class MoveQueries(ServiceBase):
     """Flows, displacement and an area's tallies, profiles and decomposition."""
@@ -182,16 +196,7 @@ class MoveQueries(ServiceBase):
 
         for r in mine_of("move_areas", "year").iter_rows(named=True):
             row = {"year": r["year"]}
-            for key in (
-                "in_internal",
-                "in_external",
-                "out_internal",
-                "out_external",
-                "births",
-                "ended",
-                "residents_before",
-                "residents_after",
-            ):
+            for key in TALLY_COUNTS:
                 c = dc.cell(float(r[key] or 0), int(r[key] or 0), "count", v.policy)
                 row[key] = c["value"]
                 if c["state"] != dc.OK:
@@ -227,15 +232,7 @@ def _turnover(r: dict[str, Any], published: dict[str, Any], policy: dc.Policy) -
     """Movers in and out in total, net migration and the turnover rate (movers in and out over
     residents at both year-ends), published only when every count they are made of is: a sum
     beside a hidden part would give the part away."""
-    parts = (
-        "in_internal",
-        "in_external",
-        "out_internal",
-        "out_external",
-        "residents_before",
-        "residents_after",
-    )
-    if any(f"{k}_state" in published for k in parts):
+    if any(f"{k}_state" in published for k in TURNOVER_PARTS):
         return {
             "in_total": None,
             "out_total": None,
