@@ -164,7 +164,7 @@ def load(
 
         t = time.perf_counter()
         progress("Beregner flytninger", 0, 1)
-        write_moves(con, residents)
+        write_moves(con, years)
         progress("Beregner flytninger", 1, 1)
         seconds["moves"] = time.perf_counter() - t
 
@@ -203,9 +203,9 @@ MOVE_TABLES = (
 )
 
 
-def write_moves(con: duckdb.DuckDBPyConnection, residents: pl.DataFrame) -> None:
-    """Flows, per-area tallies, mover profiles and the exact decomposition for every layer."""
-    years = sorted(residents.get_column("year").unique().to_list())
+def write_moves(con: duckdb.DuckDBPyConnection, years: list[int]) -> None:
+    """Flows, per-area tallies, mover profiles and the exact decomposition for every layer, between
+    consecutive data `years` (sorted)."""
     if len(years) < 2:
         return
     # computed inside the database, where the person-years already are (no copy into a new one)
