@@ -46,6 +46,20 @@ def test_same_person_same_pseudonym_in_both_cpr_spellings() -> None:
     assert pseudonymise(ids, b"q" * 32).to_list()[0] != out[0]
 
 
+def test_a_cpr_number_read_as_a_number_gets_the_same_pseudonym() -> None:
+    # Excel and Parquet make 010180-1111 the number 101801111 (or 101801111.0)
+    ids = pl.Series("person_id", ["010180-1111", "101801111", "101801111.0", "1012801111", "101280-1111"])
+    out = pseudonymise(ids, b"k" * 32).to_list()
+    assert out[0] == out[1] == out[2] != out[3]
+    assert out[3] == out[4]
+
+
+def test_ids_that_are_no_cpr_number_are_hashed_as_they_are() -> None:
+    ids = pl.Series("person_id", ["123456789", "0123456789", "101801111.5"])
+    out = pseudonymise(ids, b"k" * 32).to_list()
+    assert len(set(out)) == 3  # 123456789 is no CPR number (month 23): not zero-padded
+
+
 def cpr_numbers(small: SmallDelivery) -> set[str]:
     return {r["person_id"] for r in small.persons}
 

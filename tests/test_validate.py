@@ -69,6 +69,27 @@ CASES: list[tuple[str, Callable[[SmallDelivery], None], str, str | None, int | N
         "note",
         None,
     ),
+    (
+        "extra-column-ignored",
+        lambda d: [r.update(rent=1234.5) for r in d.persons],  # numeric, but its type is not declared
+        "persons.csv",
+        "rent",
+        None,
+    ),
+    (
+        "cpr-in-column",
+        lambda d: d.persons[2].update(contact_cpr="020290-4444"),
+        "persons.csv",
+        "contact_cpr",
+        None,
+    ),
+    (
+        "cpr-in-column",
+        lambda d: d.addresses[1].update(housing_department="0202904444"),
+        "addresses.csv",
+        "housing_department",
+        None,
+    ),
     ("missing-reference", lambda d: d.reference.pop(), "reference.csv", "metric", None),
     (
         "bad-config",

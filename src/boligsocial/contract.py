@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 DType = Literal["str", "int", "float", "bool", "date"]
+#: The types a mapping file may declare for an extra persons column (`[persons.extra]`).
+EXTRA_TYPES: dict[str, DType] = {"bool": "bool", "number": "float"}
 
 SEX = frozenset({"M", "K"})
 ORIGIN = frozenset({"dansk", "indvandrer", "efterkommer"})
@@ -335,7 +337,11 @@ FALSE_WORDS = frozenset({"false", "f", "0", "nej", "n", "no", "falsk"})
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a contract table. `default` fills a missing optional column and empty cells."""
+    """One column of a contract table. `default` fills a missing optional column and empty cells.
+
+    `linked` marks a key or reference that other tables or steps join on: it is never replaced by a
+    pseudonym in place, because the joins would break.
+    """
 
     name: str
     dtype: DType
@@ -345,6 +351,13 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     default: object = None
+    linked: bool = False
+
+    @property
+    def free_text(self) -> bool:
+        """Text that is neither a code nor a join key: the only contract columns a mapping file may
+        declare to be pseudonymised."""
+        return self.dtype == "str" and self.codes is None and not self.linked
 
 
 @dataclass(frozen=True)
@@ -355,17 +368,26 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     required: bool = True
-    #: True for persons: other bool/number columns are extra indicators, not errors.
-    extra_indicators: bool = False
+    #: Optional extra indicator columns with a fixed type: typed when delivered, absent otherwise
+    #: (the indicators that need them are then skipped, not computed from empty values).
+    extras: tuple[Column, ...] = ()
+    #: True for persons: further extra columns are kept when the mapping file declares their type.
+    declared_extras: bool = False
+    #: Identifier columns the load always replaces by keyed pseudonyms (CPR numbers allowed).
+    pseudonymised: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    def known(self, name: str) -> Column | None:
+        """The contract's column (or known extra) of that name, if there is one."""
+        return next((c for c in (*self.columns, *self.extras) if c.name == name), None)
 
 
 ADDRESSES = Table(
     "addresses",
     (
-        Column("address_id", "str"),
+        Column("address_id", "str", linked=True),
         Column("x", "float"),
         Column("y", "float"),
         Column("housing_type", "str", codes=HOUSING_TYPES),
@@ -380,7 +402,7 @@ PERSONS = Table(
     (
         Column("year", "int", minimum=1980, maximum=2100),
         Column("person_id", "str"),
-        Column("address_id", "str", nullable=True),
+        Column("address_id", "str", nullable=True, linked=True),
         Column("birth_date", "date"),
         Column("sex", "str", codes=SEX),
         Column("origin", "str", codes=ORIGIN),
@@ -395,7 +417,17 @@ PERSONS = Table(
         Column("household_id", "str", required=False, nullable=True),
     ),
     key=("person_id", "year"),
-    extra_indicators=True,
+    extras=(
+        # the extra columns the shipped catalogue (catalogue/30_welfare.toml) uses
+        Column("special_class", "bool", required=False, nullable=True),
+        Column("school_absence_pct", "float", required=False, nullable=True, minimum=0.0, maximum=100.0),
+        Column("child_notification", "bool", required=False, nullable=True),
+        Column("placement", "bool", required=False, nullable=True),
+        Column("lifestyle_disease", "bool", required=False, nullable=True),
+        Column("eviction", "bool", required=False, nullable=True),
+    ),
+    declared_extras=True,
+    pseudonymised=("person_id", "household_id"),
 )
 
 REFERENCE = Table(
@@ -414,18 +446,19 @@ MOVES = Table(
     (
         Column("person_id", "str"),
         Column("move_date", "date"),
-        Column("from_address_id", "str", nullable=True),
-        Column("to_address_id", "str", nullable=True),
+        Column("from_address_id", "str", nullable=True, linked=True),
+        Column("to_address_id", "str", nullable=True, linked=True),
     ),
     key=(),
     required=False,
+    pseudonymised=("person_id",),
 )
 
 OFFICIAL_LISTS = Table(
     "official_lists",
     (
         Column("list_year", "int", minimum=1990, maximum=2100),
-        Column("area_id", "str"),
+        Column("area_id", "str", linked=True),
         Column("list", "str", codes=LISTS),
     ),
     key=("list_year", "area_id", "list"),
@@ -436,11 +469,11 @@ TABLES: tuple[Table, ...] = (ADDRESSES, PERSONS, REFERENCE, MOVES, OFFICIAL_LIST
 
 #: Columns of the areas geometry file (besides the geometry itself).
 AREA_COLUMNS = (
-    Column("area_id", "str"),
+    Column("area_id", "str", linked=True),
     Column("name", "str"),
-    Column("layer", "str"),
+    Column("layer", "str", linked=True),
     Column("kind", "str", required=False, nullable=True, codes=AREA_KINDS),
-    Column("parent_id", "str", required=False, nullable=True),
+    Column("parent_id", "str", required=False, nullable=True, linked=True),
     Column("valid_from", "int", required=False, nullable=True, minimum=1900, maximum=2100),
     Column("valid_to", "int", required=False, nullable=True, minimum=1900, maximum=2100),
 )

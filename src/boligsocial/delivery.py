@@ -1,7 +1,8 @@
 """A delivery read and validated: the municipality's files → typed, checked tables in memory.
 
 `read_delivery` collects every problem of every file (nothing stops at the first), `check` adds the
-area coverage, and `pseudonymised` replaces person ids with keyed hashes before anything is stored.
+area coverage, and `pseudonymised` replaces person ids, and every column the mapping file declares
+to be pseudonymised, with keyed hashes before anything is stored.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import polars as pl
 
 from boligsocial.areas import Areas, transform_points, validate_areas
 from boligsocial.assign import assign_addresses
-from boligsocial.contract import ADDRESSES, MOVES, OFFICIAL_LISTS, PERSONS, REFERENCE, Table
+from boligsocial.contract import ADDRESSES, MOVES, OFFICIAL_LISTS, PERSONS, REFERENCE, TABLES, Table
 from boligsocial.mapping import Mapping, load_mapping
 from boligsocial.municipality import Municipality, read_municipality
 from boligsocial.problems import Problem, Report
@@ -47,6 +48,8 @@ class Delivery:
     official_lists: pl.DataFrame | None
     fingerprint: str
     indicator_files: list[Path] = field(default_factory=list)
+    #: Per table ("persons", "areas", ...): the columns the mapping file declares to be pseudonymised.
+    declared_pseudonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def years(self) -> list[int]:
@@ -207,7 +210,19 @@ def read_delivery(
         None if official is None else official.drop(ROW),
         fingerprint(path),
         own_catalogue,
+        _declared_pseudonyms(mapping),
     ), report
+
+
+def _declared_pseudonyms(mapping: Mapping) -> dict[str, tuple[str, ...]]:
+    """Per table, the mapping's `pseudonymise` columns beyond the ids the contract hashes anyway
+    (naming `person_id` there must not hash it twice)."""
+    own = {t.name: t.pseudonymised for t in TABLES}
+    declared = {
+        name: tuple(c for c in tm.pseudonymise if c not in own.get(name, ()))
+        for name, tm in mapping.tables.items()
+    }
+    return {name: columns for name, columns in declared.items() if columns}
 
 
 def _file_name(path: Path, mapping: Mapping, table: Table) -> str:
@@ -246,15 +261,36 @@ def check(
     return report
 
 
+def _hash_declared(frame: pl.DataFrame, columns: tuple[str, ...], key: bytes) -> pl.DataFrame:
+    """`frame` with each declared column present replaced, in place, by its keyed hashes (text)."""
+    present = [c for c in columns if c in frame.columns]
+    return frame.with_columns(pseudonymise(frame.get_column(c), key) for c in present)
+
+
 def pseudonymised(delivery: Delivery, key: bytes) -> Delivery:
-    """The delivery with person_id/household_id replaced by keyed hashes (raw ids dropped)."""
-    persons = delivery.persons.with_columns(
+    """The delivery with person_id/household_id replaced by keyed hashes (raw ids dropped), and
+    every column the mapping file declares to be pseudonymised hashed in place."""
+    declared = delivery.declared_pseudonyms
+
+    def hashed(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+        return _hash_declared(frame, declared.get(name, ()), key)
+
+    persons = hashed("persons", delivery.persons).with_columns(
         pseudonymise(delivery.persons.get_column("person_id"), key).alias("person_key"),
         pseudonymise(delivery.persons.get_column("household_id"), key).alias("household_key"),
-    ).drop("person_id", "household_id", "birth_date")
+    )
+    persons = persons.drop("person_id", "household_id", "birth_date")
     moves = delivery.moves
     if moves is not None:
-        moves = moves.with_columns(pseudonymise(moves.get_column("person_id"), key).alias("person_key")).drop(
-            "person_id"
-        )
-    return replace(delivery, persons=persons, moves=moves)
+        moves = moves.with_columns(pseudonymise(moves.get_column("person_id"), key).alias("person_key"))
+        moves = hashed("moves", moves.drop("person_id"))
+    official = delivery.official_lists
+    return replace(
+        delivery,
+        persons=persons,
+        moves=moves,
+        addresses=hashed("addresses", delivery.addresses),
+        reference=hashed("reference", delivery.reference),
+        official_lists=None if official is None else hashed("official_lists", official),
+        areas=Areas(hashed("areas", delivery.areas.frame), delivery.areas.geometry),
+    )

@@ -8,6 +8,7 @@ A delivery may hold `mapping.toml` (or the CLI names one with `--mapping`)::
 
     [persons]
     file = "befolkning.xlsx"            # instead of persons.csv/.parquet/.xlsx
+    pseudonymise = ["contact_cpr"]      # identifier columns stored only as keyed pseudonyms
     [persons.columns]                   # contract column = the delivery's column
     person_id = "CPR"
     year = "AAR"
@@ -15,6 +16,17 @@ A delivery may hold `mapping.toml` (or the CLI names one with `--mapping`)::
     "10" = "grundskole"
     [persons.formats]
     birth_date = "%d-%m-%Y"             # strftime format of a date column
+    [persons.extra]                     # extra indicator columns and their type
+    rent_arrears = "bool"               # "bool" or "number"; undeclared extras are not stored
+    debt_dkk = "number"
+
+Every column of every table is checked for CPR numbers, and a column holding one is refused unless
+`pseudonymise` names it (every table's section may have that key). Its values are then replaced by
+the same keyed HMAC pseudonym as `person_id` (any spelling of a CPR number gives that person's
+pseudonym) and stored as text; a column outside the contract is stored only in persons, elsewhere it
+is dropped. `extra` is only for persons; the shipped catalogue's columns (`special_class`,
+`eviction`, ...) are known to the contract and need no declaration. Names in `pseudonymise` and
+`extra` may be the delivery's own or, for a column `columns` maps, the contract's.
 """
 
 from __future__ import annotations
@@ -27,6 +39,11 @@ from typing import Any
 from boligsocial.errors import ConfigError
 
 _TABLE_NAMES = ("addresses", "persons", "reference", "moves", "official_lists", "areas")
+_KEYS = ("file", "columns", "codes", "formats", "pseudonymise", "extra")
+#: The only table whose extra columns are stored (as indicator columns), so the only `extra` section.
+_EXTRA_TABLE = "persons"
+#: The types an extra column may be declared with (contract.EXTRA_TYPES maps them onto column types).
+EXTRA_TYPES = ("bool", "number")
 
 
 @dataclass(frozen=True)
@@ -37,6 +54,10 @@ class TableMapping:
     columns: dict[str, str] = field(default_factory=dict)
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
+    #: Columns (contract names after `columns`) whose values are stored only as keyed pseudonyms.
+    pseudonymise: tuple[str, ...] = ()
+    #: Extra columns (persons only) and their declared type, "bool" or "number".
+    extra: dict[str, str] = field(default_factory=dict)
 
     def source_to_contract(self) -> dict[str, str]:
         return {src: dst for dst, src in self.columns.items()}
@@ -60,6 +81,28 @@ def _str_dict(value: Any, where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _str_list(value: Any, source: str, table: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            f'{source}: [{table}] pseudonymise must be a list of column names, e.g. ["contact_cpr"]'
+        )
+    return list(value)
+
+
+def _check_extra(extra: dict[str, str], pseudonymise: list[str], source: str, table: str) -> None:
+    """Every declared extra column has a known type and is not also declared to be pseudonymised."""
+    for column, dtype in extra.items():
+        if dtype not in EXTRA_TYPES:
+            allowed = ", ".join(f'"{t}"' for t in EXTRA_TYPES)
+            raise ConfigError(f"{source}: [{table}.extra] {column} = {dtype!r}; allowed: {allowed}")
+    both = sorted(set(extra) & set(pseudonymise))
+    if both:
+        raise ConfigError(
+            f"{source}: [{table}] declares {both} both as extra indicator column(s) and to be pseudonymised; "
+            "a pseudonym is text, not a bool or number: choose one"
+        )
+
+
 def parse_mapping(data: dict[str, Any], source: str = "mapping.toml") -> Mapping:
     """Build a `Mapping` from parsed TOML, rejecting unknown tables and keys with a clear message."""
     tables: dict[str, TableMapping] = {}
@@ -73,20 +116,32 @@ def parse_mapping(data: dict[str, Any], source: str = "mapping.toml") -> Mapping
         section = data.get(name)
         if section is None:
             continue
-        bad_keys = set(section) - {"file", "columns", "codes", "formats"}
+        allowed = [k for k in _KEYS if k != "extra" or name == _EXTRA_TABLE]
+        bad_keys = set(section) - set(allowed)
         if bad_keys:
             raise ConfigError(
-                f"{source}: [{name}] has unknown key(s) {sorted(bad_keys)}; "
-                "allowed: file, columns, codes, formats"
+                f"{source}: [{name}] has unknown key(s) {sorted(bad_keys)}; allowed: {', '.join(allowed)}"
             )
         codes_raw = section.get("codes", {})
         if not isinstance(codes_raw, dict):
             raise ConfigError(f"{source}: [{name}.codes] must hold one table per column")
+        columns = _str_dict(section.get("columns", {}), f"{source}: [{name}.columns]")
+        contract_name = {src: dst for dst, src in columns.items()}
+        pseudonymise = [
+            contract_name.get(c, c) for c in _str_list(section.get("pseudonymise", []), source, name)
+        ]
+        extra = {
+            contract_name.get(c, c): t
+            for c, t in _str_dict(section.get("extra", {}), f"{source}: [{name}.extra]").items()
+        }
+        _check_extra(extra, pseudonymise, source, name)
         tables[name] = TableMapping(
             file=section.get("file"),
-            columns=_str_dict(section.get("columns", {}), f"{source}: [{name}.columns]"),
+            columns=columns,
             codes={col: _str_dict(m, f"{source}: [{name}.codes.{col}]") for col, m in codes_raw.items()},
             formats=_str_dict(section.get("formats", {}), f"{source}: [{name}.formats]"),
+            pseudonymise=tuple(dict.fromkeys(pseudonymise)),
+            extra=extra,
         )
     separator = csv.get("separator", ",")
     if not isinstance(separator, str) or len(separator) != 1:

@@ -14,7 +14,14 @@ from typing import Any
 #: At most this many rows are listed for one check; the rest are counted in one summary problem.
 MAX_EXAMPLES = 20
 
-_CPR = re.compile(r"(?<!\d)(\d{6})-?(\d{4})(?!\d)")
+#: Anything that could be a CPR number: ten digits with or without the dash, nine digits (a CPR
+#: number read as a number loses its leading zero) and a number of that size in scientific notation.
+_CPR = re.compile(
+    r"""(?<!\d)\d{6}-?\d{4}(?!\d)
+      | (?<!\d)\d{9}(?!\d)
+      | (?<![\d.])\d\.\d{1,9}[eE]\+?0?[89](?!\d)""",
+    re.VERBOSE,
+)
 
 
 def mask_cpr(text: str) -> str:
@@ -40,6 +47,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "out-of-range": (Severity.ERROR, "a number lies outside its allowed range"),
     "duplicate-key": (Severity.ERROR, "a key appears more than once"),
     "unknown-reference": (Severity.ERROR, "a value refers to a row that does not exist"),
+    "cpr-in-column": (
+        Severity.ERROR,
+        "a column holds CPR numbers and the mapping file does not declare it to be pseudonymised",
+    ),
     "unborn": (Severity.ERROR, "a person is born after the end of the data year"),
     "nonwestern-undecidable": (
         Severity.ERROR,
@@ -58,7 +69,10 @@ CODES: dict[str, tuple[Severity, str]] = {
         "nonwestern disagrees with origin_country; origin_country decides",
     ),
     "missing-reference": (Severity.WARNING, "a reference figure is missing for a data year"),
-    "extra-column-ignored": (Severity.WARNING, "an extra column is neither boolean nor numeric"),
+    "extra-column-ignored": (
+        Severity.WARNING,
+        "an extra persons column is not declared with a type in the mapping file; it is not stored",
+    ),
     "area-empty": (Severity.WARNING, "an area has no addresses"),
     "address-unassigned-allowed": (
         Severity.WARNING,

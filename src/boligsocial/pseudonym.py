@@ -2,7 +2,9 @@
 
 The key lives in a file outside the database, so the same person gets the same pseudonym in every
 delivery while the database alone cannot be linked back to CPR numbers. CPR-shaped ids are
-normalised (ddmmyy-xxxx and ddmmyyxxxx give the same pseudonym); other ids are hashed as they are.
+normalised (ddmmyy-xxxx, ddmmyyxxxx and the number a spreadsheet makes of it, e.g. 101801111, give
+the same pseudonym); other ids are hashed as they are. Any column a mapping file declares to be
+pseudonymised gets the same hashes, so a CPR number there gives the person's own pseudonym.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from pathlib import Path
 
 import polars as pl
 
+from boligsocial import cpr
 from boligsocial.errors import ConfigError
 
 KEY_BYTES = 32
-_CPR_SHAPE = r"^\d{6}-?\d{4}$"
 
 
 def default_key_path() -> Path:
@@ -65,10 +67,7 @@ def key_id(key: bytes) -> str:
 
 def pseudonymise(ids: pl.Series, key: bytes) -> pl.Series:
     """Keyed hashes of `ids` (nulls stay null); hashing runs once per distinct id, not per row."""
-    normalised = (
-        pl.when(ids.str.contains(_CPR_SHAPE)).then(ids.str.replace("-", "", literal=True)).otherwise(ids)
-    )
-    frame = pl.DataFrame({"id": ids}).with_columns(normalised.alias("norm"))
+    frame = pl.DataFrame({"id": ids.cast(pl.String)}).with_columns(cpr.normalised(pl.col("id")).alias("norm"))
     distinct = frame.get_column("norm").drop_nulls().unique()
     base = hmac.new(key, digestmod=hashlib.sha256)  # key pads computed once, copied per id
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from boligsocial import cpr
 from boligsocial.contract import (
     COUNTRY_ALIASES,
+    EXTRA_TYPES,
     FALSE_WORDS,
     TRUE_WORDS,
     WESTERN_COUNTRIES,
@@ -106,8 +108,15 @@ _TYPE_WORDS = {
 def validate_table(
     raw: pl.DataFrame, table: Table, file: str, tm: TableMapping
 ) -> tuple[pl.DataFrame | None, list[Problem]]:
-    """Check and type one table; `None` when required columns are missing and nothing can be typed."""
-    problems: list[Problem] = []
+    """Check and type one table; `None` when required columns are missing and nothing can be typed.
+
+    Every column, the contract's and any other, is first searched for CPR numbers (`cpr_problems`).
+    Extra columns are kept only in a table with `declared_extras` and only when the contract or the
+    mapping file gives their type (or declares them to be pseudonymised: kept as text, hashed later).
+    """
+    problems = declaration_problems(table, file, tm)
+    refused = cpr_problems(raw, table, file, tm)
+    problems += refused
     missing = [c for c in table.columns if c.required and c.name not in raw.columns]
     for c in missing:
         src = tm.columns.get(c.name)
@@ -132,7 +141,8 @@ def validate_table(
         frame = frame.with_columns(pl.col("origin_country").str.to_uppercase().replace(COUNTRY_ALIASES))
 
     typed: list[pl.Expr] = [pl.col(ROW)]
-    for c in table.columns:
+    extras = delivered_extras(raw, table, tm)
+    for c in (*table.columns, *extras):
         parsed = _parse_expr(c, tm.formats.get(c.name))
         frame = frame.with_columns(parsed.alias(f"__t_{c.name}"))
         text, value = pl.col(c.name), pl.col(f"__t_{c.name}")
@@ -179,13 +189,13 @@ def validate_table(
             value = value.fill_null(c.default)
         typed.append(value.alias(c.name))
 
-    if table.extra_indicators:
-        known = {c.name for c in table.columns} | {ROW}
-        for name in [n for n in raw.columns if n not in known and not n.startswith("__")]:
-            expr, prob = _extra_column(raw, name, file)
-            problems += prob
-            if expr is not None:
-                typed.append(expr.alias(name))
+    if table.declared_extras:
+        typed_extras = {c.name for c in extras}
+        for name in _other_columns(raw, table):
+            if name in tm.pseudonymise:
+                typed.append(pl.col(name))  # text until pseudonymised, like person_id
+            elif name not in typed_extras and not any(p.column == name for p in refused):
+                problems.append(_undeclared(name, file, table))
 
     out = frame.select(typed)
     if table.key:
@@ -202,24 +212,117 @@ def validate_table(
     return out, problems
 
 
-def _extra_column(raw: pl.DataFrame, name: str, file: str) -> tuple[pl.Expr | None, list[Problem]]:
-    """An extra persons column becomes a bool or number indicator column, or is reported and dropped."""
-    col = raw.get_column(name)
-    non_null = col.drop_nulls()
-    low = non_null.str.to_lowercase()
-    if low.is_in(list(TRUE_WORDS | FALSE_WORDS)).all() and not low.is_in(["0", "1"]).all():
-        return _bool_expr(name), []
-    if non_null.cast(pl.Float64, strict=False).null_count() == 0:
-        return pl.col(name).cast(pl.Float64), []
-    return None, [
-        Problem(
-            "extra-column-ignored",
-            f"extra column '{name}' is neither boolean nor numeric; ignored",
-            file=file,
-            column=name,
-            allowed="true/false or numbers",
+def _other_columns(raw: pl.DataFrame, table: Table) -> list[str]:
+    """The delivered columns that are not contract columns (nor internal ones such as `__row`)."""
+    return [n for n in raw.columns if table.known(n) is None and not n.startswith("__")]
+
+
+def delivered_extras(raw: pl.DataFrame, table: Table, tm: TableMapping) -> list[Column]:
+    """The extra columns of this delivery with a type, in the delivery's order: the contract's known
+    extras it delivers and the ones the mapping file declares (`[persons.extra]`)."""
+    if not table.declared_extras:
+        return []
+    typed = {c.name: c for c in table.extras} | {
+        name: Column(name, EXTRA_TYPES[dtype], required=False, nullable=True)
+        for name, dtype in tm.extra.items()
+        if table.known(name) is None
+    }
+    return [typed[name] for name in raw.columns if name in typed]
+
+
+def _undeclared(name: str, file: str, table: Table) -> Problem:
+    return Problem(
+        "extra-column-ignored",
+        f"extra column '{name}' is not declared in the mapping file; it is not stored",
+        file=file,
+        column=name,
+        allowed=f'{name} = "bool" or "number" in the mapping file\'s {table.name}.extra section',
+    )
+
+
+def declaration_problems(table: Table, file: str, tm: TableMapping) -> list[Problem]:
+    """Mapping declarations the contract does not allow: an `extra` type for a contract column, or
+    `pseudonymise` on a typed, coded or linked column (its type or joins would break)."""
+    problems = []
+    for name in tm.extra:
+        if table.known(name) is not None:
+            problems.append(
+                Problem(
+                    "bad-config",
+                    f"the mapping file declares '{name}' in its {table.name}.extra section, "
+                    "but it is a column of the contract with a fixed type",
+                    file=file,
+                    column=name,
+                    allowed="columns outside the contract (a contract column has its type)",
+                )
+            )
+    for name in tm.pseudonymise:
+        col = table.known(name)
+        if col is not None and not may_pseudonymise(table, name):
+            problems.append(
+                Problem(
+                    "bad-config",
+                    f"the mapping file declares '{name}' to be pseudonymised, but it is a "
+                    + ("key or reference other tables join on" if col.linked else "typed or coded column"),
+                    file=file,
+                    column=name,
+                    allowed="free-text columns and columns outside the contract",
+                )
+            )
+    return problems
+
+
+def may_pseudonymise(table: Table, name: str) -> bool:
+    """Whether a mapping file may declare the column to be pseudonymised: a column outside the
+    contract, a free-text contract column, or one the contract pseudonymises anyway."""
+    col = table.known(name)
+    return col is None or col.free_text or name in table.pseudonymised
+
+
+def cpr_problems(raw: pl.DataFrame, table: Table, file: str, tm: TableMapping) -> list[Problem]:
+    """One `cpr-in-column` error per column holding CPR numbers (as text or as numbers) that neither
+    the contract nor the mapping file pseudonymises. Names the column and counts rows, never a value.
+
+    Cheap passes first, each over all remaining columns at once: columns whose longest value is too
+    short to hold a CPR number (codes, booleans, small numbers) drop out; then a test without dates
+    finds the few columns (and rows) that may hold one; only those get the exact test.
+    """
+    allowed = {*table.pseudonymised, *(n for n in tm.pseudonymise if may_pseudonymise(table, n))}
+    names = [n for n in raw.columns if not n.startswith("__") and n not in allowed]
+    if not names:
+        return []
+    longest = raw.select(pl.col(n).str.len_bytes().max() for n in names).row(0)
+    names = [n for n, length in zip(names, longest, strict=True) if (length or 0) >= cpr.SHORTEST]
+    if not names:
+        return []
+    suspect = raw.select(cpr.may_hold_cpr(pl.col(n)).any().alias(n) for n in names).row(0)
+    problems = []
+    for name in [n for n, hit in zip(names, suspect, strict=True) if hit]:
+        rows = raw.filter(cpr.may_hold_cpr(pl.col(name))).filter(cpr.holds_cpr(pl.col(name))).get_column(ROW)
+        if rows.len():  # rows keep the file's order: the first is the smallest
+            problems.append(_cpr_problem(table, file, name, rows.len(), int(rows[0]), tm))
+    return problems
+
+
+def _cpr_problem(table: Table, file: str, name: str, n: int, first: int, tm: TableMapping) -> Problem:
+    own = tm.columns.get(name)
+    where = f"column '{name}'" + (f" (the delivery's '{own}')" if own else "")
+    if may_pseudonymise(table, name):
+        fix = (
+            f'declare it in the mapping file (pseudonymise = ["{name}"] in its {table.name} section) to '
+            "store it only as pseudonyms, or leave it out of the delivery"
         )
-    ]
+    else:
+        fix = "take the CPR numbers out of it"
+    rows = f"{n} row{'s' if n != 1 else ''}"
+    return Problem(
+        "cpr-in-column",
+        f"{file}: {where} holds CPR numbers in {rows} (the first is row {first}); {fix}",
+        file=file,
+        column=name,
+        allowed="no CPR numbers, or the column named in the mapping's pseudonymise",
+        count=n,
+    )
 
 
 def check_persons(
