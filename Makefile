@@ -32,6 +32,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/api_latency.py --db demo/bsm.duckdb --clients 20
 	$(BIN)/python benchmarks/pages.py --db demo/bsm.duckdb
 	$(BIN)/python benchmarks/exports.py --db demo/bsm.duckdb
+	$(BIN)/python benchmarks/protection.py --db demo/bsm.duckdb
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

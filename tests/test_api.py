@@ -75,10 +75,18 @@ def test_values_csv_download(client: TestClient) -> None:
     )
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    lines = response.text.splitlines(True)
+    # a file with exact counts says so first (the client is an analyst), and whom it is for
+    assert lines[0].startswith("# FORTROLIGT") and lines[1] == "# audience: analyst\n"
+    rows = list(csv.DictReader(io.StringIO("".join(li for li in lines if not li.startswith("#")))))
     assert len(rows) == 82 and {"area_id", "name", "value", "numerator", "denominator", "year"} <= set(
         rows[0]
     )
+    staff = client.get(
+        "/api/v1/layers/omraade/values.csv",
+        params={"indicator": "residents", "year": 2025, "audience": "staff"},
+    )
+    assert staff.status_code == 200 and staff.text.startswith("# audience: staff\n")
 
 
 def test_series_breakdown_and_profile(client: TestClient) -> None:
@@ -203,19 +211,48 @@ def test_moves_endpoints(web) -> None:  # type: ignore[no-untyped-def]
     flows = analyst.get("/api/v1/moves/flows", params={"year_from": 2020, "year_to": 2025}).json()
     assert flows and {"from", "to", "movers", "state"} <= set(flows[0])
     assert any(r["from"] == "" for r in flows) and any(r["to"] == "" for r in flows)  # in and out
-    assert {r["state"] for r in staff.get("/api/v1/moves/flows").json()} <= {"ok", "small"}
-    assert all(r["movers"] is None for r in staff.get("/api/v1/moves/flows").json() if r["state"] == "small")
+    # a range of years is shown only where every year of it is, as the sum of those years; hidden
+    # ones say why, without a value (school districts: at a tenth of the example, the flows between
+    # the small areas of the omraade layer are all hidden for staff)
+    params = {"layer": "skoledistrikt"}
+    ranged = staff.get("/api/v1/moves/flows", params={**params, "year_from": 2024, "year_to": 2025}).json()
+    years = {
+        y: {
+            (r["from"], r["to"]): r
+            for r in staff.get("/api/v1/moves/flows", params={**params, "year_from": y, "year_to": y}).json()
+        }
+        for y in (2024, 2025)
+    }
+    assert {r["state"] for r in ranged} <= {"ok", "suppressed"} and any(r["state"] == "ok" for r in ranged)
+    for r in ranged:
+        parts = [years[y].get((r["from"], r["to"])) for y in (2024, 2025)]
+        if r["state"] == "ok":
+            assert all(p is None or p["state"] == "ok" for p in parts)
+            assert r["movers"] == sum(p["movers"] for p in parts if p is not None)
+        else:
+            assert r["movers"] is None and r["reason"] in ("differencing", "area-small")
+            assert any(p is not None and p["state"] != "ok" for p in parts)
+    one_year = staff.get("/api/v1/moves/flows", params={"year_from": 2025, "year_to": 2025}).json()
+    assert {r["state"] for r in one_year} <= {"ok", "small", "suppressed"}
+    assert all(r["movers"] is None for r in one_year if r["state"] != "ok")
     housing = analyst.get("/api/v1/moves/flows", params={"by": "housing_type"}).json()
     assert {"almen", "ejer"} <= {r["to"] for r in housing}
     bad = analyst.get("/api/v1/moves/flows", params={"by": "colour"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "unknown-grouping"
     area = analyst.get("/api/v1/layers/omraade/areas/fjordby-kildeparken/moves").json()
     labour = [d for d in area["decomposition"] if d["criterion"] == "labour" and d["state"] == "ok"]
-    assert labour
+    assert labour  # the analyst's rows are hidden only for small groups
+    assert all(d["reason"] == "small" for d in area["decomposition"] if d["state"] == "suppressed")
     for d in labour:
         parts = d["stayers"] + d["in_movers"] + d["out_movers"] + d["ageing_in"] + d["ageing_out"]
         assert abs(parts - d["change"]) < 1e-12
     assert {p["group"] for p in area["profiles"]} == {"in", "out", "stay"}
+    # each term is a function of a group's count with the trait (the newborns', the endings'...):
+    # only the analyst sees the decomposition
+    theirs = staff.get("/api/v1/layers/omraade/areas/fjordby-kildeparken/moves").json()["decomposition"]
+    assert len(theirs) == len(area["decomposition"]) > 0
+    assert all(d["state"] == "suppressed" and d["reason"] == "differencing" for d in theirs)
+    assert all(d[k] is None for d in theirs for k in ("stayers", "in_movers", "out_movers", "ageing_in"))
     assert (
         client_for(web, "housing_association")
         .get("/api/v1/layers/omraade/areas/fjordby-skovbrynet/moves")
@@ -230,8 +267,11 @@ def test_displacement_endpoint(web) -> None:  # type: ignore[no-untyped-def]
     )
     assert rows and {"to_area", "movers", "impact_pp", "material"} <= set(rows[0])
     with_impact = [r for r in rows if r["impact_pp"] is not None]
-    assert with_impact
     assert all(r["material"] == (r["impact_pp"] >= 0.5) for r in with_impact)
+    # the effect is a function of the movers' share: it is never shown beside a hidden share (at a
+    # tenth of the example no pair of areas has 20 movers in a criterion's population)
+    assert all(r["impact_pp"] is None for r in rows if r["trait_state"] not in ("ok", "uncertain"))
+    assert any(r["trait_state"] == "suppressed" for r in rows)
     staff = (
         client_for(web, "staff").get("/api/v1/layers/omraade/areas/fjordby-kildeparken/displacement").json()
     )

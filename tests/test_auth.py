@@ -16,8 +16,8 @@ from boligsocial.web import create_app
 from boligsocial.web.settings import WebSettings
 from conftest import HOUSING_ORG, ROLES, client_for
 
-OWN_AREA = "fjordby-kildeparken"  # has dwellings of Fjordby Boligselskab in the example
-OTHER_AREA = "fjordby-skovbrynet"  # has none
+OWN_AREA = "fjordby-egebo"  # only Fjordby Boligselskab has dwellings there in the example
+OTHER_AREA = "fjordby-skovbrynet"  # has none of its dwellings
 READ_ENDPOINTS = [
     "/api/v1/me",
     "/api/v1/meta",
@@ -54,11 +54,15 @@ def test_each_role_on_each_endpoint(web, role: str) -> None:  # type: ignore[no-
     assert client.get("/api/v1/audit").status_code == (200 if role == "admin" else 403)
     own = client.get(f"/api/v1/layers/omraade/areas/{OWN_AREA}/profile")
     other = client.get(f"/api/v1/layers/omraade/areas/{OTHER_AREA}/profile")
-    assert own.status_code == 200
-    assert other.status_code == (403 if role == "housing_association" else 200)
+    assert own.status_code == other.status_code == 200  # the overview of every area
+    # another organisation's area in detail: its moves are refused, its traffic lights empty
+    moves = client.get(f"/api/v1/layers/omraade/areas/{OTHER_AREA}/moves")
+    assert moves.status_code == (403 if role == "housing_association" else 200)
     if role == "housing_association":
-        assert other.json()["error"]["code"] == "not-your-area"
-        assert client.get(f"/api/v1/layers/omraade/areas/{OTHER_AREA}/breakdown").status_code == 403
+        assert moves.json()["error"]["code"] == "not-your-area"
+        assert all(r["colour"] is None for r in other.json()["traffic_lights"])
+        assert client.get(f"/api/v1/layers/omraade/areas/{OWN_AREA}/moves").status_code == 200
+    assert client.get(f"/api/v1/layers/omraade/areas/{OTHER_AREA}/breakdown").status_code == 200
     missing = client.get("/api/v1/layers/omraade/areas/nowhere/series?indicator=residents")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown-area"
     assert client.get("/omraade/omraade/nowhere").status_code in (403, 404)
@@ -149,7 +153,8 @@ def test_views_exports_and_logins_are_audited_without_figures(web) -> None:  # t
     assert {"event": "profile-view", "target": f"omraade/{OWN_AREA}", "username": "analyst"}.items() <= log[
         1
     ].items()
-    assert log[0]["event"] == "export" and log[0]["target"] == "csv omraade/residents/2025"
+    # the audience a file was published for is part of what was exported
+    assert log[0]["event"] == "export" and log[0]["target"] == "csv omraade/residents/2025 for analyst"
 
 
 def test_security_headers(web) -> None:  # type: ignore[no-untyped-def]

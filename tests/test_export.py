@@ -1,10 +1,14 @@
 """Exports opened with independent readers: GeoPackage (pyogrio), GeoJSON (json), Excel (openpyxl),
-CSV (polars) and PDF (pypdf); content, CRS, provenance, and that no hidden figure leaks."""
+CSV (polars) and PDF (pypdf); content, CRS, provenance, and that no hidden figure leaks; that every
+file is published for an explicit audience, never a laxer one than the requester's, with the labels
+and the disclosure note of that audience's policy, and that an analyst file says it is confidential."""
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +19,27 @@ import pytest
 import shapely
 from pypdf import PdfReader
 
-from boligsocial.export import export, publication
+from boligsocial.disclosure import Policy, load_policies, shipped_policies
+from boligsocial.errors import InvalidParameter
+from boligsocial.export import AudienceRefused, at_least_as_strict, audience_for, export, publication
+from boligsocial.export.notes import (
+    EXACT_WARNING,
+    LIMITS,
+    WEAKER_WARNING,
+    disclosure_note,
+    note_text,
+    warning,
+)
 from boligsocial.export.published import Publication
+from boligsocial.narrative import list_sentences
+from boligsocial.service import Service, Viewer
 from conftest import client_for
 
 HIDDEN = ("small", "suppressed")
+WARNING = EXACT_WARNING["da"]
+LABEL = re.compile(r"<\d+")
+#: A small area of the example (7 residents in its last data year): a count of 1–9.
+TINY = "fjordby-vester-nebel"
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +87,8 @@ def test_geopackage_has_areas_per_year_in_25832_with_field_docs_and_provenance(
     )
     prov = dict(zip(*pyogrio.raw.read(gpkg, layer="provenance")[3], strict=True))
     assert prov["delivery_fingerprint"] == staff.service.snap.meta["last_fingerprint"]
-    assert prov["audience"] == "staff" and "rates on fewer than 20" in prov["disclosure_policy"]
+    assert prov["audience"] == "staff" and "rate or mean on fewer than 20" in prov["disclosure_policy"]
+    assert "warning" not in prov and "'<5'" in prov["disclosure_policy_da"]
     assert prov["tool"].startswith("boligsocial ") and prov["rule_sets"]
 
 
@@ -133,6 +154,7 @@ def test_excel_workbook_sheets_headers_formats_and_documentation(staff: Publicat
     assert numbers and all(c.number_format == "0.0%" and 0 <= c.value <= 1 for c in numbers)
     texts = {r[3].value for r in ws.iter_rows(min_row=4) if isinstance(r[3].value, str)}
     assert texts <= {"<5", "ikke vist", ""}
+    assert wb.sheetnames[0] == "Demografi" and "målgruppe staff" in wb["Demografi"]["A1"].value
     # the same figure as the API publishes for this audience
     last = staff.data_years[-1]
     published = staff.service.values("omraade", "outside_labour_18_64", last, staff.viewer)
@@ -241,7 +263,7 @@ def test_dashboard_downloads_for_roles_that_may_export(web) -> None:  # type: ig
     analyst = client_for(web, "analyst")
     r = analyst.get("/api/v1/export/xlsx")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
-    assert 'filename="boligsocial_omraade.xlsx"' in r.headers["content-disposition"]
+    assert 'filename="boligsocial_omraade_analyst.xlsx"' in r.headers["content-disposition"]
     pdf = analyst.get("/api/v1/export/pdf?area=fjordby-engparken")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     geo = analyst.get("/api/v1/export/geojson?crs=wgs84&year=2025")
@@ -252,4 +274,250 @@ def test_dashboard_downloads_for_roles_that_may_export(web) -> None:  # type: ig
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "unknown-format"
     app, _ = web
     events = [e["target"] for e in app.state.access.audit(event="export")]
-    assert any(str(t).startswith("xlsx omraade") for t in events)
+    assert any(str(t).startswith("xlsx omraade") and str(t).endswith("for analyst") for t in events)
+
+
+# --- the audience and its policy -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nine_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An installation's policy that hides counts of 1–9 (label "<10") for everyone but analysts."""
+    path = tmp_path_factory.mktemp("policy") / "policy.toml"
+    path.write_text("[default]\nsmall_count_max = 9\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def nine(example_db: Path, nine_file: Path) -> Publication:
+    """The staff publication of the example under the policy hiding 1–9."""
+    policies = load_policies(nine_file)
+    return Publication.of(Service(example_db, policies=policies), Viewer("staff", policies["default"]))
+
+
+@pytest.fixture(scope="module")
+def analyst(example_db: Path) -> Publication:
+    return publication(example_db, "analyst")
+
+
+def _labels(texts: list[str]) -> set[str]:
+    return {label for text in texts for label in LABEL.findall(text)}
+
+
+def _strings(path: Path) -> list[str]:
+    wb = openpyxl.load_workbook(path)
+    return [
+        v for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)
+    ]
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_stricter_means_every_limit_at_least_as_high_and_differencing_kept() -> None:
+    shipped = shipped_policies()
+    default, analyst, public = shipped["default"], shipped["analyst"], shipped["public"]
+    assert at_least_as_strict(public, default) and at_least_as_strict(default, analyst)
+    assert at_least_as_strict(default, default) and at_least_as_strict(public, analyst)
+    assert not at_least_as_strict(analyst, default) and not at_least_as_strict(default, public)
+    for limit in LIMITS:  # one limit lower is laxer, one higher is stricter
+        assert not at_least_as_strict(replace(default, **{limit: getattr(default, limit) - 1}), default)
+        assert at_least_as_strict(replace(default, **{limit: getattr(default, limit) + 1}), default)
+    assert not at_least_as_strict(replace(default, complementary=False), default)
+    assert at_least_as_strict(replace(analyst, complementary=True), analyst)
+    assert at_least_as_strict(replace(default, small_count_display="round"), default)  # how, not whether
+    # which files carry a warning: exact counts, or any setting laxer than the default policy
+    assert warning(analyst, default) == WARNING and warning(default, default) is None
+    assert warning(public, default) is None and warning(analyst, default, "en").startswith("CONFIDENTIAL")
+    assert warning(replace(default, complementary=False), default) == WEAKER_WARNING["da"]
+    # every whole-number setting is a limit the definition weighs
+    assert {f.name for f in fields(Policy) if f.type in (int, "int")} == set(LIMITS)
+
+
+def test_a_file_is_for_the_requesters_own_audience_or_a_stricter_one() -> None:
+    policies = shipped_policies()
+    admin = Viewer("admin", policies["default"], "admin")
+    analyst = Viewer("analyst", policies["analyst"], "analytiker")
+    assert audience_for(admin, None, policies) is admin and audience_for(analyst, None, policies) is analyst
+    for role, policy in (("staff", "default"), ("politician", "default"), ("anonymous", "public")):
+        made = audience_for(admin, role, policies)
+        assert made.role == role and made.policy == policies[policy] and made.username == "admin"
+    for role in ("analyst", "staff", "politician", "housing_association", "anonymous"):
+        assert audience_for(analyst, role, policies).role == role
+    with pytest.raises(AudienceRefused) as refused:
+        audience_for(admin, "analyst", policies)
+    assert refused.value.status == 403 and refused.value.code == "audience-not-allowed"
+    allowed = refused.value.detail["allowed"]
+    assert isinstance(allowed, list) and "analyst" not in allowed and "anonymous" in allowed
+    public = Viewer("anonymous", policies["public"])
+    with pytest.raises(AudienceRefused):
+        audience_for(public, "staff", policies)
+    with pytest.raises(InvalidParameter, match="unknown audience 'king'"):
+        audience_for(admin, "king", policies)
+
+
+def test_the_disclosure_note_describes_the_policy_truthfully() -> None:
+    shipped = shipped_policies()
+    exact = note_text(shipped["analyst"])
+    assert "1–0" not in exact and "under 0 beboere" not in exact and "eksakt" in exact
+    assert "ingen mindstestørrelse" in exact and "trække offentliggjorte tal fra hinanden" not in exact
+    english = note_text(shipped["analyst"], "en")
+    assert "1–0" not in english and "under 0 residents" not in english and "no minimum area size" in english
+    default = note_text(shipped["default"])
+    assert "Antal på 1–4 personer vises som '<5'" in default and "Områder under 100 beboere" in default
+    assert "trække offentliggjorte tal fra hinanden" in default
+    rounded = note_text(replace(shipped["default"], small_count_max=9, small_count_display="round"))
+    assert "afrundet op til 10" in rounded and "<" not in rounded
+    one = replace(shipped["default"], small_count_max=1)
+    assert disclosure_note(one)[0] == ("Små antal", "Antal på 1 person vises som '<2'.")
+
+
+def test_a_policy_hiding_1_to_9_labels_every_small_count_in_excel_and_pdf_as_under_10(
+    nine: Publication, tmp_path: Path
+) -> None:
+    book = tmp_path / "nine.xlsx"
+    export(nine, "xlsx", book, year=nine.data_years[-1])
+    strings = _strings(book)
+    assert _labels(strings) == {"<10"}  # the topic sheets, Lister, Flytninger and the documentation
+    assert "'<10' = lille antal; 'ikke vist' = skjult af diskretionshensyn; tom = ingen data." in strings
+    assert not any("FORTROLIGT" in text for text in strings)  # a staff file may be passed on
+    profile = tmp_path / "tiny.pdf"
+    export(nine, "pdf", profile, area=TINY)
+    pages = _pdf_pages(profile)
+    assert "Beboere <10" in pages[0] and _labels(pages) == {"<10"}
+    status = tmp_path / "status.pdf"
+    export(nine, "pdf", status)
+    text = "\n".join(_pdf_pages(status))
+    assert _labels([text]) <= {"<10"} and "'<10'" in _flat(text) and "1–9 personer" in _flat(text)
+    gpkg = tmp_path / "nine.gpkg"
+    export(nine, "gpkg", gpkg, year=nine.data_years[-1])
+    docs = dict(zip(*pyogrio.raw.read(gpkg, layer="indikatorer")[3], strict=True))
+    assert "vises som <10" in docs["residents_state"] and _labels(list(docs.values())) == {"<10"}
+
+
+def test_the_narrative_of_a_small_area_says_the_policys_label(nine: Publication) -> None:
+    sentences = nine.service.profile("omraade", TINY, "da", nine.viewer)["sentences"]
+    assert sentences[0] == "Området har under 10 beboere; af hensyn til diskretion vises kun beboertallet."
+    assert not any("under 5" in s for s in sentences)
+    english = nine.service.profile("omraade", TINY, "en", nine.viewer)["sentences"]
+    assert english[0].startswith("The area has fewer than 10 residents")
+    # a hidden count with no label (it could be pinned) is not described by a number at all
+    row = {"state": "suppressed", "residents": None, "residents_label": None}
+    assert list_sentences(row, "da", nine.policy) == [
+        "Området er for lille (under 100 beboere) til at vise dets tal; af hensyn til diskretion vises de "
+        "ikke."
+    ]
+    assert list_sentences({**row, "residents": 57})[0].startswith("Området har 57 beboere")
+
+
+def test_an_analyst_file_starts_with_the_warning_and_its_note_has_no_empty_limits(
+    analyst: Publication, tmp_path: Path
+) -> None:
+    last = analyst.data_years[-1]
+    csv = tmp_path / "a.csv"
+    export(analyst, "csv", csv, year=last)
+    first = csv.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith(f"# {WARNING}") and "CONFIDENTIAL" in first
+    assert pl.read_csv(csv, comment_prefix="#", infer_schema_length=None).height > 0  # still reads
+    book = tmp_path / "a.xlsx"
+    export(analyst, "xlsx", book, year=last)
+    wb = openpyxl.load_workbook(book)
+    assert wb.sheetnames[0] == "FORTROLIGT" and wb.worksheets[0]["A1"].value == WARNING
+    assert all(str(ws["A1"].value).startswith("FORTROLIGT") for ws in wb.worksheets)
+    note = " ".join(_strings(book))
+    assert "1–0" not in note and "under 0 beboere" not in note and "Antal vises eksakt" in note
+    assert "ingen mindstestørrelse" in note and "hinanden" not in note  # no protection against differencing
+    pdf = tmp_path / "a.pdf"
+    export(analyst, "pdf", pdf, area="fjordby-engparken")
+    pages = _pdf_pages(pdf)
+    assert pages[0].startswith(WARNING) and all(WARNING in _flat(p) for p in pages)
+    status = tmp_path / "status.pdf"
+    export(analyst, "pdf", status)
+    methods = _flat(_pdf_pages(status)[-1])
+    assert "1–0" not in methods and "under 0 beboere" not in methods and "Antal vises eksakt" in methods
+    native, _ = export(analyst, "geojson", tmp_path / "a.geojson", year=last)
+    provenance = json.loads(native.read_text(encoding="utf-8"))["provenance"]
+    assert next(iter(provenance)) == "warning" and provenance["warning"].startswith(WARNING)
+    assert provenance["audience"] == "analyst" and "1–0" not in provenance["disclosure_policy"]
+    gpkg = tmp_path / "a.gpkg"
+    export(analyst, "gpkg", gpkg, year=last)
+    keys, values = pyogrio.raw.read(gpkg, layer="provenance")[3]
+    assert keys[0] == "warning" and values[0].startswith(WARNING)
+    assert pyogrio.read_info(gpkg, layer="omraade")["layer_metadata"]["DESCRIPTION"].startswith(WARNING)
+
+
+def test_a_staff_file_carries_no_warning(staff: Publication, gpkg: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "s.csv"
+    export(staff, "csv", csv, year=staff.data_years[-1])
+    assert "FORTROLIGT" not in csv.read_text(encoding="utf-8")
+    keys, _ = pyogrio.raw.read(gpkg, layer="provenance")[3]
+    assert "warning" not in list(keys)
+    pdf = tmp_path / "s.pdf"
+    export(staff, "pdf", pdf, area="fjordby-engparken")
+    assert not any("FORTROLIGT" in p for p in _pdf_pages(pdf))
+
+
+def test_the_download_is_for_the_callers_role_and_never_a_laxer_audience(web) -> None:  # type: ignore[no-untyped-def]
+    analyst, admin = client_for(web, "analyst"), client_for(web, "admin")
+    own = analyst.get("/api/v1/export/csv?year=2025")
+    assert own.status_code == 200 and own.text.startswith(f"# {WARNING}")
+    assert "# audience: analyst" in own.text and "_analyst.csv" in own.headers["content-disposition"]
+    shared = analyst.get("/api/v1/export/geojson?year=2025&audience=staff")
+    assert shared.status_code == 200 and shared.json()["provenance"]["audience"] == "staff"
+    assert "warning" not in shared.json()["provenance"]
+    mine = admin.get("/api/v1/export/csv?year=2025")
+    assert mine.status_code == 200 and "# audience: admin" in mine.text and "FORTROLIGT" not in mine.text
+    public = admin.get("/api/v1/export/geojson?year=2025&audience=anonymous")
+    assert public.status_code == 200 and public.json()["provenance"]["audience"] == "anonymous"
+    refused = admin.get("/api/v1/export/xlsx?audience=analyst")
+    assert refused.status_code == 403
+    error = refused.json()["error"]
+    assert error["code"] == "audience-not-allowed" and "analyst" not in error["detail"]["allowed"]
+    unknown = analyst.get("/api/v1/export/csv?audience=king")
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown-audience"
+    assert client_for(web, "staff").get("/api/v1/export/csv?audience=anonymous").status_code == 403
+    app, _ = web
+    events = [str(e["target"]) for e in app.state.access.audit(event="export")]
+    assert any(t.endswith("for anonymous") for t in events) and any(t.endswith("for admin") for t in events)
+
+
+def test_the_installations_policy_labels_the_downloads(
+    example_db: Path, nine_file: Path, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from boligsocial.web import create_app
+    from boligsocial.web.settings import WebSettings
+
+    app = create_app(example_db, WebSettings(access_db=tmp_path / "access.sqlite", policy_file=nine_file))
+    app.state.access.add_user("admin", "admin", "password-admin")
+    token = app.state.access.new_token("admin", "tests")
+    client = TestClient(app, base_url="https://testserver", headers={"Authorization": f"Bearer {token}"})
+    r = client.get("/api/v1/export/xlsx?year=2025")
+    assert r.status_code == 200
+    book = tmp_path / "download.xlsx"
+    book.write_bytes(r.content)
+    assert _labels(_strings(book)) == {"<10"}
+
+
+def test_bsm_export_for_the_analyst_audience_and_the_installations_policy(
+    example_db: Path, nine_file: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from boligsocial.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "a.csv"
+    args = ["export", "--db", str(example_db), "--format", "csv", "--year", "2025", "--out", str(out)]
+    done = runner.invoke(app, [*args, "--audience", "analyst"])
+    assert done.exit_code == 0, done.output
+    assert "målgruppe analyst" in done.output and "FORTROLIGT" in done.output
+    assert out.read_text(encoding="utf-8").startswith(f"# {WARNING}")
+    staff = runner.invoke(app, [*args, "--policy", str(nine_file)])
+    assert staff.exit_code == 0, staff.output
+    text = out.read_text(encoding="utf-8")
+    assert "# audience: staff" in text and "'<10'" in text and "FORTROLIGT" not in staff.output
+    missing = runner.invoke(app, [*args, "--policy", str(tmp_path / "none.toml")])
+    assert missing.exit_code == 1 and "none.toml" in missing.output

@@ -249,8 +249,10 @@ def test_bsm_flows_by_area_and_for_an_audience(tmp_path: Path) -> None:
     rows = {(r["from"], r["to"]): r for r in csv.DictReader(io.StringIO(exact.stdout))}
     assert set(rows) == {("A", "B"), ("A", "A"), ("", "A"), ("B", "")} and rows[("A", "B")]["movers"] == "1.0"
     published = runner.invoke(app, ["flows", "--db", str(db), "--format", "csv", "--audience", "politician"])
-    for r in csv.DictReader(io.StringIO(published.stdout)):
-        assert r["movers"] == "" and r["state"] == "small" and r["label"] == "<5"  # 1 mover is a small count
+    shown = list(csv.DictReader(io.StringIO(published.stdout)))
+    assert shown
+    for r in shown:  # 1 mover is a small count: "<5", or no label where labels would pin each other
+        assert r["movers"] == "" and (r["state"], r["label"]) in (("small", "<5"), ("suppressed", ""))
     bad = runner.invoke(app, ["flows", "--db", str(db), "--by", "colour"])
     assert bad.exit_code == 1 and "flows by 'colour'" in bad.output
 

@@ -52,3 +52,10 @@ class InvalidParameter(RequestError):
     """A parameter outside what the data allow (e.g. a year out of range)."""
 
     status = 422
+
+
+class NotPermitted(RequestError):
+    """The viewer may not see this (e.g. a housing association asking about another
+    organisation's area in detail)."""
+
+    status = 403

@@ -3,9 +3,13 @@
 Sums are DECIMAL (FTE to 6 decimals, kroner to 2), so the criteria can be evaluated with exact
 fractions. An empty `outside_fte` counts as 0 (the person is in the population: the law divides by
 the number of 18-64-year-olds); an empty `gross_income` leaves the person out of the income mean.
+Each block is defined once (`definitions`): the SQL below and the disclosure step's statistics
+(`boligsocial.statistics`) are both made from it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -26,6 +30,45 @@ COUNT_COLUMNS = (
 SUM_COLUMNS = ("labour_sum", "income_sum")
 
 
+@dataclass(frozen=True)
+class Block:
+    """One building block: persons counted (`value` None) or a value summed, over `population`."""
+
+    population: str
+    value: str | None = None
+    decimals: int = 0
+
+
+def definitions(ages: Ages) -> dict[str, Block]:
+    """The blocks for one age-band setting ((labour), (crime), (education), (income)), as SQL on
+    the placed residents."""
+    (l0, l1), (c0, c1), (e0, e1), (i0, i1) = (tuple(int(a) for a in band) for band in ages)
+    low = ", ".join(f"'{code}'" for code in sorted(LOW_EDUCATION))
+    labour = f"age BETWEEN {l0} AND {l1}"
+    crime = f"age BETWEEN {c0} AND {c1}"
+    education = f"age BETWEEN {e0} AND {e1}"
+    income = f"age BETWEEN {i0} AND {i1} AND taxable AND NOT student AND gross_income IS NOT NULL"
+    return {
+        "residents": Block("TRUE"),
+        "nonwestern": Block("coalesce(nonwestern, false)"),
+        "labour_n": Block(labour),
+        "labour_sum": Block(labour, "coalesce(outside_fte, 0)", 6),
+        "crime_n": Block(crime),
+        "crime_count": Block(f"{crime} AND coalesce(convicted, false)"),
+        "education_n": Block(education),
+        "education_count": Block(f"{education} AND education IN ({low})"),
+        "income_n": Block(income),
+        "income_sum": Block(income, "gross_income", 2),
+    }
+
+
+def _sql(name: str, block: Block) -> str:
+    if block.value is None:
+        return f"count(*) FILTER (WHERE {block.population}) AS {name}"
+    exact = f"CAST({block.value} AS DECIMAL(18, {block.decimals}))"
+    return f"coalesce(sum({exact}) FILTER (WHERE {block.population}), 0) AS {name}"
+
+
 def compute_measures(
     residents: pl.DataFrame,
     addresses: pl.DataFrame,
@@ -37,25 +80,11 @@ def compute_measures(
 
     `ages` is ((labour), (crime), (education), (income)) bands from the rule set's settings.
     """
-    (l0, l1), (c0, c1), (e0, e1), (i0, i1) = (tuple(int(a) for a in band) for band in ages)
-    low = ", ".join(f"'{code}'" for code in sorted(LOW_EDUCATION))
-    income_pop = f"age BETWEEN {i0} AND {i1} AND taxable AND NOT student AND gross_income IS NOT NULL"
+    columns = ",\n            ".join(_sql(name, block) for name, block in definitions(ages).items())
     sql = f"""
         WITH placed AS ({placed_sql(municipality_code)})
         SELECT layer, area_id, year,
-            count(*) AS residents,
-            count(*) FILTER (WHERE nonwestern) AS nonwestern,
-            count(*) FILTER (WHERE age BETWEEN {l0} AND {l1}) AS labour_n,
-            coalesce(sum(CAST(coalesce(outside_fte, 0) AS DECIMAL(18, 6)))
-                FILTER (WHERE age BETWEEN {l0} AND {l1}), 0) AS labour_sum,
-            count(*) FILTER (WHERE age BETWEEN {c0} AND {c1}) AS crime_n,
-            count(*) FILTER (WHERE age BETWEEN {c0} AND {c1} AND convicted) AS crime_count,
-            count(*) FILTER (WHERE age BETWEEN {e0} AND {e1}) AS education_n,
-            count(*) FILTER (WHERE age BETWEEN {e0} AND {e1} AND education IN ({low}))
-                AS education_count,
-            count(*) FILTER (WHERE {income_pop}) AS income_n,
-            coalesce(sum(CAST(gross_income AS DECIMAL(18, 2))) FILTER (WHERE {income_pop}), 0)
-                AS income_sum
+            {columns}
         FROM placed
         GROUP BY layer, area_id, year
         ORDER BY layer, area_id, year

@@ -1,8 +1,15 @@
-"""Plain-language sentences that say why an area has its list category and traffic-light colour."""
+"""Plain-language sentences that say why an area has its list category and traffic-light colour.
+
+They are written from a published list row, so they say no more than the row shows: a hidden
+residents count is described by the row's own label (the policy's, e.g. "under 10" for "<10"), or
+not at all where the row has none.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from boligsocial.disclosure import AREA_SMALL, Policy
 
 CRITERIA = ("labour", "crime", "education", "income")
 _NAMES = {
@@ -80,17 +87,50 @@ def _value_text(test: str, row: dict[str, Any], lang: str) -> str:
     return text
 
 
-def list_sentences(row: dict[str, Any], lang: str = "da") -> list[str]:
-    """Why the area has its category in a list year, and what would flip the nearest criterion."""
+def _label_words(label: str, lang: str) -> str:
+    """A small-count label in words: "<10" is "under 10" (Danish) or "fewer than 10"."""
+    if label.startswith("<"):
+        return ("under " if lang == "da" else "fewer than ") + label[1:]
+    return label
+
+
+def _small_area(row: dict[str, Any], lang: str, policy: Policy | None) -> str:
+    """The one sentence of an area too small to show more than its residents count."""
+    residents, label = row.get("residents"), row.get("residents_label")
+    if residents is not None or label:
+        count = str(residents) if residents is not None else _label_words(str(label), lang)
+        return (
+            f"Området har {count} beboere; af hensyn til diskretion vises kun beboertallet."
+            if lang == "da"
+            else f"The area has {count} residents; only that count is shown."
+        )
+    # the count itself is hidden too: say only what the state already says (the area is under the
+    # policy's minimum size, where the row says that is why)
+    limit = (
+        policy.min_area_population
+        if policy is not None
+        and policy.min_area_population
+        and row.get("hidden_reason", AREA_SMALL) == AREA_SMALL
+        else None
+    )
+    if lang == "da":
+        under = f" (under {limit} beboere)" if limit else ""
+        return f"Området er for lille{under} til at vise dets tal; af hensyn til diskretion vises de ikke."
+    under = f" (under {limit} residents)" if limit else ""
+    return f"The area is too small{under} to show its figures; they are not shown for disclosure control."
+
+
+def list_sentences(row: dict[str, Any], lang: str = "da", policy: Policy | None = None) -> list[str]:
+    """Why the area has its category in a list year, and what would flip the nearest criterion.
+
+    `row` is a published list row; `policy` the one it was published with (it names the minimum
+    area size when even the residents count of a small area is hidden). A hidden residents count
+    is written from the row's `residents_label`, which the disclosure step sets to the policy's
+    label where the label may be shown."""
     lang = lang if lang in _NAMES else "da"
     names = _NAMES[lang]
     if row.get("state") == "suppressed":
-        row = {**row, "residents": row.get("residents") if row.get("residents") is not None else "under 5"}
-        return [
-            f"Området har {row.get('residents')} beboere; af hensyn til diskretion vises kun beboertallet."
-            if lang == "da"
-            else f"The area has {row.get('residents')} residents; only that count is shown."
-        ]
+        return [_small_area(row, lang, policy)]
     hidden = [c for c in CRITERIA if row.get(f"{c}_state") == "suppressed"]
     met = [c for c in CRITERIA if row.get(f"{c}_met")]
     n = len(met)
@@ -120,12 +160,19 @@ def list_sentences(row: dict[str, Any], lang: str = "da") -> list[str]:
                 if lang == "da"
                 else f"The figures match {what}, but the area is not social housing and cannot be listed."
             )
-    residents = row.get("residents") or 0
-    if residents < 1000 and n >= 2:
+    residents = row.get("residents")
+    if residents is not None and residents < 1000 and n >= 2:
         sentences.append(
             f"Med {residents} beboere er området under grænsen på 1.000 beboere."
             if lang == "da"
             else f"With {residents} residents the area is below the 1,000-resident limit."
+        )
+    elif residents is None and row.get("residents_label") and n >= 2:
+        count = _label_words(str(row["residents_label"]), lang)
+        sentences.append(
+            f"Med {count} beboere er området under grænsen på 1.000 beboere."
+            if lang == "da"
+            else f"With {count} residents the area is below the 1,000-resident limit."
         )
     flips = [
         (row.get(f"{c}_margin_persons"), c)

@@ -17,8 +17,10 @@ import polars as pl
 import shapely
 
 from boligsocial import __version__
+from boligsocial import statistics as st
 from boligsocial.areas import OPEN_FROM, OPEN_TO, Areas
 from boligsocial.assign import Assignment, assign_addresses
+from boligsocial.atoms import ATOM_LAYER, Atoms, aggregate, build_atoms
 from boligsocial.backtest import history_until
 from boligsocial.catalogue import Indicator, load_catalogue
 from boligsocial.classify import FIGURES, classify, exact_figures
@@ -45,7 +47,7 @@ from boligsocial.pseudonym import key_id, load_or_create_key
 from boligsocial.rulesets import RuleBook, load_rulebook
 from boligsocial.sources import ROW, read_table
 from boligsocial.store import SCHEMA_VERSION, frame, get_meta, list_inputs, replace_rows, replacing, set_meta
-from boligsocial.trafficlight import Model, colours, load_models
+from boligsocial.trafficlight import Model, colours, inputs, load_models
 from boligsocial.validate import validate_table
 
 #: Which housing organisations have dwellings in each area (latest boundaries): a housing
@@ -135,9 +137,14 @@ def load(
 
         t = time.perf_counter()
         progress("Beregner indikatorer", 0, 1)
+        atoms = build_atoms(assignment.frame, addresses.get_column("address_id"), years)
         indicators, skipped = usable(catalogue, set(residents.columns))
         report.extend(skipped)
-        values = compute(residents, addresses, assignment.frame, indicators, delivery.municipality.code)
+        code = delivery.municipality.code
+        per_atom = compute(residents, addresses, atoms.assignment(), indicators, code)
+        values = _from_atoms(
+            per_atom, atoms, ["year", "indicator", "housing_type"], ["numerator", "denominator"]
+        )
         write_indicators(con, indicators, values)
         progress("Beregner indikatorer", 1, 1)
         seconds["indicators"] = time.perf_counter() - t
@@ -145,9 +152,17 @@ def load(
         t = time.perf_counter()
         progress("Beregner listerne", 0, 1)
         book = load_rulebook(rule_files)
-        measures = {
-            ages: compute_measures(residents, addresses, assignment.frame, delivery.municipality.code, ages)
+        atom_measures = {
+            ages: compute_measures(residents, addresses, atoms.assignment(), code, ages)
             for ages in {rs.ages() for rs in book.rulesets}
+        }
+        measures = {
+            ages: _from_atoms(
+                m, atoms, ["year"], [c for c in m.columns if c not in ("layer", "area_id", "year")]
+            )
+            .select(m.columns)
+            .sort("layer", "area_id", "year")
+            for ages, m in atom_measures.items()
         }
         replace_rows(
             con,
@@ -161,6 +176,12 @@ def load(
         write_traffic_lights(con, load_models(traffic_light_file or own_file(delivery.path, TRAFFIC_FILE)))
         progress("Beregner listerne", 1, 1)
         seconds["lists"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        progress("Forbereder diskretionen", 0, 1)
+        write_statistics(con, residents, addresses, atoms, indicators, per_atom, atom_measures, code)
+        progress("Forbereder diskretionen", 1, 1)
+        seconds["statistics"] = time.perf_counter() - t
 
         t = time.perf_counter()
         progress("Beregner flytninger", 0, 1)
@@ -192,6 +213,67 @@ def write_lists(
         )
         replace_rows(con, "forecast_criteria", criteria, None)
         replace_rows(con, "forecast_lists", lists, None)
+
+
+def _from_atoms(per_atom: pl.DataFrame, atoms: Atoms, keys: list[str], sums: list[str]) -> pl.DataFrame:
+    """Figures per area of every layer as sums of the figures per atom, plus the municipality's
+    own rows: every published area figure is then exactly the sum over its atoms."""
+    own = per_atom.filter(pl.col("layer") != ATOM_LAYER)
+    summed = aggregate(per_atom.filter(pl.col("layer") == ATOM_LAYER), atoms.members, keys, sums)
+    return pl.concat([summed.select(own.columns).cast(own.schema), own])
+
+
+def write_statistics(
+    con: duckdb.DuckDBPyConnection,
+    residents: pl.DataFrame,
+    addresses: pl.DataFrame,
+    atoms: Atoms,
+    indicators: list[Indicator],
+    per_atom: pl.DataFrame,
+    atom_measures: dict[Ages, pl.DataFrame],
+    code: str,
+) -> None:
+    """What the disclosure step needs: the atoms, every statistic per atom, which statistics are
+    the same, and the differences between statistics an attacker can form (`statistics`)."""
+    zero_one = st.zero_one_values(residents, addresses, indicators, code)
+    defined = [s for i in indicators for s in st.indicator_statistics(i, zero_one[i.id])]
+    defined += [s for ages in atom_measures for s in st.criteria_statistics(ages)]
+    defined += st.housing_statistics()
+    counts = [s for s in defined if s.kind == st.COUNT]
+    kinds = st.patterns(residents, addresses, counts, code)
+    atoms_only = pl.col("layer") == ATOM_LAYER
+    values = st.statistic_values(
+        per_atom.filter(atoms_only), {ages: m.filter(atoms_only) for ages, m in atom_measures.items()}
+    )
+    same = st.canonical(kinds, [s.id for s in counts]) | st.canonical_sums(
+        values, [s.id for s in defined if s.kind == st.SUM]
+    )
+    kept = set(same.values())
+    derived = st.derivations(kinds, {same[s.id] for s in counts})
+    replace_rows(con, "atoms", atoms.members, None)
+    replace_rows(con, "atom_values", values.filter(pl.col("statistic").is_in(list(kept))), None)
+    replace_rows(
+        con,
+        "statistics",
+        pl.DataFrame(
+            [{"id": s.id, "kind": s.kind, "canonical": same.get(s.id, s.id)} for s in defined],
+            schema={"id": pl.String, "kind": pl.String, "canonical": pl.String},
+        ),
+        None,
+    )
+    replace_rows(
+        con,
+        "statistic_relations",
+        pl.DataFrame(
+            [
+                {"derivation": n, "statistic": s, "coefficient": c}
+                for n, d in enumerate(derived)
+                for s, c in d.coefficients
+            ],
+            schema={"derivation": pl.Int32, "statistic": pl.String, "coefficient": pl.Int32},
+        ),
+        None,
+    )
 
 
 MOVE_TABLES = (
@@ -226,6 +308,15 @@ def write_traffic_lights(con: duckdb.DuckDBPyConnection, models: list[Model]) ->
     results = frame(con, "SELECT * FROM list_results")
     values = frame(con, "SELECT * FROM indicator_values WHERE housing_type = '*'")
     replace_rows(con, "traffic_light", colours(models, results, values, MUNICIPALITY_LAYER), None)
+    replace_rows(
+        con,
+        "traffic_light_models",
+        pl.DataFrame(
+            [{"model": m.id, "kind": m.kind, "inputs": ",".join(inputs(m))} for m in models],
+            schema={"model": pl.String, "kind": pl.String, "inputs": pl.String},
+        ),
+        None,
+    )
 
 
 def _check_compatible(meta: dict[str, str], municipality: Municipality, kid: str) -> None:

@@ -2,7 +2,9 @@
 
 Everything is written into a fresh schema `<schema>__new` and swapped in for the previous
 publication in the same transaction, so a reader sees the whole old publication or the whole new
-one (see docs/publish.md). Every figure comes from a `Publication`, already through disclosure.
+one (see docs/publish.md). Every figure comes from a `Publication`, already through disclosure;
+the labels and descriptions follow its policy, and a publication that must not leave the analysis
+function says so in its schema, every table's comment and the provenance.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
+from boligsocial.disclosure import Policy
 from boligsocial.errors import DatabaseError, InvalidParameter, NotFound
 from boligsocial.export.gis import field_descriptions
+from boligsocial.export.notes import state_description
 from boligsocial.export.published import UNIT_TEXT, Publication
 from boligsocial.progress import silent
 
@@ -172,8 +176,6 @@ VALUES_COLUMNS = {
     "value": "Publiceret værdi: andele i procent, ellers i indikatorens enhed; tom (NULL) når den er skjult",
     "numerator": "Tæller (antal eller sum); tom når den er skjult",
     "denominator": "Nævner (antal personer i populationen); tom når den er skjult",
-    "state": "Visning: ok, uncertain (usikkert), rounded (afrundet), small (lille tal, vises som <5), "
-    "suppressed (skjult), nodata (ingen data)",
 }
 CATALOGUE_COLUMNS = {
     "id": "Indikatorens id: kolonnenavn i omraader og værdi af indikatorer.indicator",
@@ -220,7 +222,7 @@ LIST_COLUMNS = {
     "criteria_met_fb": "Antal opfyldte kriterier ved forebyggelsestærsklerne",
     "data_years": "Dataår bag listen (kommasepareret)",
     "state": "suppressed når området har for få beboere til at vise kriterierne; ellers tom",
-    "residents_label": "Tekst der vises i stedet for et lille beboertal (fx <5)",
+    "hidden_reason": "Hvorfor rækken er skjult: area-small (området har for få beboere); ellers tom",
 }
 LIGHT_COLUMNS = {
     "model": "Trafiklysmodel (kriterier, point eller kommunens egne modeller)",
@@ -234,6 +236,8 @@ LIGHT_COLUMNS = {
     "previous": "Farven året før",
     "changed": "Farven er skiftet siden året før",
     "state": "Visning: tom når farven vises, suppressed når den er skjult",
+    "hidden_reason": "Hvorfor farven er skjult: area-small (området har for få beboere) eller differencing "
+    "(tallene bag farven kunne regnes ud af andre offentliggjorte tal); tom når den vises",
 }
 FLOW_COLUMNS = {
     "layer": "Områdelag",
@@ -241,8 +245,6 @@ FLOW_COLUMNS = {
     "from": "Fraflyttet område ('' = uden for kommunen eller lagets områder)",
     "to": "Tilflyttet område ('' = uden for kommunen eller lagets områder)",
     "movers": "Antal flyttere; tom (NULL) når tallet er lille eller skjult",
-    "state": "Visning: ok, small (1-4 flyttere, vises som label) eller suppressed",
-    "label": "Tekst der vises i stedet for et skjult antal (fx <5)",
 }
 FLOW_TYPES = {
     "year": pl.Int64,
@@ -253,14 +255,47 @@ FLOW_TYPES = {
     "label": pl.String,
 }
 PROVENANCE_COLUMNS = {
-    "key": "Nøgle: tool, municipality, rule_sets, delivery_fingerprint, data_years, audience, "
-    "disclosure_policy, generated, crs",
+    "key": "Nøgle: warning (kun i en publikation, der ikke må videregives uden for analysefunktionen), tool, "
+    "municipality, rule_sets, delivery_fingerprint, data_years, audience, disclosure_policy (engelsk), "
+    "disclosure_policy_da, generated, crs",
     "value": "Værdi",
 }
 
 
-def _list_column(column: str) -> str:
+def _label_text(policy: Policy, what: str) -> str:
+    """What a `label` column holds under `policy`: its small-count label, or nothing (exact counts)."""
+    if policy.small_count_max == 0:
+        return f"Tom: politikken '{policy.name}' viser {what} eksakt, også små tal"
+    return (
+        f"Tekst der vises i stedet for {what} på 1-{policy.small_count_max} ({policy.small_label}); "
+        "tom når tallet vises eller er skjult af andre grunde"
+    )
+
+
+def _policy_columns(policy: Policy) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The descriptions of the value, list and flow columns that depend on the policy: the states
+    and the labels of small counts."""
+    values = VALUES_COLUMNS | {
+        "state": f"Visning: {state_description(policy)}",
+        "label": _label_text(policy, "et lille antal"),
+    }
+    lists = {"residents_label": _label_text(policy, "et lille beboertal")}
+    flows = FLOW_COLUMNS | {
+        "state": f"Visning: {state_description(policy)}",
+        "label": (
+            "Altid tom: en skjult flytning vises uden label (sammen med de andre flytninger kunne "
+            f"grænserne 1-{policy.small_count_max} afsløre den)"
+            if policy.complementary and policy.small_count_max > 0
+            else _label_text(policy, "et lille antal flyttere")
+        ),
+    }
+    return values, lists, flows
+
+
+def _list_column(column: str, known: Mapping[str, str] | None = None) -> str:
     """Danish description of a list column, also the per-criterion ones (`labour_fb_margin_pp`)."""
+    if known and column in known:
+        return known[column]
     if column in LIST_COLUMNS:
         return LIST_COLUMNS[column]
     for test, what in TESTS.items():
@@ -293,8 +328,20 @@ def _described(frame: pl.DataFrame, known: dict[str, str], fallback: Callable[[s
 
 
 def tables(pub: Publication, layers: list[str], progress: Progress = silent) -> list[Table]:
-    """The tables of the publication for `layers` and every data year, in the order they are written."""
+    """The tables of the publication for `layers` and every data year, in the order they are written;
+    each table's comment starts with the warning of a publication that must not leave the analysis
+    function."""
     years = pub.data_years
+    value_text, list_text, flow_text = _policy_columns(pub.policy)
+    warning = pub.warning()
+    first = f"{warning} " if warning else ""
+    if pub.policy.small_count_max == 0:
+        small = "Antal vises eksakt, også små tal."
+    else:
+        small = f"Små tal er skjulte (tomt antal, label {pub.policy.small_label})."
+    small_flows = small
+    if pub.policy.complementary and pub.policy.small_count_max > 0:
+        small_flows = "Små tal og tal, der kan regnes ud af andre, er skjulte (tomt antal, ingen label)."
     areas, values, lists, lights, flows = [], [], [], [], []
     for i, layer in enumerate(layers):
         progress(GATHER, i, len(layers))
@@ -323,7 +370,7 @@ def tables(pub: Publication, layers: list[str], progress: Progress = silent) -> 
         Table(
             "omraader",
             area,
-            AREA_TABLE_COMMENT,
+            first + AREA_TABLE_COMMENT,
             _described(area, area_text, _area_column),
             ("layer", "area_id", "year"),
             (("layer", "year"),),
@@ -332,16 +379,16 @@ def tables(pub: Publication, layers: list[str], progress: Progress = silent) -> 
         Table(
             "indikatorer",
             _concat(values),
-            "Alle indikatorer i lang form: en række pr. lag, område, dataår og indikator med værdi, tæller, "
-            "nævner og visning. Skjulte tal er tomme (NULL).",
-            VALUES_COLUMNS,
+            first + "Alle indikatorer i lang form: en række pr. lag, område, dataår og indikator med værdi, "
+            "tæller, nævner, visning og label. Skjulte tal er tomme (NULL).",
+            value_text,
             ("layer", "area_id", "year", "indicator"),
             (("layer", "indicator", "year"),),
         ),
         Table(
             "indikator_katalog",
             catalogue,
-            "Indikatorkataloget: emne, navne, enhed og definition af hver indikator.",
+            first + "Indikatorkataloget: emne, navne, enhed og definition af hver indikator.",
             _described(catalogue, CATALOGUE_COLUMNS, lambda c: c),
             ("id",),
         ),
@@ -350,17 +397,18 @@ def tables(pub: Publication, layers: list[str], progress: Progress = silent) -> 
             lst := _conform(
                 _concat(lists), {"layer": pl.String, "area_id": pl.String, "list_year": pl.Int64}
             ),
-            "Beregnede lister (almenboligloven § 61 a): en række pr. lag, område og listeår med kriterier, "
-            "tærskler, margener og kategori. Andele er brøker (0-1), margener i procentpoint. Kun almene "
-            "områder kan komme på listen; for andre er tallene vejledende.",
-            _described(lst, {}, _list_column),
+            first + "Beregnede lister (almenboligloven § 61 a): en række pr. lag, område og listeår med "
+            "kriterier, tærskler, margener og kategori. Andele er brøker (0-1), margener i procentpoint. Kun "
+            "almene områder kan komme på listen; for andre er tallene vejledende.",
+            _described(lst, {}, lambda c: _list_column(c, list_text)),
             ("layer", "area_id", "list_year"),
             (("layer", "list_year"),),
         ),
         Table(
             "trafiklys",
             tl := _conform(_concat(lights), light_keys),
-            "Trafiklys pr. model, lag, område og år (groen, gul, roed) med begrundelse og forrige farve.",
+            first + "Trafiklys pr. model, lag, område og år (groen, gul, roed) med begrundelse og forrige "
+            "farve.",
             _described(tl, LIGHT_COLUMNS, lambda c: c),
             ("model", "layer", "area_id", "year"),
             (("layer", "year"),),
@@ -368,9 +416,9 @@ def tables(pub: Publication, layers: list[str], progress: Progress = silent) -> 
         Table(
             "flytninger",
             fl := _concat(flows),
-            "Flytninger mellem lagets områder pr. flytteår; tom tekst ('') er uden for kommunen eller lagets "
-            "områder. Små tal er skjulte (tomt antal, label <5).",
-            _described(fl, FLOW_COLUMNS, lambda c: c),
+            first + "Flytninger mellem lagets områder pr. flytteår; tom tekst ('') er uden for kommunen "
+            f"eller lagets områder. {small_flows}",
+            _described(fl, flow_text, lambda c: c),
             ("layer", "year", "from", "to"),
             (("layer", "year"),),
         ),
@@ -380,8 +428,8 @@ def tables(pub: Publication, layers: list[str], progress: Progress = silent) -> 
                 {"key": list(provenance), "value": list(provenance.values())},
                 schema={"key": pl.String, "value": pl.String},
             ),
-            "Hvor publikationen kommer fra: værktøj, kommune, regelsæt, leverancens fingeraftryk, dataår, "
-            "målgruppe, diskretionspolitik, tidspunkt og koordinatsystem.",
+            first + "Hvor publikationen kommer fra: værktøj, kommune, regelsæt, leverancens fingeraftryk, "
+            "dataår, målgruppe, diskretionspolitik, tidspunkt og koordinatsystem.",
             PROVENANCE_COLUMNS,
             ("key",),
         ),
@@ -520,10 +568,11 @@ def _stage(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], schema: str,
 
 def _schema_comment(built: list[Table]) -> str:
     prov = dict(next(t for t in built if t.name == "provenance").frame.iter_rows())
+    warning = f" {prov['warning']}" if prov.get("warning") else ""
     return (
         f"{MARKER}: {prov.get('tool', 'boligsocial')}, {prov.get('municipality', '')}, "
         f"dataår {prov.get('data_years', '')}, målgruppe {prov.get('audience', '')}, "
-        f"genereret {prov.get('generated', '')}. Skemaet erstattes helt ved næste bsm publish; "
+        f"genereret {prov.get('generated', '')}.{warning} Skemaet erstattes helt ved næste bsm publish; "
         "læg ikke egne tabeller eller views her."
     )
 

@@ -22,7 +22,8 @@ import polars as pl
 from boligsocial.errors import DatabaseError
 from boligsocial.lists import Ages, exact
 
-SCHEMA_VERSION = "3"  # 2: lists, forecast, traffic lights, moves; 3: moves in every layer, by trait
+SCHEMA_VERSION = "4"  # 2: lists, forecast, traffic lights, moves; 3: moves in every layer, by trait;
+# 4: atoms and statistics for the disclosure step
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -67,6 +68,11 @@ CREATE TABLE IF NOT EXISTS move_areas (layer VARCHAR, year INTEGER, area_id VARC
 CREATE TABLE IF NOT EXISTS mover_profiles (layer VARCHAR, year INTEGER, area_id VARCHAR);
 CREATE TABLE IF NOT EXISTS move_decomposition (layer VARCHAR, area_id VARCHAR, year INTEGER);
 CREATE TABLE IF NOT EXISTS traffic_light (model VARCHAR, layer VARCHAR, area_id VARCHAR, year INTEGER);
+CREATE TABLE IF NOT EXISTS traffic_light_models (model VARCHAR, kind VARCHAR, inputs VARCHAR);
+CREATE TABLE IF NOT EXISTS atoms (year INTEGER, atom_id VARCHAR, layer VARCHAR, area_id VARCHAR);
+CREATE TABLE IF NOT EXISTS atom_values (year INTEGER, atom_id VARCHAR, statistic VARCHAR, value DOUBLE);
+CREATE TABLE IF NOT EXISTS statistics (id VARCHAR, kind VARCHAR, canonical VARCHAR);
+CREATE TABLE IF NOT EXISTS statistic_relations (derivation INTEGER, statistic VARCHAR, coefficient INTEGER);
 CREATE TABLE IF NOT EXISTS indicator_values (
     layer VARCHAR, area_id VARCHAR, year INTEGER, indicator VARCHAR, housing_type VARCHAR,
     numerator DOUBLE, denominator BIGINT);
@@ -133,7 +139,11 @@ def set_meta(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> None:
 
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, new: pl.DataFrame, where: str | None) -> None:
     """Drop the rows matching `where` (all rows when None) and add `new`, keeping extra columns: in
-    place when `new` brings no new column or type, else by rebuilding the table."""
+    place when `new` brings no new column or type, else by rebuilding the table. A frame without
+    columns (nothing computed, e.g. no forecast for a delivery without adults) only drops."""
+    if not new.width:
+        con.execute(f"DELETE FROM {table}" + (f" WHERE {where}" if where else ""))
+        return
     con.register("__new", new)
     try:
         have = {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}

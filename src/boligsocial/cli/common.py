@@ -14,6 +14,7 @@ from typing import Annotated
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -72,7 +73,7 @@ def progress_bar() -> Iterator[ProgressFn]:
 def fail(exc: BsmError) -> typer.Exit:
     if isinstance(exc, DeliveryInvalid):
         print_report(exc.report, "table")
-    err.print(f"[bold red]Fejl:[/] {exc}")
+    err.print(f"[bold red]Fejl:[/] {escape(str(exc))}")  # a message is text, not markup
     return typer.Exit(1)
 
 
@@ -92,11 +93,12 @@ def print_report(report: Report, fmt: str) -> None:
             )
             if part
         )
-        line = f"[{style[p.severity]}]{word[p.severity]}[/] {p.code} ({place}): {p.message}"
+        # the delivery's own text (file names, values) is text, not markup
+        line = f"[{style[p.severity]}]{word[p.severity]}[/] {p.code} ({escape(place)}): {escape(p.message)}"
         if p.value is not None:
-            line += f" — værdi {p.value!r}"
+            line += f" — værdi {escape(repr(p.value))}"
         if p.allowed:
-            line += f"; tilladt: {p.allowed}"
+            line += f"; tilladt: {escape(str(p.allowed))}"
         console.print(line, markup=True, highlight=False, soft_wrap=True)
     verdict = "[green]OK[/]" if report.ok else "[red]FEJL[/]"
     console.print(f"{verdict}: {report.error_count} fejl, {report.warning_count} advarsler")

@@ -1,9 +1,14 @@
-"""`bsm export` and `publish`: the published figures as files and in PostGIS."""
+"""`bsm export` and `publish`: the published figures as files and in PostGIS.
+
+The operator holds the database, but a file leaves the system: it is published for `--audience`
+(staff unless named), with the installation's policy file (`--policy` or BSM_POLICY, as `bsm
+serve` reads it), and says which audience it was made for.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,10 +18,41 @@ from boligsocial.cli.common import (
     PublishAudienceOption,
     app,
     console,
+    err,
     fail,
     progress_bar,
 )
 from boligsocial.errors import BsmError
+
+if TYPE_CHECKING:
+    from boligsocial.export import Publication
+
+#: The installation's own disclosure policy, as `bsm serve --policy` reads it.
+PolicyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--policy",
+        envvar="BSM_POLICY",
+        help="The installation's own disclosure policy, TOML (env BSM_POLICY); the same file as bsm serve's.",
+        dir_okay=False,
+    ),
+]
+
+
+def _publication(db: Path, audience: str, policy: Path | None) -> Publication:
+    """The publication for `audience` with the installation's policies (shipped, overridden by
+    `policy`)."""
+    from boligsocial.disclosure import load_policies
+    from boligsocial.export import publication
+
+    return publication(db, audience, load_policies(policy))
+
+
+def _warn(pub: Publication) -> None:
+    """Say so on the console too when the file must not leave the analysis function."""
+    warning = pub.warning()
+    if warning:
+        err.print(f"[bold red]{warning}[/]", highlight=False)
 
 
 @app.command("export")
@@ -32,24 +68,27 @@ def export_command(
         str | None, typer.Option(help="PDF: an områdeprofil of this area (without: the årsstatus).")
     ] = None,
     audience: PublishAudienceOption = "staff",
+    policy: PolicyOption = None,
 ) -> None:
     """Export the published figures for QGIS, Excel, Power BI or print, through the disclosure
-    control of --audience (default: staff), with provenance.
+    control of --audience (default: staff), with provenance; the file says which audience it is for.
 
     Examples: [bold]bsm export --db demo/bsm.duckdb --format gpkg --out omraader.gpkg[/]
     and [bold]bsm export --db demo/bsm.duckdb --format pdf --area fjordby-engparken --out profil.pdf[/]
     """
-    from boligsocial.export import export, publication
+    from boligsocial.export import export
 
     try:
         with progress_bar() as progress:
             progress(f"Eksporterer {fmt}", 0, 1)
-            written = export(publication(db, audience), fmt, out, year=year, layer=layer, area=area)
+            pub = _publication(db, audience, policy)
+            written = export(pub, fmt, out, year=year, layer=layer, area=area)
             progress(f"Eksporterer {fmt}", 1, 1)
     except BsmError as exc:
         raise fail(exc) from exc
     for path in written:
         console.print(f"Skrev {path} ({path.stat().st_size:,} bytes, målgruppe {audience})")
+    _warn(pub)
 
 
 @app.command()
@@ -62,18 +101,20 @@ def publish(
         str, typer.Option(help="Schema to (re)place; it belongs to boligsocial.")
     ] = "boligsocial",
     audience: PublishAudienceOption = "staff",
+    policy: PolicyOption = None,
 ) -> None:
     """Publish areas with geometry, indicators, lists, traffic lights and flows to PostgreSQL/PostGIS
-    in one transaction, replacing the previous publication atomically.
+    in one transaction, replacing the previous publication atomically, for --audience (default:
+    staff), which the schema's comment and the provenance table name.
 
     Example: [bold]bsm publish --db demo/bsm.duckdb --postgres postgresql://gis@localhost/kommune[/]
     """
-    from boligsocial.export import publication
     from boligsocial.publish import publish as run_publish
 
     try:
         with progress_bar() as progress:
-            written = run_publish(publication(db, audience), postgres, schema, progress=progress)
+            pub = _publication(db, audience, policy)
+            written = run_publish(pub, postgres, schema, progress=progress)
     except BsmError as exc:
         raise fail(exc) from exc
     view = Table(title=f"Publiceret i skemaet {schema} (målgruppe {audience})")
@@ -82,3 +123,4 @@ def publish(
     for table, rows in written.items():
         view.add_row(table, f"{rows:,}")
     console.print(view)
+    _warn(pub)

@@ -3,58 +3,110 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from boligsocial.access import Access, default_access_path
-from boligsocial.cli.common import AccessOption, DbOption, app, console, fail, progress_bar
+from boligsocial.cli.common import app, console, fail, progress_bar
 from boligsocial.cli.delivery import info
 from boligsocial.errors import BsmError
+
+if TYPE_CHECKING:
+    from boligsocial.web.settings import WebSettings
+
+
+#: `--db` of `bsm serve` may also come from BSM_DB, so unlike the other commands it is optional here.
+ServeDbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="The DuckDB database file (env BSM_DB).", dir_okay=False, show_default=False),
+]
 
 
 @app.command()
 def serve(
-    db: DbOption,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    basemap_url: Annotated[
-        str | None, typer.Option(help="Optional WMS GetMap URL template for a base map (off by default).")
+    db: ServeDbOption = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default 127.0.0.1; env BSM_HOST).")
     ] = None,
-    access_db: AccessOption = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000; env BSM_PORT).")] = None,
+    basemap_url: Annotated[
+        str | None,
+        typer.Option(
+            help="WMS GetMap URL template with {bbox}, {width}, {height} for a base map (off by "
+            "default; env BSM_BASEMAP_URL)."
+        ),
+    ] = None,
+    access_db: Annotated[
+        Path | None,
+        typer.Option(
+            "--access-db",
+            help="Users, sessions and audit log (default DB.access.sqlite; env BSM_ACCESS_DB).",
+            dir_okay=False,
+        ),
+    ] = None,
     anonymous: Annotated[
-        str, typer.Option(help="'off' (everyone logs in) or 'public' (a public view, strictest policy).")
-    ] = "off",
+        str | None,
+        typer.Option(
+            help="'off' (default: everyone logs in) or 'public' (a public view, strictest policy; "
+            "env BSM_ANONYMOUS)."
+        ),
+    ] = None,
     secure_cookies: Annotated[
-        bool,
+        bool | None,
         typer.Option(
             "--secure-cookies/--insecure-cookies",
-            help="Session cookies only over HTTPS (localhost counts as secure).",
+            help="Session cookies only over HTTPS, and HSTS (default; localhost counts as secure). "
+            "--insecure-cookies for a plain-HTTP intranet (env BSM_SECURE_COOKIES: true/false).",
+            show_default=False,
         ),
-    ] = True,
+    ] = None,
     policy: Annotated[
-        Path | None, typer.Option("--policy", help="The installation's own disclosure policy (TOML).")
+        Path | None,
+        typer.Option("--policy", help="The installation's own disclosure policy, TOML (env BSM_POLICY)."),
     ] = None,
 ) -> None:
     """Serve the dashboard and the JSON API (/api/v1, OpenAPI at /openapi.json) behind login.
 
-    Example: [bold]bsm serve --db demo/bsm.duckdb --port 8000[/]
+    Each option not given is read from its BSM_… environment variable, else its default.
+    Example: [bold]bsm serve --db demo/bsm.duckdb --port 8000 --policy policy.toml[/]
     """
+    from boligsocial.web.settings import ServeSettings
+
+    options = {
+        "db": db,
+        "host": host,
+        "port": port,
+        "basemap_url": basemap_url,
+        "access_db": access_db,
+        "anonymous": anonymous,
+        "secure_cookies": secure_cookies,
+        "policy": policy,
+    }
+    try:
+        settings = ServeSettings.load({k: v for k, v in options.items() if v is not None})
+        web = settings.web()  # reads the policy file, once
+    except BsmError as exc:
+        raise fail(exc) from exc
+    _run(settings.db, settings.host, settings.port, web)
+
+
+def _run(db: Path, host: str, port: int, settings: WebSettings) -> None:
+    """Check the database, then serve the app with these settings until Ctrl+C."""
     import uvicorn
 
     from boligsocial.summary import database_summary
-    from boligsocial.web import create_app
-    from boligsocial.web.settings import WebSettings
+    from boligsocial.web import create_app, prepare
 
     try:
         database_summary(db)
+        web_app = create_app(db, settings)
     except BsmError as exc:
         raise fail(exc) from exc
+    prepare(web_app)  # what each audience may see, worked out while the server starts
     console.print(f"Dashboard: http://{host}:{port}/  (Ctrl+C stopper)")
-    uvicorn.run(
-        create_app(db, WebSettings(basemap_url=basemap_url)), host=host, port=port, log_level="warning"
-    )
+    uvicorn.run(web_app, host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -95,7 +147,10 @@ def demo(
     info(db)
     _demo_users(db)
     if serve_dashboard:
-        serve(db, host, port, None, None, "off", True, None)
+        # the example's own settings, not the environment's: its users are in the default access db
+        from boligsocial.web.settings import WebSettings
+
+        _run(db, host, port, WebSettings())
 
 
 #: The example installation's users (demo only: the passwords are printed and documented).

@@ -1,16 +1,20 @@
 """Exports of the published figures: GeoPackage, GeoJSON, Excel, CSV and PDF reports.
 
-Every export is made from a `Publication` (the service's answers for one audience), so it passes
-the same disclosure step as the dashboard and carries its provenance.
+Every export is made from a `Publication` (the service's answers for one explicit audience), so it
+passes the same disclosure step as the dashboard, says which audience it was made for and carries
+its provenance, with labels and disclosure note from that audience's policy (`notes`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from boligsocial.disclosure import Policy, load_policies
 from boligsocial.errors import InvalidParameter
+from boligsocial.export.audience import AudienceRefused, audience_for, viewer_of
+from boligsocial.export.notes import at_least_as_strict
 from boligsocial.export.published import Publication
-from boligsocial.service import Service, Viewer, audience
+from boligsocial.service import Service, Viewer
 
 #: The export formats and the media type each is served as.
 MEDIA_TYPES = {
@@ -21,13 +25,16 @@ MEDIA_TYPES = {
     "pdf": "application/pdf",
 }
 FORMATS = tuple(MEDIA_TYPES)
-#: Who a file export is published for when no audience is named: exports leave the system.
+#: Who a file made on the command line is published for when no audience is named: the operator
+#: holds the database itself, but the file leaves the system.
 DEFAULT_AUDIENCE = "staff"
 
 
-def publication(db: Path, role: str | None) -> Publication:
-    """The published tables of `db` for a role (staff, the default policy, when None)."""
-    return Publication.of(Service(db), audience(role or DEFAULT_AUDIENCE))
+def publication(db: Path, role: str | None, policies: dict[str, Policy] | None = None) -> Publication:
+    """The published tables of `db` for a role (staff, the default policy, when None), with the
+    installation's `policies` (the shipped ones when None)."""
+    policies = policies if policies is not None else load_policies()
+    return Publication.of(Service(db, policies=policies), viewer_of(role or DEFAULT_AUDIENCE, policies))
 
 
 def export(
@@ -73,4 +80,16 @@ def export(
     return [out]
 
 
-__all__ = ["DEFAULT_AUDIENCE", "FORMATS", "MEDIA_TYPES", "Publication", "Viewer", "export", "publication"]
+__all__ = [
+    "DEFAULT_AUDIENCE",
+    "FORMATS",
+    "MEDIA_TYPES",
+    "AudienceRefused",
+    "Publication",
+    "Viewer",
+    "at_least_as_strict",
+    "audience_for",
+    "export",
+    "publication",
+    "viewer_of",
+]

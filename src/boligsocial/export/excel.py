@@ -1,5 +1,9 @@
 """The Excel workbook: one sheet per topic, the lists, traffic lights and moves, and sheets that
-document every indicator, the disclosure rules and where the figures come from."""
+document every indicator, the disclosure rules and where the figures come from.
+
+Every sheet's title names the audience; a small count is written with the label of the audience's
+policy, any other hidden figure as 'ikke vist'. A workbook that must not leave the analysis
+function opens on a sheet that says so, and every title starts with FORTROLIGT."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
+from boligsocial.export.notes import HIDDEN_TEXT, disclosure_note, marking
 from boligsocial.export.published import LIGHT_NAME, LIST_NAME, UNIT_TEXT, Publication
 
 TOPICS = {
@@ -22,16 +27,19 @@ TOPICS = {
     "indkomst": "Indkomst",
     "sundhed": "Sundhed",
 }
-HIDDEN_TEXT = {"small": "<5", "suppressed": "ikke vist", "nodata": ""}
 CATEGORY = {**LIST_NAME, "none": "Ingen"}
 
 
 class _Book:
     """A workbook with the house formats."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, marker: str = "") -> None:
         self.wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False})
+        self.marker = marker  # what every sheet's title starts with (FORTROLIGT — for an analyst file)
         self.title = self.wb.add_format({"bold": True, "font_size": 13})
+        self.warning = self.wb.add_format(
+            {"bold": True, "font_size": 14, "font_color": "#B00020", "text_wrap": True, "valign": "top"}
+        )
         self.head = self.wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
         self.unit = self.wb.add_format({"italic": True, "font_color": "#555555", "bottom": 1})
         self.hidden = self.wb.add_format({"font_color": "#888888", "align": "right"})
@@ -48,7 +56,7 @@ class _Book:
     def sheet(self, name: str, title: str, headers: list[str], units: list[str]) -> Any:
         """A sheet with a title row, header and unit rows, frozen below them."""
         ws = self.wb.add_worksheet(name[:31])
-        ws.write(0, 0, title, self.title)
+        ws.write(0, 0, self.marker + title, self.title)
         for c, (h, u) in enumerate(zip(headers, units, strict=True)):
             ws.write(1, c, h, self.head)
             ws.write(2, c, u, self.unit)
@@ -60,10 +68,15 @@ class _Book:
 
 
 def write_xlsx(pub: Publication, layer: str, years: list[int], out: Path) -> None:
-    """The workbook for a layer and years, every figure as published for the audience."""
+    """The workbook for a layer and years, every figure as published for the audience; first a
+    sheet with the warning when the workbook must not leave the analysis function."""
     prov = pub.provenance()
     period = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
-    book = _Book(out)
+    warning = pub.warning()
+    book = _Book(out, "FORTROLIGT — " if warning else "")
+    if warning:
+        _warning_sheet(book, pub, warning, prov)
+    audience = f"målgruppe {prov['audience']}"
     names = pub.service.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name", "kind")
     long = pub.values_long(layer, years).join(names, on="area_id", how="left")
     by_topic: dict[str, list[dict[str, Any]]] = {}
@@ -73,7 +86,7 @@ def write_xlsx(pub: Publication, layer: str, years: list[int], out: Path) -> Non
         label = TOPICS.get(topic, topic)
         ws = book.sheet(
             label,
-            f"{label} — {prov['municipality']}, lag {layer}, dataår {period}",
+            f"{label} — {prov['municipality']}, lag {layer}, dataår {period}, {audience}",
             ["Område", "Områdetype", "Dataår", *[i["label_da"] for i in inds]],
             ["", "", "", *[UNIT_TEXT.get(i["unit"], i["unit"]) for i in inds]],
         )
@@ -89,8 +102,8 @@ def write_xlsx(pub: Publication, layer: str, years: list[int], out: Path) -> Non
             for c, ind in enumerate(inds, start=3):
                 cell = cells.get((r["area_id"], r["year"], ind["id"]))
                 if cell is None or cell["value"] is None:
-                    state = cell["state"] if cell else "nodata"
-                    ws.write_string(n, c, HIDDEN_TEXT.get(state, ""), book.hidden)
+                    text = pub.hidden_text(cell["state"], cell["label"]) if cell else ""
+                    ws.write_string(n, c, text, book.hidden)
                     continue
                 value = cell["value"] / 100 if ind["unit"] == "share" else cell["value"]
                 ws.write_number(n, c, value, book.formats.get(ind["unit"], book.formats["mean"]))
@@ -100,6 +113,24 @@ def write_xlsx(pub: Publication, layer: str, years: list[int], out: Path) -> Non
     _flows_sheet(book, pub, layer, prov)
     _documentation_sheet(book, pub, prov)
     book.wb.close()
+
+
+def _warning_sheet(book: _Book, pub: Publication, warning: str, prov: dict[str, str]) -> None:
+    """The first sheet of a workbook that must not leave the analysis function: the warning, the
+    audience and the rules its figures were published with."""
+    ws = book.wb.add_worksheet("FORTROLIGT")
+    ws.set_column(0, 0, 110)
+    ws.set_row(0, 40)
+    ws.write(0, 0, warning, book.warning)
+    ws.write(
+        2,
+        0,
+        f"Målgruppe '{prov['audience']}' (politik '{pub.policy.name}'), {prov['municipality']}, "
+        f"dannet {prov['generated']}.",
+        book.wrap,
+    )
+    for n, (_, sentence) in enumerate(disclosure_note(pub.policy), start=4):
+        ws.write(n, 0, sentence, book.wrap)
 
 
 def _lists_sheet(book: _Book, pub: Publication, layer: str, prov: dict[str, str]) -> None:
@@ -119,7 +150,8 @@ def _lists_sheet(book: _Book, pub: Publication, layer: str, prov: dict[str, str]
     ]
     ws = book.sheet(
         "Lister",
-        f"Beregnede lister — {prov['municipality']}, lag {layer} (regelsæt {prov['rule_sets']})",
+        f"Beregnede lister — {prov['municipality']}, lag {layer} (regelsæt {prov['rule_sets']}), "
+        f"målgruppe {prov['audience']}",
         [c[1] for c in columns],
         [c[2] for c in columns],
     )
@@ -131,7 +163,8 @@ def _lists_sheet(book: _Book, pub: Publication, layer: str, prov: dict[str, str]
             elif unit is None:
                 ws.write(n, c, value if value is not None else "")
             elif value is None:
-                ws.write_string(n, c, "ikke vist", book.hidden)
+                label = r.get("residents_label") if key == "residents" else None
+                ws.write_string(n, c, label or HIDDEN_TEXT, book.hidden)
             else:
                 ws.write_number(n, c, float(value), book.formats[unit])
     ws.autofilter(2, 0, 2 + lists.height, len(columns) - 1)
@@ -142,7 +175,7 @@ def _lights_sheet(book: _Book, pub: Publication, layer: str, prov: dict[str, str
     names = pub.names(layer)
     ws = book.sheet(
         "Trafiklys",
-        f"Trafiklys — {prov['municipality']}, lag {layer}",
+        f"Trafiklys — {prov['municipality']}, lag {layer}, målgruppe {prov['audience']}",
         ["Område", "Model", "År", "Årstype", "Farve", "Begrundelse"],
         ["", "", "", "", "", ""],
     )
@@ -151,7 +184,7 @@ def _lights_sheet(book: _Book, pub: Publication, layer: str, prov: dict[str, str
         ws.write(n, 1, r["model"])
         ws.write_number(n, 2, r["year"])
         ws.write(n, 3, "listeår" if r["year_kind"] == "list_year" else "dataår")
-        ws.write(n, 4, LIGHT_NAME.get(r["colour"] or "", "ikke vist"))
+        ws.write(n, 4, LIGHT_NAME.get(r["colour"] or "", HIDDEN_TEXT))
         ws.write(n, 5, r.get("reason") or "")
     ws.set_column(5, 5, 60)
 
@@ -161,7 +194,8 @@ def _flows_sheet(book: _Book, pub: Publication, layer: str, prov: dict[str, str]
     names = pub.names(layer)
     ws = book.sheet(
         "Flytninger",
-        f"Flytninger mellem områder — {prov['municipality']}, lag {layer} (tom = uden for kommunen)",
+        f"Flytninger mellem områder — {prov['municipality']}, lag {layer}, målgruppe {prov['audience']} "
+        "(tom = uden for kommunen)",
         ["Fra", "Til", "Flytteår", "Flyttere"],
         ["", "", "", "antal"],
     )
@@ -170,7 +204,7 @@ def _flows_sheet(book: _Book, pub: Publication, layer: str, prov: dict[str, str]
         ws.write(n, 1, names.get(r["to"], "Uden for kommunen" if r["to"] == "" else r["to"]))
         ws.write_number(n, 2, r["year"])
         if r["movers"] is None:
-            ws.write_string(n, 3, HIDDEN_TEXT.get(r["state"], ""), book.hidden)
+            ws.write_string(n, 3, pub.hidden_text(r["state"], r.get("label")), book.hidden)
         else:
             ws.write_number(n, 3, r["movers"], book.formats["count"])
     ws.autofilter(2, 0, 2 + flows.height, 3)
@@ -179,7 +213,7 @@ def _flows_sheet(book: _Book, pub: Publication, layer: str, prov: dict[str, str]
 def _documentation_sheet(book: _Book, pub: Publication, prov: dict[str, str]) -> None:
     ws = book.sheet(
         "Dokumentation",
-        "Indikatorer, diskretion og datagrundlag",
+        f"Indikatorer, diskretion og datagrundlag — målgruppe {prov['audience']}",
         ["Indikator", "Navn", "Emne", "Enhed", "Population", "Beskrivelse"],
         ["", "", "", "", "", ""],
     )
@@ -198,30 +232,14 @@ def _documentation_sheet(book: _Book, pub: Publication, prov: dict[str, str]) ->
         for c, value in enumerate(row):
             ws.write(n, c, value, book.wrap)
         n += 1
-    policy = pub.viewer.policy
+    policy = pub.policy
     rules = [
         (
             "Diskretion",
             f"Tallene er offentliggjort for målgruppen '{prov['audience']}' (politik '{policy.name}').",
         ),
-        (
-            "Små antal",
-            f"Antal på 1–{policy.small_count_max} personer vises som '{policy.small_count_display}'.",
-        ),
-        (
-            "Andele",
-            f"En andel eller et gennemsnit for færre end {policy.rate_min_population} personer vises ikke.",
-        ),
-        (
-            "Andele",
-            f"En andel, hvor tælleren eller resten er 1–{policy.small_count_max} personer, vises ikke.",
-        ),
-        ("Små områder", f"Områder under {policy.min_area_population} beboere viser kun antal beboere."),
-        (
-            "Komplementær diskretion",
-            "Skjules ét område i en opdeling, hvis sum vises, skjules også et andet (eller summen).",
-        ),
-        ("Markering", "'<5' = lille antal; 'ikke vist' = skjult af diskretionshensyn; tom = ingen data."),
+        *disclosure_note(policy),
+        ("Markering", marking(policy)),
         ("Andele i regnearket", "Andele er gemt som brøker med procentformat (0,523 vises som 52,3 %)."),
     ]
     n += 1

@@ -13,18 +13,21 @@ import pyogrio.raw
 import shapely
 from pyproj import Transformer
 
+from boligsocial.export.notes import state_description
 from boligsocial.export.published import AREA_COLUMNS, UNIT_TEXT, Publication
 
 NATIVE_CRS = "EPSG:25832"
 
 
 def field_descriptions(pub: Publication) -> dict[str, str]:
-    """Column → Danish description with unit, for every column of the area table."""
+    """Column → Danish description with unit, for every column of the area table (the states
+    with the label of the publication's policy)."""
     out = dict(AREA_COLUMNS)
+    states = state_description(pub.policy)
     for ind in pub.indicators:
         unit = UNIT_TEXT.get(ind["unit"], ind["unit"])
         out[ind["id"]] = f"{ind['label_da']} ({unit})"
-        out[f"{ind['id']}_state"] = f"Visning af {ind['id']}: ok, uncertain, small, suppressed, nodata"
+        out[f"{ind['id']}_state"] = f"Visning af {ind['id']}: {states}"
     out["light_kriterier"] = "Trafiklys, kriteriemodellen (groen, gul, roed)"
     out["light_point"] = "Trafiklys, pointmodellen (groen, gul, roed)"
     return out
@@ -53,12 +56,14 @@ def _columns(table: pl.DataFrame) -> tuple[list[np.ndarray], list[str]]:
 
 def write_gpkg(pub: Publication, layer: str, years: list[int], out: Path) -> None:
     """One spatial layer (areas × years) and two tables: `indikatorer` (what each field means)
-    and `provenance` (where the figures come from)."""
+    and `provenance` (where the figures come from; its first row the warning of a file that must
+    not leave the analysis function, which the layer's description also starts with)."""
     table = pub.area_table(layer, years)
     out.unlink(missing_ok=True)
     arrays, names = _columns(table)
     geometry = np.array(table.get_column("geometry").to_list(), dtype=object)
     provenance = pub.provenance()
+    warning = f"{provenance['warning']} " if "warning" in provenance else ""
     pyogrio.raw.write(
         out,
         geometry,
@@ -70,7 +75,8 @@ def write_gpkg(pub: Publication, layer: str, years: list[int], out: Path) -> Non
         promote_to_multi=True,
         crs=NATIVE_CRS,
         layer_metadata={
-            "DESCRIPTION": f"boligsocial: {layer} {years[0]}–{years[-1]}, {provenance['audience']}"
+            "DESCRIPTION": f"{warning}boligsocial: {layer} {years[0]}–{years[-1]}, målgruppe "
+            f"{provenance['audience']}"
         },
     )
     described = field_descriptions(pub)
@@ -133,7 +139,8 @@ def _features(table: pl.DataFrame, transform: Transformer | None) -> list[dict[s
 
 def write_geojson(pub: Publication, layer: str, years: list[int], out: Path) -> list[Path]:
     """`out` in EPSG:25832 (with a `crs` member, as QGIS reads it) and `<stem>.wgs84.geojson` in
-    WGS84 (RFC 7946); both carry `provenance` and `fields` (what each property means)."""
+    WGS84 (RFC 7946); both carry `provenance` (first the warning of a file that must not leave the
+    analysis function) and `fields` (what each property means)."""
     table = pub.area_table(layer, years)
     meta = {"provenance": pub.provenance(), "fields": field_descriptions(pub)}
     native = {
@@ -153,7 +160,10 @@ def write_geojson(pub: Publication, layer: str, years: list[int], out: Path) -> 
 
 def csv_text(pub: Publication, layer: str, years: list[int]) -> str:
     """The area table without geometry as CSV, after `#` lines with the provenance (read it with
-    a comment prefix of '#', e.g. `pl.read_csv(path, comment_prefix="#")`)."""
+    a comment prefix of '#', e.g. `pl.read_csv(path, comment_prefix="#")`); the first line is the
+    warning of a file that must not leave the analysis function, where it has one."""
     table = pub.area_table(layer, years).drop("geometry")
-    head = "".join(f"# {k}: {v}\n" for k, v in pub.provenance().items())
+    provenance = pub.provenance()
+    warning = provenance.pop("warning", None)
+    head = (f"# {warning}\n" if warning else "") + "".join(f"# {k}: {v}\n" for k, v in provenance.items())
     return head + table.write_csv()

@@ -1,8 +1,9 @@
 """The published tables every export is made from, for one audience.
 
 Each table is asked of `service.Service` with the audience's `Viewer`, so every figure has passed
-the one disclosure step before a file is written: a hidden cell is empty, with its state beside it.
-Shares are given in percent (0-100) in the exports, as a municipal analyst reads them.
+the one disclosure step before a file is written: a hidden cell is empty, with its state beside it
+(and a small count its label, the policy's). Shares are given in percent (0-100) in the exports,
+as a municipal analyst reads them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import polars as pl
 
+from boligsocial.disclosure import Policy
+from boligsocial.export import notes
 from boligsocial.service import Service, Viewer
 
 #: Units in the catalogue and how an export writes them (shares become percent).
@@ -51,16 +54,20 @@ AREA_COLUMNS = {
 
 @dataclass
 class Publication:
-    """The published tables of one database for one audience (lazily built, then reused)."""
+    """The published tables of one database for one audience (lazily built, then reused).
+
+    `policies`: the installation's policies, whose `default` a file's policy is weighed against
+    for the warning (the service's own when None)."""
 
     service: Service
     viewer: Viewer
     generated: dt.datetime
+    policies: dict[str, Policy] | None = None
     _memo: dict[tuple[str, str, tuple[int, ...]], pl.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def of(cls, service: Service, viewer: Viewer) -> Publication:
-        return cls(service, viewer, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    def of(cls, service: Service, viewer: Viewer, policies: dict[str, Policy] | None = None) -> Publication:
+        return cls(service, viewer, dt.datetime.now(dt.UTC).replace(microsecond=0), policies)
 
     def _once(
         self, what: str, layer: str, years: list[int], make: Callable[[], pl.DataFrame]
@@ -82,19 +89,38 @@ class Publication:
     def data_years(self) -> list[int]:
         return self.service.snap.data_years
 
+    @property
+    def policy(self) -> Policy:
+        """The disclosure policy the figures were published with: every label and note follows it."""
+        return self.viewer.policy
+
+    def warning(self, lang: str = "da") -> str | None:
+        """The warning the file starts with when it must not leave the analysis function (exact
+        counts, or protection laxer than the installation's default policy); None otherwise."""
+        policies = self.policies if self.policies is not None else self.service.policies
+        return notes.warning(self.policy, policies.get("default"), lang)
+
+    def hidden_text(self, state: str | None, label: str | None = None, nodata: str = "") -> str:
+        """What a file writes in place of a figure without a value (see `notes.hidden_text`)."""
+        return notes.hidden_text(state, self.policy, label, nodata)
+
     def names(self, layer: str) -> dict[str, str]:
         """Area id → latest name in a layer."""
         areas = self.service.snap.area_names.filter(pl.col("layer") == layer)
         return dict(areas.select("area_id", "name").iter_rows())
 
     def provenance(self) -> dict[str, str]:
-        """Where an export comes from: tool, rule sets, delivery, years, policy and time."""
+        """Where an export comes from: tool, rule sets, delivery, years, audience, the disclosure
+        note of its policy (English and Danish) and time; first, for a file that must not leave
+        the analysis function, the warning (Danish and English)."""
         snap = self.service.snap
         results = snap.tables["list_results"]
         rule_sets = sorted(results.get_column("rule_set").unique().to_list()) if results.height else []
-        policy = self.viewer.policy
+        policy = self.policy
         years = self.data_years
-        return {
+        warning = self.warning()
+        first = {"warning": f"{warning} / {self.warning('en')}"} if warning else {}
+        return first | {
             "tool": f"boligsocial {version('boligsocial')}",
             "municipality": f"{snap.meta.get('municipality_name', '')} "
             f"({snap.meta.get('municipality_code', '')})",
@@ -102,11 +128,8 @@ class Publication:
             "delivery_fingerprint": snap.meta.get("last_fingerprint", ""),
             "data_years": f"{years[0]}–{years[-1]}" if years else "",
             "audience": self.viewer.role,
-            "disclosure_policy": (
-                f"{policy.name}: counts 1–{policy.small_count_max} shown as {policy.small_count_display}, "
-                f"rates on fewer than {policy.rate_min_population} persons suppressed, areas under "
-                f"{policy.min_area_population} residents show residents only"
-            ),
+            "disclosure_policy": f"{policy.name}: {notes.note_text(policy, 'en')}",
+            "disclosure_policy_da": f"{policy.name}: {notes.note_text(policy, 'da')}",
             "generated": self.generated.isoformat().replace("+00:00", "Z"),
             "crs": "EPSG:25832",
         }
@@ -119,7 +142,7 @@ class Publication:
 
     def values_long(self, layer: str, years: list[int]) -> pl.DataFrame:
         """Every indicator for every area and year, published: value (percent for shares),
-        numerator, denominator and state."""
+        numerator, denominator, state and, for a small count shown as such, its label."""
         return self._once("values", layer, years, lambda: self._values_long(layer, years))
 
     def _values_long(self, layer: str, years: list[int]) -> pl.DataFrame:
@@ -140,6 +163,7 @@ class Publication:
                             "numerator": a.get("numerator"),
                             "denominator": a.get("denominator"),
                             "state": a.get("state"),
+                            "label": a.get("label"),
                         }
                     )
         return pl.DataFrame(
@@ -153,6 +177,7 @@ class Publication:
                 "numerator": pl.Float64,
                 "denominator": pl.Float64,
                 "state": pl.String,
+                "label": pl.String,
             },
         )
 

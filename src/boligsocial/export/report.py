@@ -1,6 +1,8 @@
 """PDF reports drawn with matplotlib (no system libraries): an *områdeprofil* for one area and an
 *årsstatus* for the whole municipality. Every figure comes from the audience's `Publication`;
-every page carries the title, page number, data year, date and provenance in its footer."""
+every page carries the title, page number, data year, date, audience and provenance in its footer,
+a small count the label of the audience's policy, and — in a report that must not leave the
+analysis function — the warning above its title."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
 from boligsocial.errors import NotFound
+from boligsocial.export.notes import HIDDEN_TEXT, note_text
 from boligsocial.export.published import LIGHT_NAME, LIST_NAME, Publication
 
 plt.rcParams.update({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 9})  # text stays text
@@ -36,7 +39,7 @@ CATEGORY_COLOUR = {
 }
 CATEGORY_NAME = {**LIST_NAME, "none": "Ingen liste"}
 LIGHT_COLOUR = {"roed": "#D55E00", "gul": "#F0E442", "groen": "#009E73"}
-HIDDEN = "ikke vist"
+HIDDEN = HIDDEN_TEXT
 #: The criteria as the report names them: (list column, label, unit of the value, threshold column).
 CRITERIA = (
     ("labour_share", "Uden for arbejdsmarked eller uddannelse (18-64 år)", "share", "labour"),
@@ -97,11 +100,23 @@ class Report:
     def write(self, out: Path) -> None:
         prov = self.pub.provenance()
         generated = prov["generated"][:10]
+        warning = self.pub.warning()
         with PdfPages(
             out, metadata={"Title": self.title, "Creator": prov["tool"], "Subject": prov["municipality"]}
         ) as pdf:
             for n, (heading, draw) in enumerate(self.pages, start=1):
                 fig = plt.figure(figsize=A4)
+                if warning:  # drawn first (below the axes' zorder), so a reader's text starts with it
+                    fig.text(
+                        0.06,
+                        0.988,
+                        warning,
+                        fontsize=8.5,
+                        weight="bold",
+                        color="#B00020",
+                        va="top",
+                        zorder=-1,
+                    )
                 fig.text(0.06, 0.965, self.title, fontsize=15, weight="bold", va="top")
                 fig.text(0.06, 0.935, heading, fontsize=11, color="#333333", va="top")
                 fig.add_artist(plt.Line2D([0.06, 0.94], [0.925, 0.925], color="#999999", lw=0.6))
@@ -223,7 +238,7 @@ def area_profile(pub: Publication, layer: str, area_id: str, year: int, out: Pat
         facts = [
             f"Lag: {layer}",
             f"Områdetype: {area['kind'] or '–'}",
-            f"Beboere {year}: {_num(row['residents'], 'count')}",
+            f"Beboere {year}: {_count(pub, row['residents'], row.get('residents_state'))}",
             f"Kategori for listeår {year + 1}: {CATEGORY_NAME.get(row.get('category') or 'none', '–')}",
         ]
         for column in sorted(c for c in row if c.startswith("light_")):  # one per traffic-light model
@@ -257,7 +272,7 @@ def area_profile(pub: Publication, layer: str, area_id: str, year: int, out: Pat
             rows.append(
                 [
                     _wrap(labels[k], 60),
-                    _num(shown, units[k]) if value is not None else _state_text(row.get(f"{k}_state")),
+                    _num(shown, units[k]) if value is not None else _state_text(pub, row.get(f"{k}_state")),
                     _num(muni.get("value"), units[k]) if muni else "–",
                 ]
             )
@@ -424,7 +439,10 @@ def area_profile(pub: Publication, layer: str, area_id: str, year: int, out: Pat
             )
         else:
             fig.text(0.06, 0.85, "Ingen flytninger.", fontsize=9)
-        dec = [d for d in m["decomposition"] if d["criterion"] == "labour"]
+        analyst_only = bool(m["decomposition"]) and all(
+            d["state"] == "suppressed" and d.get("reason") == "differencing" for d in m["decomposition"]
+        )
+        dec = [d for d in m["decomposition"] if d["criterion"] == "labour" and not analyst_only]
         ax = fig.add_axes((0.1, 0.2, 0.8, 0.33))
         parts = (
             ("stayers", "Blivernes egen ændring", "#21918c"),
@@ -449,7 +467,9 @@ def area_profile(pub: Publication, layer: str, area_id: str, year: int, out: Pat
         ax.set_title("Ændring i andelen uden for arbejdsmarkedet (18-64 år), procentpoint", fontsize=9)
         ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.08))
         ax.grid(alpha=0.3, axis="y")
-        if not dec:
+        if analyst_only:  # its terms would give counts away that nothing else publishes
+            ax.text(0.5, 0.5, "Vises kun for analytikere (diskretion)", ha="center", transform=ax.transAxes)
+        elif not dec:
             ax.text(0.5, 0.5, "Ikke vist (diskretion) eller ingen data", ha="center", transform=ax.transAxes)
         fig.text(
             0.06,
@@ -468,8 +488,14 @@ def area_profile(pub: Publication, layer: str, area_id: str, year: int, out: Pat
     report.write(out)
 
 
-def _state_text(state: Any) -> str:
-    return {"small": "<5", "suppressed": HIDDEN, "nodata": "–"}.get(str(state), HIDDEN)
+def _state_text(pub: Publication, state: Any) -> str:
+    """A figure without a value: a small count by the policy's label, else hidden or no data (–)."""
+    return pub.hidden_text(None if state is None else str(state), nodata="–")
+
+
+def _count(pub: Publication, value: float | None, state: Any) -> str:
+    """A published count, or what stands in its place."""
+    return _num(value, "count") if value is not None else _state_text(pub, state)
 
 
 # --- årsstatus ----------------------------------------------------------------------------------
@@ -525,7 +551,9 @@ def annual_status(pub: Publication, layer: str, year: int, out: Path) -> None:
                 rows.append(
                     [
                         r["name"],
-                        _num(r.get("residents"), "count") if r.get("residents") is not None else HIDDEN,
+                        _num(r.get("residents"), "count")
+                        if r.get("residents") is not None
+                        else r.get("residents_label") or HIDDEN,
                         CATEGORY_NAME.get(r.get("category") or "none", ""),
                         str(r.get("criteria_met")) if r.get("criteria_met") is not None else "–",
                         *[_num(r.get(c), u) if r.get(c) is not None else "–" for c, _, u, _ in CRITERIA],
@@ -672,9 +700,8 @@ def annual_status(pub: Publication, layer: str, year: int, out: Path) -> None:
             ),
             (
                 "Diskretion",
-                f"Målgruppe '{prov['audience']}' (politik '{policy.name}'): antal 1–{policy.small_count_max} vises som "
-                f"'{policy.small_count_display}'; andele på færre end {policy.rate_min_population} personer og områder under "
-                f"{policy.min_area_population} beboere vises ikke ('{HIDDEN}'). Ingen oplysning i rapporten identificerer en person.",
+                f"Målgruppe '{prov['audience']}' (politik '{policy.name}'). {note_text(policy)} Skjulte tal står "
+                f"som '{HIDDEN}' eller –. Ingen oplysning i rapporten identificerer en person.",
             ),
             ("Koordinater", "Områdegrænser i EPSG:25832 (ETRS89 / UTM zone 32N)."),
             ("Dannet", f"{prov['generated']} af {prov['tool']}."),

@@ -11,6 +11,7 @@ import shapely
 from boligsocial import disclosure as dc
 from boligsocial.indicators import ALL_HOUSING, MUNICIPALITY_LAYER
 from boligsocial.service.base import ServiceBase
+from boligsocial.service.protection import almen_region, area_region
 from boligsocial.service.snapshot import Viewer
 
 
@@ -81,7 +82,7 @@ class AreaQueries(ServiceBase):
         )
 
     def _values(self, layer: str, ind: dict[str, Any], year: int, v: Viewer) -> dict[str, Any]:
-        indicator = ind["id"]
+        indicator, unit = ind["id"], ind["unit"]
         t = self.snap.totals.filter((pl.col("indicator") == indicator) & (pl.col("year") == year))
         areas = self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name", "kind")
         rows = (
@@ -89,12 +90,48 @@ class AreaQueries(ServiceBase):
             .select("area_id", "name", "kind", "numerator", "denominator")
             .to_dicts()
         )
+        stats = self.stats.indicator(indicator)
+        count_stat = stats[0] if unit == "count" else None
+        published = [
+            {
+                **r,
+                **self.figure(
+                    r["numerator"],
+                    r["denominator"],
+                    unit,
+                    v,
+                    year,
+                    area_region(layer, r["area_id"]),
+                    stats,
+                    count_stat,
+                    self._small(v, layer, r["area_id"], year, indicator),
+                ),
+            }
+            for r in rows
+        ]
         total = t.filter(pl.col("layer") == MUNICIPALITY_LAYER).select("numerator", "denominator")
-        small = {i for i, r in enumerate(rows) if self._small(v, layer, r["area_id"], year, indicator)}
-        published, muni = dc.publish_partition(
-            rows, ind["unit"], v.policy, total.row(0, named=True) if total.height else None, small
-        )
+        muni = None
+        if total.height:
+            whole = total.row(0, named=True)
+            muni = {
+                **whole,
+                **self.figure(
+                    whole["numerator"],
+                    whole["denominator"],
+                    unit,
+                    v,
+                    year,
+                    self.municipality,
+                    stats,
+                    count_stat,
+                ),
+            }
         return {"layer": layer, "indicator": ind, "year": year, "municipality": muni, "areas": published}
+
+    @property
+    def municipality(self) -> tuple[str, str]:
+        """The municipality as a region of the disclosure step."""
+        return (MUNICIPALITY_LAYER, self.snap.meta.get("municipality_code", ""))
 
     # --- one area ------------------------------------------------------------------------------
 
@@ -102,50 +139,71 @@ class AreaQueries(ServiceBase):
         self, layer: str, area_id: str, indicator: str, viewer: Viewer | None = None
     ) -> dict[str, Any]:
         """An indicator over all years for the area, the municipality and (where meaningful) the
-        other almene areas of the layer together."""
+        other almene areas of the layer together (all almene areas minus this one, published only
+        where both are, so it gives nothing the two do not)."""
         v = viewer or Viewer.operator()
         area = self._area(layer, area_id)
         ind = self._indicator(indicator)
+        unit = ind["unit"]
+        stats = self.stats.indicator(indicator)
+        count_stat = stats[0] if unit == "count" else None
         t = self.snap.totals.filter(pl.col("indicator") == indicator)
         own = t.filter((pl.col("layer") == layer) & (pl.col("area_id") == area_id)).sort("year")
         muni = t.filter(pl.col("layer") == MUNICIPALITY_LAYER).sort("year")
-        almen_ids = self.snap.area_names.filter(
-            (pl.col("layer") == layer) & (pl.col("kind") == "almen") & (pl.col("area_id") != area_id)
-        ).get_column("area_id")
-        almen = (
+        almene = self.snap.area_names.filter((pl.col("layer") == layer) & (pl.col("kind") == "almen"))
+        almen_ids = almene.get_column("area_id")
+        everyone = (
             t.filter((pl.col("layer") == layer) & pl.col("area_id").is_in(almen_ids.implode()))
             .group_by("year")
             .agg(pl.col("numerator").sum(), pl.col("denominator").sum())
-            .sort("year")
         )
+        mine = dict(own.select("year", "numerator").iter_rows())
+        mine_den = dict(own.select("year", "denominator").iter_rows())
+        is_almen = area["kind"] == "almen"
 
-        def points(frame: pl.DataFrame, own_area: bool = False) -> list[dict[str, Any]]:
-            out = []
-            for r in frame.iter_rows(named=True):
-                p = {"year": r["year"], **dc.cell(r["numerator"], r["denominator"], ind["unit"], v.policy)}
-                if (
-                    own_area
-                    and self._small(v, layer, area_id, r["year"], indicator)
-                    and p["state"] != dc.NODATA
-                ):
-                    dc.suppress(p, "area-small")
-                out.append(p)
-            return out
+        def point(r: dict[str, Any], region: Any, small: bool = False) -> dict[str, Any]:
+            y = r["year"]
+            return {
+                "year": y,
+                **self.figure(r["numerator"], r["denominator"], unit, v, y, region, stats, count_stat, small),
+            }
 
+        others = []
+        for r in everyone.sort("year").iter_rows(named=True):
+            y = r["year"]
+            rest = {
+                "year": y,
+                "numerator": r["numerator"] - (mine.get(y, 0.0) if is_almen else 0.0),
+                "denominator": r["denominator"] - (mine_den.get(y, 0) if is_almen else 0),
+            }
+            p = point(rest, almen_region(layer))
+            protection = self.protection(v.policy)
+            if (
+                protection is not None
+                and is_almen
+                and p["state"] not in dc.HIDDEN
+                and not protection.published(y, area_region(layer, area_id), stats)
+            ):
+                dc.suppress(p, dc.DIFFERENCING)  # the others are all minus this one: both or neither
+            others.append(p)
         return {
             "layer": layer,
             "area": area,
             "indicator": ind,
-            "area_series": points(own, True),
-            "municipality": points(muni),
-            "almen": points(almen) if len(almen_ids) else [],
+            "area_series": [
+                point(r, area_region(layer, area_id), self._small(v, layer, area_id, r["year"], indicator))
+                for r in own.iter_rows(named=True)
+            ],
+            "municipality": [point(r, self.municipality) for r in muni.iter_rows(named=True)],
+            "almen": others if len(almen_ids) > (1 if is_almen else 0) else [],
         }
 
     def breakdown(
         self, layer: str, area_id: str, year: int | None = None, viewer: Viewer | None = None
     ) -> dict[str, Any]:
-        """Residents by age group and by housing type in one year (each a partition of the area's
-        residents, so complementary suppression applies within each)."""
+        """Residents by age group and by housing type in one year. Each group is a count of its own
+        statistic, published where the disclosure step publishes that statistic for the area (the
+        groups add up to the residents, which the step knows: `boligsocial.statistics`)."""
         v = viewer or Viewer.operator()
         self._area(layer, area_id)
         year = self._year(year, self.snap.data_years)
@@ -154,31 +212,30 @@ class AreaQueries(ServiceBase):
         )
         order = self.snap.tables["indicators"].get_column("id").to_list()  # catalogue order: by age
         ages = [
-            {"indicator": r["indicator"], "numerator": r["numerator"], "denominator": r["numerator"]}
+            (r["indicator"], r["numerator"], self.stats.indicator(r["indicator"])[0])
             for r in vals.filter(
                 pl.col("indicator").str.starts_with("age_") & (pl.col("housing_type") == ALL_HOUSING)
             ).iter_rows(named=True)
         ]
-        ages.sort(key=lambda a: order.index(a["indicator"]) if a["indicator"] in order else 99)
+        ages.sort(key=lambda a: order.index(a[0]) if a[0] in order else 99)
         housing = [
-            {"housing_type": r["housing_type"], "numerator": r["numerator"], "denominator": r["numerator"]}
+            (r["housing_type"], r["numerator"], self.stats.housing(r["housing_type"]))
             for r in vals.filter(
                 (pl.col("indicator") == "residents") & (pl.col("housing_type") != ALL_HOUSING)
             )
             .sort("numerator", descending=True)
             .iter_rows(named=True)
         ]
-        residents = self.snap.residents.get((layer, area_id, year), 0)
-        total = {"numerator": float(residents), "denominator": residents}
         small = self._small(v, layer, area_id, year, "age")
-        out = {}
-        for key, rows in (("age", ages), ("housing", housing)):
-            published, _ = dc.publish_partition(
-                rows, "count", v.policy, total, set(range(len(rows))) if small else None
-            )
-            for p in published:
-                p["persons"] = p.pop("value")
-                p.pop("denominator", None)
-                p.pop("numerator", None)
+        region = area_region(layer, area_id)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for key, name, groups in (("age", "indicator", ages), ("housing", "housing_type", housing)):
+            published = []
+            for group, persons, stat in groups:
+                c = self.figure(persons, int(persons), "count", v, year, region, (stat,), stat, small)
+                published.append(
+                    {name: group, "persons": c["value"], "state": c["state"]}
+                    | {k: c[k] for k in ("label", "reason") if k in c}
+                )
             out[key] = published
         return {"year": year, **out}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,17 +11,48 @@ from typing import Any
 import polars as pl
 
 from boligsocial import disclosure as dc
-from boligsocial.errors import InvalidParameter, NotFound
+from boligsocial.disclosure.protection import Protection, Region
+from boligsocial.errors import DatabaseError, InvalidParameter, NotFound, NotPermitted
+from boligsocial.service.move_protection import MoveProtection
+from boligsocial.service.move_protection import build as build_moves
+from boligsocial.service.protection import Protections, Statistics
 from boligsocial.service.snapshot import Snapshot, Viewer, load_snapshot
+
+#: Protections already built in this process, shared by every service on the same database file
+#: and version (the CLI, the exports and the tests make many services over one file): (file,
+#: modification time, what, policy, the default policy it is built on) → protection.
+_BUILT: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_BUILT_LOCK = threading.Lock()
+_BUILT_MAX = 16
+
+
+def _shared(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    with _BUILT_LOCK:
+        if key in _BUILT:
+            _BUILT.move_to_end(key)
+            return _BUILT[key]
+    made = make()
+    with _BUILT_LOCK:
+        _BUILT[key] = made
+        while len(_BUILT) > _BUILT_MAX:
+            _BUILT.popitem(last=False)
+    return made
 
 
 class ServiceBase:
-    """The snapshot of one database, a memo of answers, and the checks every query shares."""
+    """The snapshot of one database, a memo of answers, and the checks every query shares.
 
-    def __init__(self, db: Path) -> None:
+    `policies`: the installation's disclosure policies (a stricter policy is built on the default
+    one, so it never shows what the default hides)."""
+
+    def __init__(self, db: Path, policies: dict[str, dc.Policy] | None = None) -> None:
         self.db = db
+        self.policies = policies if policies is not None else dc.load_policies()
         self._lock = threading.Lock()
+        self._moves_lock = threading.Lock()
         self._snap: Snapshot | None = None
+        self._protections: Protections | None = None
+        self._moves: dict[dc.Policy, MoveProtection] = {}
         self._memo: dict[tuple[Any, ...], Any] = {}
 
     @property
@@ -30,8 +62,100 @@ class ServiceBase:
         with self._lock:
             if self._snap is None or self._snap.mtime != mtime:
                 self._snap = load_snapshot(self.db)
+                self._protections = Protections(self._snap, self.policies)
+                self._moves = {}
                 self._memo.clear()
             return self._snap
+
+    @property
+    def stats(self) -> Statistics:
+        """Which statistics each published figure is made of."""
+        self.snap  # noqa: B018 - reloads when the file changed
+        assert self._protections is not None
+        return self._protections.stats
+
+    def protection(self, policy: dc.Policy) -> Protection | None:
+        """What `policy` publishes against differencing; None for a policy without that protection
+        (the analyst's, who sees exact figures)."""
+        if not policy.complementary:
+            return None
+        self.snap  # noqa: B018
+        assert self._protections is not None
+        if not self._protections.available:
+            raise DatabaseError(
+                "the database was loaded by an older version of boligsocial; load the delivery again "
+                "(bsm load) before publishing from it"
+            )
+        protections = self._protections
+        key = self._built_key("areas", policy)
+        made: Protection = _shared(key, lambda: protections.of(policy))
+        return made
+
+    def _built_key(self, what: str, policy: dc.Policy) -> tuple[Any, ...]:
+        assert self._snap is not None
+        return (str(self.db.resolve()), self._snap.mtime, what, policy, self.policies.get("default"))
+
+    def move_protection(self, policy: dc.Policy) -> MoveProtection | None:
+        """What `policy` publishes of the moves (None without protection against differencing)."""
+        protection = self.protection(policy)
+        if protection is None:
+            return None
+        snap, protections = self.snap, self._protections
+        assert protections is not None
+        with self._moves_lock:
+            if policy not in self._moves:
+                self._moves[policy] = _shared(
+                    self._built_key("moves", policy),
+                    lambda: build_moves(snap.tables, snap.area_names, protections, protection, policy),
+                )
+            return self._moves[policy]
+
+    def prepare(self, policies: list[dc.Policy]) -> None:
+        """Build the protections of these policies now (a server does it in the background at
+        start). A database that cannot be read yet is left for the first request to report."""
+        try:
+            for policy in policies:
+                self.protection(policy)
+                self.move_protection(policy)
+        except DatabaseError:
+            pass
+
+    def figure(
+        self,
+        numerator: float | None,
+        denominator: int | None,
+        unit: str,
+        v: Viewer,
+        year: int,
+        region: Region,
+        stats: tuple[str, ...],
+        count_stat: str | None = None,
+        area_small: bool = False,
+    ) -> dict[str, Any]:
+        """One figure through the disclosure step: the cell rules, then the area rule, then the
+        protection against differencing (published only where the region is a union of safe
+        blocks of every statistic it is made of). A hidden small count keeps its label only where
+        the label cannot be pinned (`count_stat`)."""
+        c = dc.cell(numerator, denominator, unit, v.policy)
+        if c["state"] == dc.NODATA:
+            return c
+        protection = self.protection(v.policy)
+        if protection is None:
+            if area_small:
+                dc.suppress(c, dc.AREA_SMALL)
+            elif c["state"] == dc.SUPPRESSED:
+                c["reason"] = dc.SMALL_COUNT
+            return c
+        if c["state"] not in dc.HIDDEN and not area_small and protection.published(year, region, stats):
+            return c
+        if (
+            c["state"] in (dc.SMALL, dc.ROUNDED)
+            and count_stat is not None
+            and protection.may_label(year, region, count_stat)
+        ):
+            return c
+        dc.suppress(c, dc.AREA_SMALL if area_small else dc.DIFFERENCING)
+        return c
 
     def memo(self, key: tuple[Any, ...], produce: Callable[[], Any]) -> Any:
         """A result remembered until the database changes (answers are pure functions of the
@@ -43,14 +167,57 @@ class ServiceBase:
             self._memo[key] = produce()
         return self._memo[key]
 
-    def may_see_profile(self, viewer: Viewer, layer: str, area_id: str) -> bool:
-        """Housing associations see the detailed profile only of their own organisation's areas."""
+    def may_see_detail(self, viewer: Viewer, layer: str, area_id: str) -> bool:
+        """A housing association sees an area in detail (forecast, traffic lights, moves) only where
+        its organisation has dwellings and no other organisation has: so no difference of the areas
+        it sees in detail is about another organisation's tenants (docs/access.md)."""
         if viewer.role != "housing_association":
             return True
-        orgs = self.snap.tables["area_organisations"].filter(
-            (pl.col("layer") == layer) & (pl.col("area_id") == area_id)
+        return area_id in self.own_areas(viewer, layer)
+
+    def own_areas(self, viewer: Viewer, layer: str) -> set[str]:
+        """The areas of a layer a housing association sees in detail."""
+        orgs = self.snap.tables["area_organisations"]
+        if orgs.is_empty() or viewer.organisation is None:
+            return set()
+        held = orgs.filter(pl.col("layer") == layer).group_by("area_id").agg(pl.col("housing_org").unique())
+        return {
+            r["area_id"] for r in held.iter_rows(named=True) if set(r["housing_org"]) == {viewer.organisation}
+        }
+
+    def may_see_profile(self, viewer: Viewer, layer: str, area_id: str) -> bool:
+        """The detailed profile is the area seen in detail (`may_see_detail`)."""
+        return self.may_see_detail(viewer, layer, area_id)
+
+    def require_detail(self, viewer: Viewer, layer: str, area_id: str) -> None:
+        if not self.may_see_detail(viewer, layer, area_id):
+            raise NotPermitted(
+                "not-your-area",
+                "a housing association sees this only for areas where only its organisation has dwellings",
+            )
+
+    def _restrict_rows(self, table: pl.DataFrame, viewer: Viewer, keep: tuple[str, ...]) -> pl.DataFrame:
+        """Rows about areas a housing association does not see in detail: only `keep` columns stay."""
+        if viewer.role != "housing_association" or table.is_empty():
+            return table
+        mine = {
+            (layer, a)
+            for layer in table.get_column("layer").unique().to_list()
+            for a in self.own_areas(viewer, layer)
+        }
+        own = pl.Series([(r[0], r[1]) in mine for r in table.select("layer", "area_id").iter_rows()])
+        hidden = [c for c in table.columns if c not in keep and c not in ("state", "hidden_reason")]
+        out = table.with_columns(
+            *[pl.when(own).then(pl.col(c)).otherwise(None).alias(c) for c in hidden],
+            pl.when(own).then(pl.col("state")).otherwise(pl.lit(dc.SUPPRESSED)).alias("state")
+            if "state" in table.columns
+            else pl.lit(None, pl.String).alias("state"),
+            pl.when(own)
+            .then(pl.col("hidden_reason") if "hidden_reason" in table.columns else pl.lit(None, pl.String))
+            .otherwise(pl.lit("not-your-area"))
+            .alias("hidden_reason"),
         )
-        return viewer.organisation in set(orgs.get_column("housing_org").to_list())
+        return out
 
     # --- validation of parameters --------------------------------------------------------------
 
@@ -100,12 +267,28 @@ class ServiceBase:
             return False
         return self.snap.residents.get((layer, area_id, year), 0) < v.policy.min_area_population
 
+    def measure_gate(self, v: Viewer) -> dc.Gate | None:
+        """Is a list measure (or the residents count) of an area published in a data year?"""
+        protection = self.protection(v.policy)
+        if protection is None:
+            return None
+        stats = self.stats
+
+        def gate(layer: str, area_id: str, year: int, measure: str) -> bool:
+            if measure == dc.LABEL:
+                return protection.may_label(year, (layer, area_id), stats.residents)
+            parts = (stats.residents,) if measure == "residents" else stats.measure(measure)
+            return protection.published(year, (layer, area_id), parts)
+
+        return gate
+
     def _publish_rows(self, table: pl.DataFrame, viewer: Viewer | None) -> pl.DataFrame:
         """List or forecast rows through the disclosure step, keeping the table's column types."""
         v = viewer or Viewer.operator()
-        rows = dc.publish_list_rows(table.to_dicts(), self.snap.blocks, v.policy)
+        rows = dc.publish_list_rows(table.to_dicts(), self.snap.blocks, v.policy, gate=self.measure_gate(v))
         states = {f"{m}_state": pl.String for m in dc.MEASURES} | {
             "state": pl.String,
+            "hidden_reason": pl.String,
             "residents_label": pl.String,
         }
         return pl.DataFrame(rows, schema={**table.schema, **states})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import polars as pl
 from boligsocial import disclosure as dc
 from boligsocial.backtest import Calibration, backtest
 from boligsocial.errors import NotFound
+from boligsocial.forecast import Settings as ForecastSettings
 from boligsocial.lists import compute_lists, result_columns, results_frame
 from boligsocial.narrative import colour_sentence, list_sentences
 from boligsocial.rulesets import load_rulebook
@@ -89,11 +91,20 @@ class ListQueries(ServiceBase):
         if year is not None:
             self._year(year, sorted(table.get_column("list_year").unique().to_list()), "forecast year")
             table = table.filter(pl.col("list_year") == year)
-        # the evidence of a forecast is its latest data year
+        # a forecast is made of the trend window of data years up to its latest (forecast.Settings)
+        window, first = ForecastSettings().window, min(self.snap.data_years, default=0)
+        latest = pl.col("list_year") - pl.col("horizon") - 1
         table = table.with_columns(
-            (pl.col("list_year") - pl.col("horizon") - 1).cast(pl.String).alias("data_years")
+            pl.concat_str(
+                [pl.when(latest - k >= first).then((latest - k).cast(pl.String)) for k in range(window)],
+                separator=",",
+                ignore_nulls=True,
+            ).alias("data_years")
         )
-        return self._publish_rows(table.sort("list_year", "layer", "area_id"), viewer)
+        v = viewer or Viewer.operator()
+        published = self._publish_rows(table.sort("list_year", "layer", "area_id"), v)
+        keep = ("layer", "area_id", "name", "list_year", "horizon", "rule_set", "eligible", "data_years")
+        return self._restrict_rows(published, v, keep)
 
     def backtest(self, layer: str = "omraade") -> tuple[Calibration, Calibration]:
         """Back-test the forecast on the database's own history (computed on demand)."""
@@ -130,9 +141,47 @@ class ListQueries(ServiceBase):
             table = table.filter(pl.col("year") == year)
         v = viewer or Viewer.operator()
         rows = dc.publish_colours(
-            table.sort("model", "layer", "area_id", "year").to_dicts(), self.snap.residents, v.policy
+            table.sort("model", "layer", "area_id", "year").to_dicts(),
+            self.snap.residents,
+            v.policy,
+            self._colour_gate(v),
         )
-        return pl.DataFrame(rows, schema={**table.schema, "state": pl.String})
+        published = pl.DataFrame(
+            rows, schema={**table.schema, "state": pl.String, "hidden_reason": pl.String}
+        )
+        return self._restrict_rows(published, v, ("model", "layer", "area_id", "year", "year_kind"))
+
+    def _colour_gate(self, v: Viewer) -> Callable[[dict[str, Any]], bool] | None:
+        """Is everything a colour is made of published? A criteria model's colour rests on the
+        list measures of its list year's data years, a points model's on its indicators."""
+        gate = self.measure_gate(v)
+        protection = self.protection(v.policy)
+        if gate is None or protection is None:
+            return None
+        models = self.snap.tables["traffic_light_models"]
+        inputs = {
+            r["model"]: [i for i in (r["inputs"] or "").split(",") if i]
+            for r in (models.iter_rows(named=True) if models.height else [])
+        }
+        results = self.snap.tables["list_results"]
+        years = (
+            {
+                (r[0], r[1], r[2]): r[3]
+                for r in results.select("layer", "area_id", "list_year", "data_years").iter_rows()
+            }
+            if results.height
+            else {}
+        )
+
+        def shown(row: dict[str, Any]) -> bool:
+            layer, area_id, year = row["layer"], row["area_id"], row["year"]
+            if row.get("year_kind") == "list_year":
+                data = [int(y) for y in str(years.get((layer, area_id, year), "")).split(",") if y]
+                return bool(data) and all(gate(layer, area_id, y, m) for y in data for m in dc.MEASURES)
+            stats = [s for i in inputs.get(row["model"], []) for s in self.stats.indicator(i)]
+            return protection.published(year, (layer, area_id), stats)
+
+        return shown
 
     def profile(
         self, layer: str, area_id: str, lang: str = "da", viewer: Viewer | None = None
@@ -157,7 +206,7 @@ class ListQueries(ServiceBase):
             "latest": latest,
             "forecast": forecast.to_dicts(),
             "traffic_lights": lights.to_dicts(),
-            "sentences": (list_sentences(latest, lang) if latest else [])
+            "sentences": (list_sentences(latest, lang, v.policy) if latest else [])
             + [colour_sentence(r, lang) for r in last_lights.iter_rows(named=True) if r["colour"]],
         }
 

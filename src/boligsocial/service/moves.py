@@ -7,22 +7,23 @@ from typing import Any
 import polars as pl
 
 from boligsocial import disclosure as dc
-from boligsocial.errors import InvalidParameter
+from boligsocial.errors import InvalidParameter, NotPermitted
 from boligsocial.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.service.base import ServiceBase
+from boligsocial.service.move_protection import (
+    TALLIES,
+    MoveProtection,
+    displaced,
+    flow,
+    housing_flow,
+    kind_flow,
+    profile,
+    tally,
+)
 from boligsocial.service.snapshot import Viewer
 
 #: The counts of an area's move tallies, each published as a count.
-TALLY_COUNTS = (
-    "in_internal",
-    "in_external",
-    "out_internal",
-    "out_external",
-    "births",
-    "ended",
-    "residents_before",
-    "residents_after",
-)
+TALLY_COUNTS = TALLIES
 #: The counts net migration and turnover are made of (births and endings are not moves).
 TURNOVER_PARTS = tuple(k for k in TALLY_COUNTS if k not in ("births", "ended"))
 
@@ -58,12 +59,20 @@ class MoveQueries(ServiceBase):
         self._layer(layer)
         if area is not None:
             self._area(layer, area)
+        if v.role == "housing_association":  # its own areas' moves only: never an aggregate of others'
+            if area is None:
+                raise NotPermitted(
+                    "area-required",
+                    "a housing association sees the moves of its own areas: choose one (area=…)",
+                )
+            self.require_detail(v, layer, area)
         schema = {
             "from": pl.String,
             "to": pl.String,
             "movers": pl.Float64,
             "state": pl.String,
             "label": pl.String,
+            "reason": pl.String,
             "year_from": pl.Int64,
             "year_to": pl.Int64,
         }
@@ -92,6 +101,11 @@ class MoveQueries(ServiceBase):
                     how="left",
                 ).with_columns(pl.col(f"{side}_kind").fill_null(""))
         src, dst = groupings[by]
+        protected = self.move_protection(v.policy)
+        if protected is not None:
+            return self._protected_flows(
+                table, by, src, dst, lo, hi, layer, trait, area, housing_type, protected, v.policy, schema
+            )
         summed = (
             table.group_by(pl.col(src).alias("from"), pl.col(dst).alias("to"))
             .agg(pl.col(trait or "movers").sum().alias("movers"))
@@ -108,11 +122,76 @@ class MoveQueries(ServiceBase):
                     "movers": c["value"],
                     "state": c["state"],
                     "label": c.get("label"),
+                    "reason": None,
                     "year_from": lo,
                     "year_to": hi,
                 }
             )
         return pl.DataFrame(rows, schema=schema)
+
+    def _protected_flows(
+        self,
+        table: pl.DataFrame,
+        by: str,
+        src: str,
+        dst: str,
+        lo: int,
+        hi: int,
+        layer: str,
+        trait: str | None,
+        area: str | None,
+        housing_type: str | None,
+        protected: MoveProtection,
+        policy: dc.Policy,
+        schema: dict[str, Any],
+    ) -> pl.DataFrame:
+        """Flows for a viewer protected against differencing: each year's flow is a cell of the
+        moves' linked tables (`move_protection`); a range of years is the sum of its years, shown
+        only where every year of it is (a sum of published figures gives nothing new)."""
+        if (housing_type is not None and by != "housing_type") or (area is not None and by == "housing_type"):
+            raise InvalidParameter(
+                "filter-not-published",
+                "this combination of grouping and filters is not published for your role "
+                "(it would show flows that cannot be protected against differencing)",
+                {"allowed": ["by=area with area", "by=housing_type with housing_type", "by=kind"]},
+            )
+        measure = trait or "movers"
+        per_year = (
+            table.group_by("year", pl.col(src).alias("from"), pl.col(dst).alias("to"))
+            .agg(pl.col(measure).sum().alias("movers"))
+            .filter(pl.col("movers") > 0)
+        )
+        key_of = {"area": flow, "housing_type": housing_flow, "kind": kind_flow}[by]
+        rows = []
+        for (a, b), part in per_year.group_by("from", "to"):
+            years = part.get_column("year").to_list()
+            total = float(part.get_column("movers").sum())
+            if by == "kind" and area is not None:  # a sum of the area's flows: shown where all are
+                parts = table.filter(pl.col(src) == a, pl.col(dst) == b)
+                keys = [
+                    flow(layer, int(y), measure, x, z)
+                    for y, x, z in parts.select("year", "from_area", "to_area").unique().iter_rows()
+                ]
+            else:
+                keys = [key_of(layer, int(y), measure, str(a), str(b)) for y in years]
+            shown = all(protected.shown(k) for k in keys)
+            if shown:
+                rows.append({"from": a, "to": b, "movers": total, "state": dc.OK, "label": None})
+                continue
+            cell = protected.cell(keys[0]) if len(keys) == 1 else None
+            labelled = cell is not None and cell.label and lo == hi
+            rows.append(
+                {
+                    "from": a,
+                    "to": b,
+                    "movers": None,
+                    "state": dc.SMALL if labelled else dc.SUPPRESSED,
+                    "label": policy.small_label if labelled else None,
+                    "reason": None if labelled else _reason(cell),
+                }
+            )
+        rows.sort(key=lambda r: (-(r["movers"] or 0), r["from"], r["to"]))
+        return pl.DataFrame([{**r, "year_from": lo, "year_to": hi} for r in rows], schema=schema)
 
     def displacement(
         self,
@@ -134,6 +213,7 @@ class MoveQueries(ServiceBase):
                 "unknown-criterion", f"criterion '{criterion}'?", {"allowed": list(SHARE_CRITERIA)}
             )
         self._area(layer, area_id)
+        self.require_detail(v, layer, area_id)
         moved = self.snap.tables["move_displaced"]
         moved = (
             moved.filter((pl.col("layer") == layer) & (pl.col("from_area") == area_id))
@@ -151,17 +231,28 @@ class MoveQueries(ServiceBase):
         )
         _, (num, den), _ = dc.MEASURES[criterion]
         n_col, x_col = f"{criterion}_n", f"{criterion}_sum"
+        protected = self.move_protection(v.policy)
+        gate = self.measure_gate(v)
         for r in (
             moved.filter(pl.col("year").is_between(lo, hi)).sort("year", "to_area").iter_rows(named=True)
         ):
-            block = self.snap.blocks.get((layer, r["to_area"], r["year"]))
+            y, b = int(r["year"]), r["to_area"]
+            block = self.snap.blocks.get((layer, b, y))
             movers = dc.cell(float(r["movers"]), int(r["movers"]), "count", v.policy)
             trait = dc.cell(float(r[x_col]), int(r[n_col]), "share", v.policy)
+            if protected is not None:
+                movers = _shown(movers, protected, [displaced(layer, y, area_id, b, "movers")], v.policy)
+                keys = [displaced(layer, y, area_id, b, k) for k in (n_col, x_col)]
+                trait = _shown(trait, protected, keys, v.policy, label=False)
             impact = None
+            receiving = gate is None or gate(layer, b, y, criterion)
             if (
                 block is not None
+                and receiving
                 and block[den] >= v.policy.rate_min_population
                 and movers["state"] == dc.OK
+                and trait["state"]
+                in (dc.OK, dc.UNCERTAIN)  # a function of the share: never beside a hidden one
                 and block[den] > r[n_col]
             ):
                 with_them = float(block[num]) / block[den]
@@ -170,8 +261,8 @@ class MoveQueries(ServiceBase):
             out.append(
                 {
                     "year": r["year"],
-                    "to_area": r["to_area"],
-                    "to_name": names.get(r["to_area"], r["to_area"]),
+                    "to_area": b,
+                    "to_name": names.get(b, b),
                     "criterion": criterion,
                     "movers": movers["value"],
                     "movers_state": movers["state"],
@@ -187,6 +278,7 @@ class MoveQueries(ServiceBase):
         """One area's moves per year: in/out tallies, mover profiles and the decomposition."""
         v = viewer or Viewer.operator()
         area = self._area(layer, area_id)
+        self.require_detail(v, layer, area_id)
         mine = (pl.col("layer") == layer) & (pl.col("area_id") == area_id)
         tallies = []
 
@@ -194,23 +286,32 @@ class MoveQueries(ServiceBase):
             table = self.snap.tables[name]
             return table if table.is_empty() else table.filter(mine).sort(*order)
 
+        protected = self.move_protection(v.policy)
         for r in mine_of("move_areas", "year").iter_rows(named=True):
+            y = int(r["year"])
             row = {"year": r["year"]}
             for key in TALLY_COUNTS:
                 c = dc.cell(float(r[key] or 0), int(r[key] or 0), "count", v.policy)
+                if protected is not None:
+                    c = _shown(c, protected, [tally(layer, y, area_id, key)], v.policy)
                 row[key] = c["value"]
                 if c["state"] != dc.OK:
                     row[f"{key}_state"] = c["state"]
+                    if "label" in c:
+                        row[f"{key}_label"] = c["label"]
             tallies.append(row | _turnover(r, row, v.policy))
         profiles = []
         for r in mine_of("mover_profiles", "year", "group").iter_rows(named=True):
+            y, group = int(r["year"]), r["group"]
             persons = dc.cell(float(r["persons"]), int(r["persons"]), "count", v.policy)
+            if protected is not None:
+                persons = _shown(persons, protected, [profile(layer, y, area_id, group, "persons")], v.policy)
             row = {
                 "year": r["year"],
-                "group": r["group"],
+                "group": group,
                 "persons": persons["value"],
                 "state": persons["state"],
-            }
+            } | {k: persons[k] for k in ("label", "reason") if k in persons}
             for name, num, den, unit in (
                 ("labour", "labour_sum", "labour_n", "share"),
                 ("education", "education_count", "education_n", "share"),
@@ -218,14 +319,49 @@ class MoveQueries(ServiceBase):
                 ("nonwestern", "nonwestern", "persons", "share"),
             ):
                 c = dc.cell(float(r[num] or 0), int(r[den] or 0), unit, v.policy)
+                if protected is not None:
+                    keys = [profile(layer, y, area_id, group, k) for k in (num, den)]
+                    c = _shown(c, protected, keys, v.policy, label=False)
                 row[name], row[f"{name}_state"] = c["value"], c["state"]
             age = dc.cell(float(r["mean_age"] or 0) * r["persons"], int(r["persons"]), "mean", v.policy)
+            if protected is not None:
+                keys = [profile(layer, y, area_id, group, k) for k in ("age_sum", "persons")]
+                age = _shown(age, protected, keys, v.policy, label=False)
             row["mean_age"] = age["value"]
             profiles.append(row)
-        decomposition = dc.publish_decomposition(
-            mine_of("move_decomposition", "year", "criterion").to_dicts(), v.policy
-        )
+        rows = mine_of("move_decomposition", "year", "criterion").to_dicts()
+        shown = None
+        if protected is not None:
+            # each term is a function of a group's count with the trait (the in-movers', the
+            # stayers' before and after, the newborns' and those who aged in or out, the endings'):
+            # several of them no other figure publishes, and the others the moves' protection may
+            # hide, so with the criterion and the group sizes a term gives a hidden count away.
+            # Only the analyst sees the decomposition (docs/access.md).
+            def shown(d: dict[str, Any]) -> bool:
+                return False
+
+        decomposition = dc.publish_decomposition(rows, v.policy, shown)
         return {"area": area, "tallies": tallies, "profiles": profiles, "decomposition": decomposition}
+
+
+def _reason(cell: Any) -> str:
+    """Why a hidden moves figure is hidden, as far as that may be said."""
+    return dc.AREA_SMALL if cell is not None and cell.reason == dc.AREA_SMALL else dc.DIFFERENCING
+
+
+def _shown(
+    c: dict[str, Any], protected: MoveProtection, keys: list[Any], policy: dc.Policy, label: bool = True
+) -> dict[str, Any]:
+    """A moves figure through the moves' protection: shown where every cell it is made of is; a
+    hidden count keeps its `<5` label only where the protection kept it."""
+    if all(protected.shown(k) for k in keys) and c["state"] not in dc.HIDDEN:
+        return c
+    cell = protected.cell(keys[0])
+    if label and len(keys) == 1 and cell is not None and cell.label and c["state"] in (dc.SMALL, dc.ROUNDED):
+        return c
+    hidden = dict(c)
+    dc.suppress(hidden, _reason(cell))
+    return hidden
 
 
 def _turnover(r: dict[str, Any], published: dict[str, Any], policy: dc.Policy) -> dict[str, Any]:

@@ -22,6 +22,7 @@ _TABLES = (
     "forecast_lists",
     "forecast_criteria",
     "traffic_light",
+    "traffic_light_models",
     "criteria_inputs",
     "area_organisations",
     "move_flows",
@@ -29,6 +30,10 @@ _TABLES = (
     "move_areas",
     "mover_profiles",
     "move_decomposition",
+    "atoms",
+    "atom_values",
+    "statistics",
+    "statistic_relations",
 )
 
 

@@ -53,6 +53,15 @@ class Model:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+def inputs(model: Model) -> list[str]:
+    """The indicators a points model's colour is made of (a criteria model reads the lists)."""
+    return (
+        [ind["id"] for ind in model.settings.get("indicator", [])]
+        if model.kind != "criteria_distance"
+        else []
+    )
+
+
 def parse_models(data: dict[str, Any], source: str) -> list[Model]:
     """Validate a models file, reporting every problem at once."""
     problems, models = [], []

@@ -6,6 +6,7 @@ always the figure the API gives. Every script, style and font is served by the a
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,7 +21,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boligsocial import __version__
 from boligsocial.access import Access, default_access_path
-from boligsocial.disclosure import load_policies
 from boligsocial.errors import BsmError, DatabaseError, RequestError
 from boligsocial.service import Service
 from boligsocial.web import api, auth, pages
@@ -75,8 +75,22 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def prepare(app: FastAPI) -> threading.Thread:
+    """Work out, in the background, what each audience of the installation may see (the
+    disclosure step's protection against differencing takes seconds): the first requests wait for
+    it instead of each starting it."""
+    svc: Service = app.state.service
+    settings: WebSettings = app.state.settings
+    wanted = ["default", *(["public"] if settings.anonymous == "public" else [])]
+    policies = [app.state.policies[name] for name in wanted if name in app.state.policies]
+    thread = threading.Thread(target=svc.prepare, args=(policies,), name="bsm-prepare", daemon=True)
+    thread.start()
+    return thread
+
+
 def create_app(db: Path, settings: WebSettings | None = None) -> FastAPI:
-    """The application for one database file."""
+    """The application for one database file, with the installation's settings (taken whole: the
+    disclosure policies the viewers read with are the ones the settings read at startup)."""
     app = FastAPI(
         title="boligsocial API",
         version=__version__,
@@ -85,10 +99,10 @@ def create_app(db: Path, settings: WebSettings | None = None) -> FastAPI:
         description="Boligsocial monitorering: indicators, lists, forecasts and traffic lights per area.",
     )
     settings = settings or WebSettings()
-    app.state.service = Service(db)
+    app.state.service = Service(db, settings.policies)
     app.state.settings = settings
     app.state.access = Access(settings.access_db or default_access_path(db))
-    app.state.policies = load_policies(settings.policy_file)
+    app.state.policies = settings.policies  # read once, when the settings were made
     app.add_middleware(GZipMiddleware, minimum_size=1000)
 
     app.add_middleware(SecurityHeaders, settings=settings)

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from boligsocial.errors import InvalidParameter
-from boligsocial.export import MEDIA_TYPES, Publication, export
+from boligsocial.export import MEDIA_TYPES, Publication, audience_for, export
+from boligsocial.export.notes import warning
 from boligsocial.service import Service, Viewer
 from boligsocial.web.auth import (
     AccessStore,
@@ -48,7 +49,15 @@ def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 def cached(request: Request, svc: Service, v: Viewer, produce: Callable[[], Any]) -> Response:
     """The JSON answer, serialised once per database version, disclosure policy and request."""
-    key = ("api", v.policy.name, request.url.path, tuple(sorted(request.query_params.multi_items())))
+    # what a viewer sees depends on the policy and, for a housing association, on its organisation
+    key = (
+        "api",
+        v.policy,
+        v.role,
+        v.organisation,
+        request.url.path,
+        tuple(sorted(request.query_params.multi_items())),
+    )
     body = svc.memo(key, lambda: json.dumps(produce(), ensure_ascii=False, allow_nan=False).encode())
     return Response(body, media_type="application/json")
 
@@ -86,17 +95,33 @@ async def values(
     response_class=PlainTextResponse,
 )
 def values_csv(
-    request: Request, svc: Svc, store: Store, v: CurrentViewer, layer: str, indicator: str, year: Year = None
+    request: Request,
+    svc: Svc,
+    store: Store,
+    v: CurrentViewer,
+    layer: str,
+    indicator: str,
+    year: Year = None,
+    audience: Annotated[
+        str | None,
+        Query(description="The role the file is for (default: the caller's own, or a stricter one)."),
+    ] = None,
 ) -> PlainTextResponse:
     require_export(v)
-    data = svc.values(layer, indicator, year, v)
+    reader = audience_for(v, audience, request.app.state.policies)
+    data = svc.values(layer, indicator, year, reader)
     frame = pl.DataFrame(data["areas"], infer_schema_length=None).with_columns(
         pl.lit(data["year"]).alias("year"), pl.lit(indicator).alias("indicator")
     )
-    store.log("export", v.username, f"csv {layer}/{indicator}/{data['year']}", client_ip(request))
-    name = f"{layer}_{indicator}_{data['year']}.csv"
+    store.log(
+        "export", v.username, f"csv {layer}/{indicator}/{data['year']} for {reader.role}", client_ip(request)
+    )
+    name = f"{layer}_{indicator}_{data['year']}_{reader.role}.csv"
+    # like every file: whom it is for on its first lines (comments, which CSV readers can skip)
+    said = warning(reader.policy, request.app.state.policies.get("default"))
+    head = (f"# {said}\n" if said else "") + f"# audience: {reader.role}\n"
     return PlainTextResponse(
-        frame.write_csv(),
+        head + frame.write_csv(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -104,7 +129,8 @@ def values_csv(
 
 @router.get(
     "/export/{fmt}",
-    summary="A file export (gpkg, geojson, xlsx, csv, pdf) published for the caller; roles that may export",
+    summary="A file export (gpkg, geojson, xlsx, csv, pdf) published for an audience: the caller's own role "
+    "unless `audience` names a stricter one; roles that may export",
     response_class=Response,
 )
 def export_file(
@@ -117,23 +143,44 @@ def export_file(
     year: Year = None,
     area: Annotated[str | None, Query(description="PDF: the områdeprofil of this area.")] = None,
     crs: Annotated[str, Query(description="GeoJSON: 25832 (default) or wgs84.")] = "25832",
+    audience: Annotated[
+        str | None,
+        Query(
+            description="The role the file is for (default: the caller's own); only the caller's own or a "
+            "stricter one (403 audience-not-allowed otherwise)."
+        ),
+    ] = None,
 ) -> Response:
     require_export(v)
     if crs not in ("25832", "wgs84"):
         raise InvalidParameter("unknown-crs", f"crs '{crs}'?", {"allowed": ["25832", "wgs84"]})
     if area is not None:
         _own_area(svc, v, layer, area)
+    policies = request.app.state.policies  # the installation's, as the viewers read with
+    reader = audience_for(v, audience, policies)
     suffix = {"geojson": ".geojson"}.get(fmt, f".{fmt}")
     stem = re.sub(
         r"[^A-Za-z0-9_.-]", "_", f"{layer}_{area}" if area else (f"{layer}_{year}" if year else layer)
     )
     with tempfile.TemporaryDirectory(prefix="bsm-export-") as tmp:
         written = export(
-            Publication.of(svc, v), fmt, Path(tmp) / f"export{suffix}", year=year, layer=layer, area=area
+            Publication.of(svc, reader, policies),
+            fmt,
+            Path(tmp) / f"export{suffix}",
+            year=year,
+            layer=layer,
+            area=area,
         )
         body = written[-1 if crs == "wgs84" else 0].read_bytes()  # export() refused unknown formats
-    store.log("export", v.username, f"{fmt} {layer}/{year or 'alle'}/{area or '-'}", client_ip(request))
-    name = f"boligsocial_{stem}{'.wgs84' if fmt == 'geojson' and crs == 'wgs84' else ''}{suffix}"
+    store.log(
+        "export",
+        v.username,
+        f"{fmt} {layer}/{year or 'alle'}/{area or '-'} for {reader.role}",
+        client_ip(request),
+    )
+    # the file's name says whom it is for, as its contents do
+    wgs84 = ".wgs84" if fmt == "geojson" and crs == "wgs84" else ""
+    name = f"boligsocial_{stem}_{reader.role}{wgs84}{suffix}"
     return Response(
         body, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
@@ -150,7 +197,6 @@ async def series(
 async def breakdown(
     request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str, year: Year = None
 ) -> Response:
-    _own_area(svc, v, layer, area_id)
     return cached(request, svc, v, lambda: svc.breakdown(layer, area_id, year, v))
 
 
@@ -158,7 +204,6 @@ async def breakdown(
 async def profile(
     request: Request, svc: Svc, store: Store, v: CurrentViewer, layer: str, area_id: str, lang: str = "da"
 ) -> Response:
-    _own_area(svc, v, layer, area_id)
     response = cached(request, svc, v, lambda: svc.profile(layer, area_id, lang, v))
     store.log("profile-view", v.username, f"{layer}/{area_id}", client_ip(request))
     return response
@@ -227,8 +272,6 @@ async def move_flows(
     area: str | None = None,
     housing_type: str | None = None,
 ) -> Response:
-    if area is not None:
-        _own_area(svc, v, layer, area)
     return cached(
         request,
         svc,
@@ -241,7 +284,6 @@ async def move_flows(
     "/layers/{layer}/areas/{area_id}/moves", summary="One area's moves: tallies, profiles, decomposition"
 )
 async def area_moves(request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str) -> Response:
-    _own_area(svc, v, layer, area_id)
     return cached(request, svc, v, lambda: svc.area_moves(layer, area_id, v))
 
 
@@ -259,7 +301,6 @@ async def displacement(
     year_to: Year = None,
     criterion: str = "labour",
 ) -> Response:
-    _own_area(svc, v, layer, area_id)
     return cached(
         request,
         svc,

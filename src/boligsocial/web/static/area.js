@@ -65,7 +65,8 @@ function forecastTable(rows) {
   const lists = ["udsat", "parallelsamfund", "omdannelse", "forebyggelse"];
   table.replaceChildren(el("tr", {}, el("th", { text: T.list_year }), ...lists.map((l) => el("th", { class: "num", text: T[l] })),
     el("th", { class: "num", text: "beskæft. (80 %)" })),
-  ...rows.map((r) => el("tr", {}, el("td", { text: String(r.list_year) }),
+  ...rows.map((r) => r.state === "suppressed" ? el("tr", {}, el("td", { text: String(r.list_year) }),
+    el("td", { colspan: String(lists.length + 1), text: T.suppressed })) : el("tr", {}, el("td", { text: String(r.list_year) }),
     ...lists.map((l) => el("td", { class: "num", text: fmt(r[`p_${l}`], "share", 0) })),
     el("td", { class: "num", text: `${fmt(r.labour_point, "share")} (${fmt(r.labour_low, "share")}–${fmt(r.labour_high, "share")})` }))));
 }
@@ -75,6 +76,11 @@ function trafficStrips(rows) {
   const models = [...new Set(rows.map((r) => r.model))];
   box.replaceChildren(...models.flatMap((model) => [el("div", { class: "muted", text: `${T.model}: ${model}` }),
     el("div", { class: "strip" }, ...rows.filter((r) => r.model === model).map((r) => {
+      if (!r.colour) {  // hidden by the disclosure step (or not this housing association's area)
+        const s = el("span", { text: String(r.year), title: T.suppressed, "data-reason": r.hidden_reason || "" });
+        s.style.background = "repeating-linear-gradient(45deg,#888 0 3px,#fff 3px 6px)";
+        return s;
+      }
       const s = el("span", { text: String(r.year), title: `${T[r.colour]}: ${r.reason}` });
       s.style.background = TRAFFIC[r.colour];
       return s;

@@ -28,6 +28,8 @@ async function lists() {
       ...rows.map((r) => el("tr", {}, ...cols.map(([k]) => {
         if (k === "name") return el("td", {}, el("a", { href: `/omraade/${layer.value}/${encodeURIComponent(r.area_id)}`, text: r.name }));
         if (k === "category") return el("td", {}, badge(r.category, r.eligible));
+        if (k === "residents" && r.residents === null && r.residents_label)  // a small count, by the API's label
+          return el("td", { class: "num", text: r.residents_label });
         const unit = k === "residents" || k === "criteria_met" ? "count" : k === "crime_ratio" ? "mean" : "share";
         return el("td", { class: "num", text: fmt(r[k], unit, k === "crime_ratio" ? 2 : undefined) });
       }))));

@@ -5,8 +5,10 @@
 const MOVE_PARTS = [["stayers", "part_stayers", "#21918c"], ["in_movers", "part_in", "#D55E00"],
   ["out_movers", "part_out", "#E69F00"], ["ageing_in", "part_age_in", "#56B4E9"], ["ageing_out", "part_age_out", "#999999"]];
 
-function countText(value, state) {
-  if (state === "small") return "<5";
+/* A published count: a small one by the label the API gives it (the viewer's policy's, e.g. "<10"),
+   any other hidden one as not shown. */
+function countText(value, state, label) {
+  if (state === "small") return label || T.suppressed;
   if (state === "suppressed") return T.suppressed;
   return fmt(value, "count");
 }
@@ -100,12 +102,16 @@ async function movesPage() {
     const nodes = [...new Set(shown.flatMap((r) => [`a:${r.from}`, `b:${r.to}`]))];
     const index = Object.fromEntries(nodes.map((n, i) => [n, i]));
     const what = trait.value ? T[`trait_${trait.value}`] : T.movers;
-    Plotly.react("sankey", [{ type: "sankey", orientation: "h",
+    // Plotly's Sankey fails on no links (every flow hidden for this role, or none): an empty chart
+    const title = { text: `${T.moves} ${from.value}–${to.value}<br><sub>${what}, ${T.largest_flows}</sub>` };
+    if (!shown.length) Plotly.react("sankey", [], { ...CHART_LAYOUT, height: 480, title,
+      xaxis: { visible: false }, yaxis: { visible: false },
+      annotations: [{ text: T.none, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }] }, CHART_CONFIG);
+    else Plotly.react("sankey", [{ type: "sankey", orientation: "h",
       node: { label: nodes.map((n) => label(n.slice(2))), pad: 8, thickness: 14, color: "#21918c" },
       link: { source: shown.map((r) => index[`a:${r.from}`]), target: shown.map((r) => index[`b:${r.to}`]),
         value: shown.map((r) => r.movers), color: "rgba(59,82,139,0.35)" } }],
-      { ...CHART_LAYOUT, height: 480, title: { text: `${T.moves} ${from.value}–${to.value}<br><sub>${what}, ${T.largest_flows}</sub>` } },
-      CHART_CONFIG);
+      { ...CHART_LAYOUT, height: 480, title }, CHART_CONFIG);
     ids("sankey").dataset.links = String(shown.length);
     const map = ids("flowmap");
     drawMap(map, geo, (id) => ({ fill: onlyArea.checked && id === areaSel.value ? "#fde0c5" : "#eeeeee", label: "" }),
@@ -116,7 +122,7 @@ async function movesPage() {
     od.replaceChildren(el("tr", {}, el("th", { text: T.from_place }), el("th", { text: T.to_place }),
       el("th", { class: "num", text: what })),
       ...rows.slice(0, 60).map((r) => el("tr", {}, el("td", { text: label(r.from) }), el("td", { text: label(r.to) }),
-        el("td", { class: "num", text: countText(r.movers, r.state) }))));
+        el("td", { class: "num", text: countText(r.movers, r.state, r.label) }))));
     if (!rows.length) od.append(el("tr", {}, el("td", { class: "muted", text: T.none })));
   };
 
@@ -131,7 +137,8 @@ async function movesPage() {
     { type: "scatter", mode: "markers", name: T.total, x: dec.map((d) => d.year),
       y: dec.map((d) => (d.change === null ? null : scale * d.change)), marker: { color: "#000", symbol: "diamond" } }],
     { ...CHART_LAYOUT, height: 480, barmode: "relative",
-      title: { text: `${T.decomposition_of} ${T[`criterion_${crit}`]}: ${a.area.name}` },
+      title: { text: `${T.decomposition_of} ${T[`criterion_${crit}`]}: ${a.area.name}`
+        + (dec.length && dec.every((d) => d.state === "suppressed" && d.reason === "differencing") ? ` (${T.decomposition_hidden})` : "") },
       xaxis: { title: { text: T.year } }, yaxis: { title: { text: crit === "income" ? "kr." : T.percent_points_short } } },
     CHART_CONFIG);
     ids("tallies").replaceChildren(
@@ -141,8 +148,8 @@ async function movesPage() {
         el("td", { class: "num", text: t.out_total === null ? T.suppressed : fmt(t.out_total, "count") }),
         el("td", { class: "num", text: t.net === null ? T.suppressed : (t.net > 0 ? "+" : "") + fmt(t.net, "count") }),
         el("td", { class: "num", text: shareText(t.turnover, t.turnover_state) }),
-        el("td", { class: "num", text: countText(t.births, t.births_state) }),
-        el("td", { class: "num", text: countText(t.ended, t.ended_state) }))));
+        el("td", { class: "num", text: countText(t.births, t.births_state, t.births_label) }),
+        el("td", { class: "num", text: countText(t.ended, t.ended_state, t.ended_label) }))));
     const last = Math.max(...a.profiles.map((p) => p.year));
     ids("profile-year").textContent = `(${a.area.name}, ${T.data_year} ${last})`;
     ids("profiles").replaceChildren(
@@ -150,7 +157,7 @@ async function movesPage() {
         .map((h) => el("th", { text: h }))),
       ...a.profiles.filter((p) => p.year === last).map((p) => el("tr", {},
         el("td", { text: T[`group_${p.group}`] }),
-        el("td", { class: "num", text: countText(p.persons, p.state) }),
+        el("td", { class: "num", text: countText(p.persons, p.state, p.label) }),
         el("td", { class: "num", text: shareText(p.labour, p.labour_state) }),
         el("td", { class: "num", text: shareText(p.education, p.education_state) }),
         el("td", { class: "num", text: p.income_state === "suppressed" ? T.suppressed : fmt(p.income, "dkk") }),

@@ -12,9 +12,13 @@ async function overview() {
   year.value = year.max;
   const update = async () => {
     document.getElementById("year-label").textContent = year.value;
+    const downloads = document.getElementById("downloads");
     for (const a of document.querySelectorAll("#downloads a")) {  // exports follow the layer and year
       const one = a.dataset.fmt === "pdf" || a.dataset.fmt === "geojson" || a.dataset.fmt === "csv";
-      a.href = `/api/v1/export/${a.dataset.fmt}?layer=${encodeURIComponent(layer.value)}${one ? `&year=${year.value}` : ""}`;
+      const q = new URLSearchParams({ layer: layer.value });
+      if (one) q.set("year", year.value);
+      q.set("audience", downloads.dataset.audience);  // the file is for the viewer's own role, and says so
+      a.href = `/api/v1/export/${a.dataset.fmt}?${q}`;
     }
     indicator.disabled = mode.value !== "indicator";
     const y = Number(year.value), listYear = y + 1;
