@@ -34,7 +34,9 @@ def _app(db: Path, access: Path, roles: list[str], organisation: str) -> tuple[o
     tokens = {}
     for role in roles:
         org = organisation if role == "housing_association" else None
-        app.state.access.add_user(f"attack-{role}", role, f"attack-password-{role}", org)
+        app.state.access.add_user(
+            f"attack-{role}", role, f"attack-password-{role}", org, weak_password_ok=True
+        )
         tokens[role] = app.state.access.new_token(f"attack-{role}", "attack")
     return app, tokens
 

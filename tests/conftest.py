@@ -53,7 +53,11 @@ def web(example_db: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ig
     tokens = {}
     for role in ROLES:
         app.state.access.add_user(
-            role, role, f"password-{role}", HOUSING_ORG if role == "housing_association" else None
+            role,
+            role,
+            f"password-{role}",
+            HOUSING_ORG if role == "housing_association" else None,
+            weak_password_ok=True,
         )
         tokens[role] = app.state.access.new_token(role, "tests")
     return app, tokens

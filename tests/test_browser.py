@@ -66,7 +66,11 @@ def serving(example_db: Path, *options: str) -> Iterator[str]:
     for role in ROLES:
         if store.user(role) is None:
             store.add_user(
-                role, role, f"password-{role}", HOUSING_ORG if role == "housing_association" else None
+                role,
+                role,
+                f"password-{role}",
+                HOUSING_ORG if role == "housing_association" else None,
+                weak_password_ok=True,
             )
     if "analyst" not in TOKEN:
         TOKEN["analyst"] = store.new_token("analyst", "browser tests")

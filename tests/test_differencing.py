@@ -130,7 +130,11 @@ def clients(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TestClient]:
     out = {}
     for role in ROLES:
         app.state.access.add_user(
-            role, role, f"password-{role}", "Org1" if role == "housing_association" else None
+            role,
+            role,
+            f"password-{role}",
+            "Org1" if role == "housing_association" else None,
+            weak_password_ok=True,
         )
         out[role] = TestClient(
             app,
@@ -235,7 +239,7 @@ def test_the_small_area_rule_holds_for_moves(clients: dict[str, Any], tmp_path: 
     strict.write_text("[default]\nmin_area_population = 400\n")
     db = clients["db"]
     app = create_app(db, WebSettings(access_db=tmp_path / "access.sqlite", policy_file=strict))
-    app.state.access.add_user("p", "politician", "password-politician")
+    app.state.access.add_user("p", "politician", "password-politician", weak_password_ok=True)
     client = TestClient(
         app,
         base_url="https://testserver",

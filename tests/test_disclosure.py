@@ -264,7 +264,11 @@ def test_nothing_small_leaves_any_endpoint_for_any_non_analyst_role(
     con.close()
     for role in ROLES:
         app.state.access.add_user(
-            role, role, f"password-{role}", "Org" if role == "housing_association" else None
+            role,
+            role,
+            f"password-{role}",
+            "Org" if role == "housing_association" else None,
+            weak_password_ok=True,
         )
         client = TestClient(
             app,
@@ -304,7 +308,7 @@ def test_the_same_figure_is_exact_for_an_analyst_and_hidden_for_a_politician(tmp
     app = create_app(db, WebSettings(access_db=tmp_path / "access.sqlite"))
     seen = {}
     for role in ("analyst", "politician"):
-        app.state.access.add_user(role, role, f"password-{role}")
+        app.state.access.add_user(role, role, f"password-{role}", weak_password_ok=True)
         client = TestClient(
             app,
             base_url="https://testserver",

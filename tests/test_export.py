@@ -491,7 +491,7 @@ def test_the_installations_policy_labels_the_downloads(
     from boligsocial.web.settings import WebSettings
 
     app = create_app(example_db, WebSettings(access_db=tmp_path / "access.sqlite", policy_file=nine_file))
-    app.state.access.add_user("admin", "admin", "password-admin")
+    app.state.access.add_user("admin", "admin", "password-admin", weak_password_ok=True)
     token = app.state.access.new_token("admin", "tests")
     client = TestClient(app, base_url="https://testserver", headers={"Authorization": f"Bearer {token}"})
     r = client.get("/api/v1/export/xlsx?year=2025")

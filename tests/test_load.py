@@ -38,7 +38,14 @@ def test_failure_mid_load_leaves_previous_database_byte_identical(
     with pytest.raises(RuntimeError, match="injected"):
         load(small.write(tmp_path / "d2"), db, key_file)
     assert db.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bsm.duckdb", "d1", "d2", "secret"]
+    # the lock file stays (removing it would race with a waiting load); no working copy does
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bsm.duckdb",
+        "bsm.duckdb.lock",
+        "d1",
+        "d2",
+        "secret",
+    ]
 
 
 def test_invalid_delivery_does_not_create_or_touch_the_database(

@@ -75,7 +75,7 @@ def installation(database: Path, folder: Path, access_db: Path | None = None) ->
     db = folder / "bsm.duckdb"
     shutil.copy(database, db)
     store = Access(access_db or default_access_path(db))
-    store.add_user("politiker", "politician", PASSWORD)
+    store.add_user("politiker", "politician", PASSWORD, weak_password_ok=True)
     return Installation(db, store.new_token("politiker", "tests"))
 
 
@@ -349,3 +349,54 @@ def test_a_bad_setting_stops_the_start_with_a_clear_message(
     assert result.returncode == 1, output
     assert output.startswith("Fejl: ") and message in output
     assert "Traceback" not in output and refused("127.0.0.1", port)
+
+
+# --- trusted proxies --------------------------------------------------------------------------------
+
+
+def _failed_login_from(url: str, forwarded: str) -> None:
+    form = httpx.get(url + "/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    response = httpx.post(
+        url + "/login",
+        data={"username": "politiker", "password": "not the password", "csrf": csrf},
+        headers={"Cookie": f"{LOGIN_CSRF_COOKIE}={csrf}", "X-Forwarded-For": forwarded},
+    )
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("how", "seen"),
+    [
+        ("default", "127.0.0.1"),  # uvicorn alone would believe the header from 127.0.0.1
+        ("option", "203.0.113.9"),
+        ("environment", "203.0.113.9"),
+    ],
+)
+def test_forwarded_addresses_are_believed_only_from_trusted_proxies(
+    database: Path, tmp_path: Path, how: str, seen: str
+) -> None:
+    inst = installation(database, tmp_path / "inst")
+    port = free_port()
+    args = ["--db", str(inst.db), "--port", str(port), "--insecure-cookies"]
+    env = clean_env()
+    if how == "option":
+        args += ["--trusted-proxy", "127.0.0.1", "--trusted-proxy", "10.0.0.0/8"]
+    elif how == "environment":
+        env = clean_env(BSM_TRUSTED_PROXIES="10.1.2.3,127.0.0.0/8")
+    with serving(args, env, f"http://127.0.0.1:{port}", tmp_path / "log") as url:
+        _failed_login_from(url, "203.0.113.9")
+    (record,) = Access(inst.default_access).audit(10, "login-failed")
+    assert record["ip"] == seen
+
+
+def test_a_bad_trusted_proxy_stops_the_start(database: Path, tmp_path: Path) -> None:
+    inst = installation(database, tmp_path / "inst")
+    result = subprocess.run(
+        [str(BSM), "serve", "--db", str(inst.db), "--trusted-proxy", "the-proxy"],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+    )
+    assert result.returncode == 1 and "--trusted-proxy" in result.stderr and "Traceback" not in result.stderr

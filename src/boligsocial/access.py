@@ -4,15 +4,23 @@ SQLite rather than DuckDB because this is many small concurrent writes from the 
 because the analysis database is replaced whole by every load. Passwords are Argon2 hashes;
 session ids and API tokens are random and stored only as SHA-256 hashes. Nothing here holds
 person data: the audit log records who did what to which area or export, never figures.
+
+A change to who may do what (a user removed, a role changed, a token revoked, a user unlocked)
+bumps a generation number in the file (`PRAGMA user_version`); every process compares it with the
+one its lookups were remembered under before it trusts them, so a removal made by `bsm users
+remove` in another process ends the user's sessions and tokens on the next request, not 30 s
+later.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,15 +29,41 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from boligsocial.auditlog import FIELDS, GENESIS, Verdict, iso, now_iso, record_hash, verify
 from boligsocial.errors import ConfigError
+from boligsocial.files import private_files, restrict
+from boligsocial.passwords import check_password as check_policy
 
 ROLES = ("admin", "analyst", "staff", "politician", "housing_association")
 SESSION_SECONDS = 8 * 3600
-#: How long a session or token lookup is remembered in the web process (a change made by another
-#: process, e.g. `bsm users remove`, takes effect within this time).
+#: How long a session or token lookup is remembered in the web process: bounds how stale
+#: `last_used` may be; changes of access are seen at once through the generation number.
 CACHE_SECONDS = 30.0
-MIN_PASSWORD = 10
+TOKEN_DAYS = 365
 _HASHER = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Login throttling: per account, `account_failures` failures within `window` seconds lock
+    that account for a time that doubles with every further failure (from `first_lock` seconds up
+    to `window`); per address, `address_failures` (a town hall's NAT has many colleagues behind
+    one address) lock the address for `window`. Counted before the password is checked, in one
+    transaction, so parallel attempts cannot race past the limit."""
+
+    account_failures: int = 5
+    address_failures: int = 50
+    window: float = 900.0
+    first_lock: float = 30.0
+
+    def lock_seconds(self, kind: str, failures: int) -> float:
+        """How long `failures` failures (this one included) lock an account or address."""
+        if kind == "address":
+            return self.window if failures >= self.address_failures else 0.0
+        if failures < self.account_failures:
+            return 0.0
+        return min(self.window, self.first_lock * 2 ** (failures - self.account_failures))
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -38,14 +72,22 @@ CREATE TABLE IF NOT EXISTS users (
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
     label TEXT, created_at REAL NOT NULL, last_used REAL);
+CREATE TABLE IF NOT EXISTS attempts (
+    kind TEXT NOT NULL, key TEXT NOT NULL, failures INTEGER NOT NULL, last_at REAL NOT NULL,
+    locked_until REAL NOT NULL, PRIMARY KEY (kind, key));
 CREATE TABLE IF NOT EXISTS sessions (
     session_hash TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
     csrf TEXT NOT NULL, expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, username TEXT, event TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, username TEXT, event TEXT NOT NULL,
     target TEXT, ip TEXT);
 CREATE INDEX IF NOT EXISTS audit_event ON audit(event, at);
 """
+#: Columns added since the first version (added to an older file when it is opened).
+_ADDED = {
+    "tokens": {"token_id": "TEXT", "expires_at": "REAL"},
+    "audit": {"role": "TEXT", "detail": "TEXT", "prev_hash": "TEXT", "hash": "TEXT"},
+}
 
 
 @dataclass(frozen=True)
@@ -69,18 +111,29 @@ def default_access_path(db: Path) -> Path:
 class Access:
     """The access store of one installation."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, throttle: Throttle | None = None, retention_days: int | None = None
+    ) -> None:
         self.path = path
+        self.throttle = throttle or Throttle()
+        #: audit records older than this are removed (None: kept for ever)
+        self.retention_days = retention_days
         # who a session id or token belongs to, remembered briefly so a busy API does not ask
-        # SQLite on every request; a role change or removal in this process forgets at once
+        # SQLite on every request, under the generation it was looked up in
         self._known: dict[str, tuple[float, object]] = {}
+        self._generation = -1
+        self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(path, timeout=10)
-        try:
-            con.execute("PRAGMA journal_mode = WAL")
-            con.executescript(_SCHEMA)  # executescript manages its own transaction
-        finally:
-            con.close()
+        with private_files():  # SQLite makes the file and its -wal and -shm with the umask
+            con = sqlite3.connect(path, timeout=10, isolation_level=None)
+            try:
+                con.execute("PRAGMA journal_mode = WAL")
+                con.executescript(_SCHEMA)  # executescript manages its own transaction
+                _migrate(con)
+            finally:
+                con.close()
+        for part in ("", "-wal", "-shm"):  # files of older versions were made 0644
+            restrict(path.with_name(path.name + part))
 
     @contextmanager
     def _connect(self, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -97,41 +150,78 @@ class Access:
         finally:
             con.close()
 
+    def _bump(self, con: sqlite3.Connection) -> None:
+        """A change of who may do what: every process forgets what it remembered."""
+        (version,) = con.execute("PRAGMA user_version").fetchone()
+        con.execute(f"PRAGMA user_version = {int(version) + 1}")
+        self._forget()
+
+    def generation(self) -> int:
+        """The file's access generation, read on a connection kept per thread (a few µs)."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+        (version,) = con.execute("PRAGMA user_version").fetchone()
+        return int(version)
+
     # --- users -------------------------------------------------------------------------------
 
-    def add_user(self, username: str, role: str, password: str, organisation: str | None = None) -> User:
-        """Create a user; the password is stored only as an Argon2 hash."""
+    def add_user(
+        self,
+        username: str,
+        role: str,
+        password: str,
+        organisation: str | None = None,
+        *,
+        actor: str | None = None,
+        weak_password_ok: bool = False,
+    ) -> User:
+        """Create a user; the password is stored only as an Argon2 hash. It must pass the
+        password policy (`passwords.check_password`) unless `weak_password_ok` (the demo's
+        published passwords and test fixtures only)."""
         _check_role(role, organisation)
-        if len(password) < MIN_PASSWORD:
-            raise ConfigError(f"a password needs at least {MIN_PASSWORD} characters")
         if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
-            raise ConfigError("a username is letters, digits, '.', '-' and '_'")
+            raise ConfigError(
+                "et brugernavn består af bogstaver, cifre, '.', '-' og '_' / "
+                "a username is letters, digits, '.', '-' and '_'"
+            )
+        if not weak_password_ok:
+            check_policy(password, username, organisation)
         with self._connect() as con:
             if con.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
-                raise ConfigError(f"user '{username}' exists already")
+                raise ConfigError(f"brugeren '{username}' findes allerede / user '{username}' exists already")
             con.execute(
                 "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
                 (username, role, organisation, _HASHER.hash(password), time.time()),
             )
+            self._write_log(con, "user-added", actor, username, None, detail={"role": role})
         return User(username, role, organisation)
 
-    def remove_user(self, username: str) -> None:
-        self._forget()
+    def remove_user(self, username: str, *, actor: str | None = None) -> None:
+        """Remove a user: its sessions and tokens go with it, in every process at once."""
         with self._connect() as con:
             if not con.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount:
-                raise ConfigError(f"no user '{username}'")
+                raise ConfigError(f"ingen bruger '{username}' / no user '{username}'")
+            self._bump(con)
+            self._write_log(con, "user-removed", actor, username, None)
 
-    def set_role(self, username: str, role: str, organisation: str | None = None) -> None:
+    def set_role(
+        self, username: str, role: str, organisation: str | None = None, *, actor: str | None = None
+    ) -> None:
+        """Change a user's role; the user is logged out everywhere (tokens keep working, with the
+        new role)."""
         _check_role(role, organisation)
-        self._forget()
         with self._connect() as con:
             changed = con.execute(
                 "UPDATE users SET role = ?, organisation = ? WHERE username = ?",
                 (role, organisation, username),
             ).rowcount
             if not changed:
-                raise ConfigError(f"no user '{username}'")
+                raise ConfigError(f"ingen bruger '{username}' / no user '{username}'")
             con.execute("DELETE FROM sessions WHERE username = ?", (username,))  # log out everywhere
+            self._bump(con)
+            detail = {"role": role, "organisation": organisation}
+            self._write_log(con, "role-changed", actor, username, None, detail=detail)
 
     def users(self) -> list[User]:
         with self._connect(write=False) as con:
@@ -146,7 +236,8 @@ class Access:
         return User(*row) if row else None
 
     def check_password(self, username: str, password: str) -> User | None:
-        """The user if the password is right (rehashing old parameters), else None."""
+        """The user if the password is right (rehashing old parameters), else None. Does not
+        throttle: a login goes through `login`."""
         with self._connect(write=False) as con:
             row = con.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
         if row is None:
@@ -164,6 +255,72 @@ class Access:
                 )
         return self.user(username)
 
+    # --- login throttling ----------------------------------------------------------------------
+
+    def login(self, username: str, password: str, ip: str | None) -> tuple[User | None, float]:
+        """A login attempt: (the user, 0) when the password is right; (None, 0) when it is wrong;
+        (None, seconds to wait) when the account or the address is locked, without checking
+        the password. The attempt is counted as a failure before the password is checked, in
+        one transaction with the check of the locks, and forgiven when it succeeds: 30 parallel
+        wrong passwords are not all evaluated."""
+        keys = [("account", username.lower()), *([("address", ip)] if ip else [])]
+        with self._connect() as con:
+            now = time.time()  # once the write lock is held: attempts are ordered by it
+            wait = 0.0
+            for kind, key in keys:
+                row = con.execute(
+                    "SELECT locked_until FROM attempts WHERE kind = ? AND key = ?", (kind, key)
+                ).fetchone()
+                if row and row[0] > now:
+                    wait = max(wait, row[0] - now)
+            if wait:
+                self._write_log(con, "login-throttled", None, username, ip, at=now)
+                return None, wait
+            for kind, key in keys:
+                row = con.execute(
+                    "SELECT failures, last_at FROM attempts WHERE kind = ? AND key = ?", (kind, key)
+                ).fetchone()
+                failures = (row[0] if row and now - row[1] < self.throttle.window else 0) + 1
+                seconds = self.throttle.lock_seconds(kind, failures)
+                locked = now + seconds if seconds else 0.0
+                con.execute(
+                    "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?, ?)",
+                    (kind, key, failures, now, locked),
+                )
+        user = self.check_password(username, password)
+        with self._connect() as con:
+            if user is None:
+                self._write_log(con, "login-failed", None, username, ip)
+                return None, 0.0
+            # forgiven: the account starts afresh, the address gets this attempt back
+            con.execute("DELETE FROM attempts WHERE kind = 'account' AND key = ?", (username.lower(),))
+            if ip:
+                con.execute(
+                    "UPDATE attempts SET failures = max(failures - 1, 0), locked_until = 0 "
+                    "WHERE kind = 'address' AND key = ? AND failures < ?",
+                    (ip, self.throttle.address_failures),
+                )
+            self._write_log(con, "login", user.username, None, ip, role=user.role)
+        return user, 0.0
+
+    def locked(self) -> list[dict[str, object]]:
+        """Accounts and addresses locked now, with their failures and until when."""
+        with self._connect(write=False) as con:
+            rows = con.execute(
+                "SELECT kind, key, failures, locked_until FROM attempts WHERE locked_until > ? ORDER BY 1, 2",
+                (time.time(),),
+            ).fetchall()
+        return [{"kind": k, "key": key, "failures": n, "until": iso(until)} for k, key, n, until in rows]
+
+    def unlock(self, username: str, *, actor: str | None = None) -> bool:
+        """Lift a user's lock (after failed logins); whether there was one."""
+        with self._connect() as con:
+            removed = con.execute(
+                "DELETE FROM attempts WHERE kind = 'account' AND key = ?", (username.lower(),)
+            ).rowcount
+            self._write_log(con, "user-unlocked", actor, username, None)
+        return bool(removed)
+
     # --- sessions and tokens -------------------------------------------------------------------
 
     def new_session(self, username: str) -> tuple[str, str]:
@@ -178,6 +335,10 @@ class Access:
         return session, csrf
 
     def _remember(self, key: str, produce: Callable[[], Any]) -> Any:
+        generation = self.generation()
+        if generation != self._generation:  # another process changed who may do what
+            self._known.clear()
+            self._generation = generation
         now = time.monotonic()
         hit = self._known.get(key)
         if hit and hit[0] > now:
@@ -193,7 +354,10 @@ class Access:
 
     def session(self, session: str) -> tuple[User, str] | None:
         """The session's user and CSRF token, if the session exists and has not expired."""
-        return self._remember("s:" + _digest(session), lambda: self._session(session))
+        found: tuple[User, str] | None = self._remember(
+            "s:" + _digest(session), lambda: self._session(session)
+        )
+        return found
 
     def _session(self, session: str) -> tuple[User, str] | None:
         with self._connect(write=False) as con:
@@ -209,66 +373,180 @@ class Access:
         with self._connect() as con:
             con.execute("DELETE FROM sessions WHERE session_hash = ?", (_digest(session),))
 
-    def new_token(self, username: str, label: str = "") -> str:
-        """A personal API token, shown once; only its hash is stored."""
+    def new_token(
+        self, username: str, label: str = "", days: int = TOKEN_DAYS, *, actor: str | None = None
+    ) -> str:
+        """A personal API token, shown once; only its hash is stored. It expires after `days`."""
         if self.user(username) is None:
-            raise ConfigError(f"no user '{username}'")
-        token = "bsm_" + secrets.token_urlsafe(32)
+            raise ConfigError(f"ingen bruger '{username}' / no user '{username}'")
+        if not 1 <= days <= 5 * 365:
+            raise ConfigError("et token gælder 1–1825 dage / a token lasts 1–1825 days")
+        token, token_id = "bsm_" + secrets.token_urlsafe(32), secrets.token_hex(4)
+        now = time.time()
         with self._connect() as con:
             con.execute(
-                "INSERT INTO tokens VALUES (?, ?, ?, ?, NULL)", (_digest(token), username, label, time.time())
+                "INSERT INTO tokens (token_hash, username, label, created_at, last_used, token_id, "
+                "expires_at) VALUES (?, ?, ?, ?, NULL, ?, ?)",
+                (_digest(token), username, label, now, token_id, now + days * 86400),
             )
+            detail = {"token": token_id, "label": label, "expires": iso(now + days * 86400)}
+            self._write_log(con, "token-created", actor or username, username, None, detail=detail)
         return token
 
+    def tokens(self, username: str | None = None) -> list[dict[str, object]]:
+        """Tokens (of one user, or all): id, user, label, created, expires, last used, expired."""
+        query = (
+            "SELECT token_id, username, label, created_at, expires_at, last_used FROM tokens"
+            + (" WHERE username = ?" if username else "")
+            + " ORDER BY created_at"
+        )
+        with self._connect(write=False) as con:
+            rows = con.execute(query, (username,) if username else ()).fetchall()
+        now = time.time()
+        return [
+            {
+                "id": tid,
+                "username": user,
+                "label": label or "",
+                "created": iso(created),
+                "expires": iso(expires),
+                "last_used": iso(used) if used else None,
+                "expired": expires <= now,
+            }
+            for tid, user, label, created, expires, used in rows
+        ]
+
+    def revoke_token(self, token_id: str, *, username: str | None = None, actor: str | None = None) -> None:
+        """Revoke a token by its id (only the user's own when `username` is given); at once, in
+        every process."""
+        query = "DELETE FROM tokens WHERE token_id = ?" + (" AND username = ?" if username else "")
+        with self._connect() as con:
+            if not con.execute(query, (token_id, username) if username else (token_id,)).rowcount:
+                raise ConfigError(f"intet token '{token_id}' / no token '{token_id}'")
+            self._bump(con)
+            self._write_log(con, "token-revoked", actor or username, None, None, detail={"token": token_id})
+
     def token_user(self, token: str) -> User | None:
-        """The token's user; `last_used` is written when the token is looked up afresh."""
+        """The token's user while the token has not expired; `last_used` is written when the
+        token is looked up afresh (so it is at most `CACHE_SECONDS` old)."""
         found: User | None = self._remember("t:" + _digest(token), lambda: self._token_user(token))
         return found
 
     def _token_user(self, token: str) -> User | None:
+        now = time.time()
         with self._connect() as con:
             row = con.execute(
                 "SELECT u.username, u.role, u.organisation FROM tokens t JOIN users u USING (username) "
-                "WHERE t.token_hash = ?",
-                (_digest(token),),
+                "WHERE t.token_hash = ? AND t.expires_at > ?",
+                (_digest(token), now),
             ).fetchone()
             if row:
-                con.execute(
-                    "UPDATE tokens SET last_used = ? WHERE token_hash = ?", (time.time(), _digest(token))
-                )
+                con.execute("UPDATE tokens SET last_used = ? WHERE token_hash = ?", (now, _digest(token)))
         return User(*row) if row else None
 
-    # --- audit and throttling ------------------------------------------------------------------
+    # --- audit ---------------------------------------------------------------------------------
 
     def log(
-        self, event: str, username: str | None = None, target: str | None = None, ip: str | None = None
+        self,
+        event: str,
+        username: str | None = None,
+        target: str | None = None,
+        ip: str | None = None,
+        *,
+        role: str | None = None,
+        detail: Mapping[str, object] | None = None,
     ) -> None:
-        """One audit record: who, what, when (never figures or person data)."""
+        """One audit record: who, what, when (never figures or person data), chained by hash."""
         with self._connect() as con:
-            con.execute(
-                "INSERT INTO audit (at, username, event, target, ip) VALUES (?, ?, ?, ?, ?)",
-                (time.time(), username, event, target, ip),
-            )
+            self._write_log(con, event, username, target, ip, role=role, detail=detail)
 
-    def audit(self, limit: int = 100, event: str | None = None) -> list[dict[str, object]]:
+    def _write_log(
+        self,
+        con: sqlite3.Connection,
+        event: str,
+        username: str | None,
+        target: str | None,
+        ip: str | None,
+        *,
+        role: str | None = None,
+        detail: Mapping[str, object] | None = None,
+        at: float | None = None,
+    ) -> None:
+        """Append a record inside the caller's write transaction (which serialises the chain)."""
+        last = con.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        record: dict[str, object] = {
+            "id": (last[0] if last else 0) + 1,
+            "at": iso(at) if at is not None else now_iso(),
+            "username": username,
+            "role": role,
+            "event": event,
+            "target": target,
+            "ip": ip,
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None,
+        }
+        previous = str(last[1]) if last and last[1] else GENESIS
+        con.execute(
+            "INSERT INTO audit (id, at, username, role, event, target, ip, detail, prev_hash, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*(record[f] for f in FIELDS), previous, record_hash(previous, record)),
+        )
+
+    def audit(
+        self,
+        limit: int = 100,
+        event: str | None = None,
+        *,
+        since: str | None = None,
+        user: str | None = None,
+    ) -> list[dict[str, object]]:
+        """The newest records first, filtered by event, user and time (ISO 8601, UTC; a date
+        alone means from its midnight)."""
+        where, args = [], []
+        if event:
+            where.append("event = ?")
+            args.append(event)
+        if user:
+            where.append("username = ?")
+            args.append(user)
+        if since:
+            where.append("at >= ?")
+            args.append(since)
+        query = f"SELECT {', '.join(FIELDS)} FROM audit" + (f" WHERE {' AND '.join(where)}" if where else "")
         with self._connect(write=False) as con:
-            query = "SELECT at, username, event, target, ip FROM audit"
-            args: tuple[object, ...] = ()
-            if event:
-                query += " WHERE event = ?"
-                args = (event,)
             rows = con.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
-        return [dict(zip(("at", "username", "event", "target", "ip"), r, strict=True)) for r in rows]
+        out = []
+        for r in rows:
+            record = dict(zip(FIELDS, r, strict=True))
+            record["detail"] = json.loads(str(record["detail"])) if record["detail"] else None
+            out.append(record)
+        return out
 
-    def failures(self, username: str, ip: str | None, seconds: float) -> int:
-        """Failed logins for this user name or from this address within the last `seconds`."""
+    def verify(self) -> Verdict:
+        """Check the hash chain of the whole log."""
         with self._connect(write=False) as con:
-            (n,) = con.execute(
-                "SELECT count(*) FROM audit WHERE event = 'login-failed' AND at > ? "
-                "AND (username = ? OR (ip IS NOT NULL AND ip = ?))",
-                (time.time() - seconds, username, ip),
+            rows = con.execute(
+                f"SELECT {', '.join(FIELDS)}, prev_hash, hash FROM audit ORDER BY id"
+            ).fetchall()
+        return verify(dict(zip((*FIELDS, "prev_hash", "hash"), r, strict=True)) for r in rows)
+
+    def apply_retention(self, *, actor: str | None = None) -> int:
+        """Remove records older than `retention_days` (none when it is None); the removal is
+        itself a record, naming the last id removed, so `verify` can tell it from tampering."""
+        if self.retention_days is None:
+            return 0
+        cutoff = iso(time.time() - self.retention_days * 86400)
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT max(id), count(*) FROM audit WHERE at < ? AND id < (SELECT max(id) FROM audit)",
+                (cutoff,),
             ).fetchone()
-        return int(n)
+            if not row or not row[1]:
+                return 0
+            last, n = int(row[0]), int(row[1])
+            con.execute("DELETE FROM audit WHERE id <= ?", (last,))
+            detail = {"removed_until": last, "removed": n, "older_than": cutoff}
+            self._write_log(con, "retention", actor, None, None, detail=detail)
+        return n
 
 
 def _check_role(role: str, organisation: str | None) -> None:
@@ -276,3 +554,42 @@ def _check_role(role: str, organisation: str | None) -> None:
         raise ConfigError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
     if role == "housing_association" and not organisation:
         raise ConfigError("a housing_association user needs --organisation (the housing_org of its areas)")
+
+
+def _migrate(con: sqlite3.Connection) -> None:
+    """Bring a file of an older version up to date: new columns, ids for old tokens (which expire
+    a year after they were made), ISO 8601 times and the hash chain for old audit records."""
+    for table, columns in _ADDED.items():
+        have = {r[1] for r in con.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in have:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        for (token_hash,) in con.execute("SELECT token_hash FROM tokens WHERE token_id IS NULL").fetchall():
+            con.execute(
+                "UPDATE tokens SET token_id = ?, expires_at = created_at + ? WHERE token_hash = ?",
+                (secrets.token_hex(4), TOKEN_DAYS * 86400, token_hash),
+            )
+        unchained = con.execute(
+            f"SELECT {', '.join(FIELDS)} FROM audit WHERE hash IS NULL ORDER BY id"
+        ).fetchall()
+        if unchained:
+            last = con.execute(
+                "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            previous = str(last[0]) if last else GENESIS
+            for r in unchained:
+                record = dict(zip(FIELDS, r, strict=True))
+                if isinstance(record["at"], int | float):
+                    record["at"] = iso(float(record["at"]))
+                digest = record_hash(previous, record)
+                con.execute(
+                    "UPDATE audit SET at = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                    (record["at"], previous, digest, record["id"]),
+                )
+                previous = digest
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

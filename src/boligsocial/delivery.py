@@ -105,7 +105,9 @@ def _reference_problems(reference: pl.DataFrame, years: list[int], region: str) 
                     "missing-reference",
                     f"reference.csv has no {metric}"
                     + (f" for region {reg}" if reg else "")
-                    + f" for the year(s) {missing}",
+                    + f" for the data year(s) {', '.join(map(str, missing))} of persons; the lists "
+                    "cannot be computed without it: add a row year;metric;region;value per year "
+                    "(Danmarks Statistik publishes the figures)",
                     file="reference.csv",
                     column="metric",
                     value=metric,

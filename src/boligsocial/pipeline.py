@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,8 +94,13 @@ def load(
     traffic_light_file: Path | None = None,
     allow_unassigned: bool = False,
     progress: Progress = silent,
+    wait: bool = True,
+    waiting: Callable[[str], None] | None = None,
 ) -> LoadSummary:
-    """Validate, pseudonymise, assign, compute and commit one delivery atomically into `db`."""
+    """Validate, pseudonymise, assign, compute and commit one delivery atomically into `db`.
+
+    Loads of one database take turns: while another holds it, this one waits (telling `waiting`
+    the other's process id) or, with `wait=False`, raises `files.Busy`."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     delivery, report = read_delivery(path, mapping_path, progress)
@@ -110,7 +116,7 @@ def load(
     progress("Pseudonymiserer", 1, 1)
     seconds["pseudonymise"] = time.perf_counter() - t
 
-    with replacing(db) as con:
+    with replacing(db, wait=wait, waiting=waiting) as con:
         t = time.perf_counter()
         progress("Skriver leverancen", 0, 1)
         _check_compatible(get_meta(con), delivery.municipality, key_id(key))

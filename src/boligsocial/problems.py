@@ -39,6 +39,8 @@ class Severity(StrEnum):
 CODES: dict[str, tuple[Severity, str]] = {
     "missing-file": (Severity.ERROR, "a required file of the delivery is missing"),
     "unreadable-file": (Severity.ERROR, "a file exists but cannot be read in its format"),
+    "short-row": (Severity.ERROR, "a row has fewer fields than the header (a cut-off file?)"),
+    "empty-table": (Severity.ERROR, "a file has a header but no data rows"),
     "bad-config": (Severity.ERROR, "municipality.toml or the mapping file is wrong"),
     "missing-column": (Severity.ERROR, "a required column is missing"),
     "missing-value": (Severity.ERROR, "a required value is empty"),
@@ -58,6 +60,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     ),
     "invalid-geometry": (Severity.ERROR, "an area's geometry is empty, not a polygon or invalid"),
     "missing-layer": (Severity.ERROR, "the required omraade layer is missing"),
+    "missing-reference": (
+        Severity.ERROR,
+        "a reference figure (national crime share, regional income) is missing for a data year",
+    ),
     "version-overlap": (Severity.ERROR, "two boundary versions of one area overlap in years"),
     "address-unassigned": (Severity.ERROR, "an address lies in no omraade area in a data year"),
     "address-overlap": (Severity.ERROR, "an address lies inside two areas of one layer"),
@@ -68,7 +74,6 @@ CODES: dict[str, tuple[Severity, str]] = {
         Severity.WARNING,
         "nonwestern disagrees with origin_country; origin_country decides",
     ),
-    "missing-reference": (Severity.WARNING, "a reference figure is missing for a data year"),
     "extra-column-ignored": (
         Severity.WARNING,
         "an extra persons column is not declared with a type in the mapping file; it is not stored",

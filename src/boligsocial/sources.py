@@ -15,7 +15,7 @@ import pyogrio
 import shapely
 
 from boligsocial.mapping import Mapping, TableMapping
-from boligsocial.problems import Problem
+from boligsocial.problems import MAX_EXAMPLES, Problem
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 AREA_FILES = ("areas.gpkg", "areas.geojson", "areas.json", "areas.shp")
@@ -99,11 +99,70 @@ def read_table(path: Path, mapping: Mapping, tm: TableMapping) -> tuple[RawTable
         return None, [Problem("missing-file", f"{file} named in the mapping does not exist", file=file)]
     except Exception as exc:
         return None, [Problem("unreadable-file", f"{file} cannot be read: {exc}", file=file)]
+    problems = _short_rows(path, mapping, frame) if path.suffix.lower() == ".csv" else []
     frame = _as_text(frame.rename({c: c.strip() for c in frame.columns}))
     if mapping.decimal_comma:
         frame = frame.with_columns(pl.all().str.replace(r"^(-?\d+),(\d+)$", "$1.$2"))
     frame = _apply_mapping(frame, tm).with_row_index(ROW, offset=1)
-    return RawTable(file, frame), []
+    if frame.height == 0:
+        problems.append(
+            Problem(
+                "empty-table",
+                f"{file} has a header but no data rows: an export that stopped early, or the wrong "
+                "file? (an optional file with nothing to give is left out of the delivery)",
+                file=file,
+            )
+        )
+    return RawTable(file, frame), problems
+
+
+def _short_rows(path: Path, mapping: Mapping, frame: pl.DataFrame) -> list[Problem]:
+    """Rows with fewer fields than the header (a file cut off, a line broken by hand): polars fills
+    the missing fields with empty values, which optional columns accept silently, so such rows
+    are found with DuckDB's strict reader, by data row. Only a file whose last column has an
+    empty value can have one, so other files are not read twice."""
+    if not frame.width or frame.get_column(frame.columns[-1]).null_count() == 0:
+        return []
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "SELECT count(*) FROM read_csv(?, all_varchar = true, header = true, delim = ?, "
+            "quote = '\"', escape = '\"', null_padding = false, strict_mode = true, "
+            "store_rejects = true, encoding = 'utf-8', max_line_size = 100000000)",
+            [str(path), mapping.separator],
+        ).fetchall()
+        short = con.execute(
+            "SELECT line - 1, csv_line FROM reject_errors WHERE error_type = 'MISSING COLUMNS' ORDER BY line"
+        ).fetchall()
+    except duckdb.Error:
+        return []  # a file DuckDB cannot read strictly is judged by the other checks
+    finally:
+        con.close()
+    file, width = path.name, frame.width
+    out = [
+        Problem(
+            "short-row",
+            f"row has {line.count(mapping.separator) + 1} of the {width} fields of the header; "
+            "the file may be cut off or the row broken",
+            file=file,
+            row=int(row),
+            allowed=f"{width} fields separated by '{mapping.separator}'",
+        )
+        for row, line in short[:MAX_EXAMPLES]
+    ]
+    if len(short) > MAX_EXAMPLES:
+        out.append(
+            Problem(
+                "short-row",
+                f"rows with fewer fields than the header — and {len(short) - MAX_EXAMPLES} more rows "
+                "like this",
+                file=file,
+                count=len(short) - MAX_EXAMPLES,
+            )
+        )
+    return out
 
 
 def find_areas(delivery: Path, tm: TableMapping) -> Path | None:

@@ -1,7 +1,8 @@
 """The DuckDB database: schema, atomic replacement of a whole load, and the reads other layers need.
 
 A load works on a copy of the database file and swaps it into place with `os.replace` only after
-every step has succeeded, so a failure at any point leaves the previous file byte for byte as it was.
+every step has succeeded, so a failure at any point leaves the previous file byte for byte as it was;
+loads of one database take turns (`files.exclusive`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +21,7 @@ import duckdb
 import polars as pl
 
 from boligsocial.errors import DatabaseError
+from boligsocial.files import exclusive, private_files, remove_stale_copies, restrict
 from boligsocial.lists import Ages, exact
 
 SCHEMA_VERSION = "4"  # 2: lists, forecast, traffic lights, moves; 3: moves in every layer, by trait;
@@ -99,33 +101,44 @@ def connect_read(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def replacing(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to a private copy of `path`; the copy replaces `path` only if the block succeeds."""
+def replacing(
+    path: Path, *, wait: bool = True, waiting: Callable[[str], None] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a private copy of `path`; the copy replaces `path` only if the block succeeds.
+
+    One load at a time: the block holds the database's lock (`files.exclusive`; `wait=False` raises
+    `files.Busy` at once instead of waiting). The copy lives beside the database with the tool's
+    file mode (0600) and is removed on every exit path that Python sees; what a killed load left
+    behind is removed by the next one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".loading", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
-        if path.exists():
-            shutil.copy2(path, tmp)
-            wal = path.with_name(path.name + ".wal")
-            if wal.exists():
-                shutil.copy2(wal, tmp.with_name(tmp.name + ".wal"))
-        con = duckdb.connect(str(tmp))
-        con.execute("SET enable_progress_bar = false")  # the CLI draws its own
+    with exclusive(path, wait, waiting), private_files():
+        remove_stale_copies(path)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".loading", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.unlink()
+        wal = path.with_name(path.name + ".wal")
         try:
-            con.execute(_DDL)
-            con.execute("BEGIN TRANSACTION")
-            yield con
-            con.execute("COMMIT")
-            con.execute("CHECKPOINT")
+            if path.exists():
+                shutil.copyfile(path, tmp)  # not copy2: the copy gets the tool's mode, not the old one
+                if wal.exists():
+                    shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
+            con = duckdb.connect(str(tmp))
+            restrict(tmp)
+            con.execute("SET enable_progress_bar = false")  # the CLI draws its own
+            try:
+                con.execute(_DDL)
+                con.execute("BEGIN TRANSACTION")
+                yield con
+                con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            os.replace(tmp, path)
+            wal.unlink(missing_ok=True)  # merged into the copy; replayed onto it, it would corrupt it
         finally:
-            con.close()
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+                leftover.unlink(missing_ok=True)
 
 
 def get_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import sys
+
+from rich.markup import escape
+
 from boligsocial.cli import delivery, lists, moves, outputs, serve, users
-from boligsocial.cli.common import app
+from boligsocial.cli.common import app, err
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: an operating-system error (disk full, no permission) is one
+    clear line and exit code 1, not a traceback."""
+    from boligsocial.files import os_error_line
+
+    try:
+        app()
+    except Exception as exc:
+        line = os_error_line(exc)
+        if line is None:
+            raise
+        err.print(f"[bold red]Fejl:[/] {escape(line)}")
+        sys.exit(1)
 
 
 __all__ = ["app", "delivery", "lists", "main", "moves", "outputs", "serve", "users"]

@@ -4,6 +4,7 @@ Errors are translated here, once."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from boligsocial.errors import BsmError, DeliveryInvalid
+from boligsocial.files import write_private
 from boligsocial.problems import Report, Severity
 from boligsocial.progress import Progress as ProgressFn
 
@@ -68,6 +70,21 @@ def progress_bar() -> Iterator[ProgressFn]:
             bar.update(tasks[description], completed=done, total=total or None)
 
         yield report
+
+
+def actor() -> str:
+    """Who did it on the command line, for the audit log: the operating-system account."""
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+def audit_cli(db: Path, event: str, target: str, **detail: object) -> None:
+    """Record in the installation's audit log (beside `db`) what a command published."""
+    from boligsocial.access import Access, default_access_path
+
+    Access(default_access_path(db)).log(event, actor(), target, None, role="operator", detail=detail)
 
 
 def fail(exc: BsmError) -> typer.Exit:
@@ -120,7 +137,7 @@ def emit_table(
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
-        out.write_text(text, encoding="utf-8")
+        write_private(out, text)
         err.print(f"Skrev {table.height} rækker til {out}")
 
 

@@ -93,11 +93,19 @@ def load(
     allow_unassigned: Annotated[
         bool, typer.Option(help="Load even if addresses lie in no omraade area (they are reported).")
     ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="While another load writes the same database: wait for it (default), or fail at once.",
+        ),
+    ] = True,
 ) -> None:
     """Validate, pseudonymise, assign areas, compute indicators and commit atomically.
 
     Years already in the database are replaced, new years are added. If anything fails the database
-    stays exactly as it was. Example: [bold]bsm load demo/delivery --db demo/bsm.duckdb[/]
+    stays exactly as it was. Loads of one database take turns. Example:
+    [bold]bsm load demo/delivery --db demo/bsm.duckdb[/]
     """
     from boligsocial.pipeline import load as run_load
 
@@ -113,6 +121,11 @@ def load(
                 traffic_light_file=traffic_light,
                 allow_unassigned=allow_unassigned,
                 progress=progress,
+                wait=wait,
+                waiting=lambda pid: err.print(
+                    f"Venter på en anden indlæsning af {db} (proces {pid}) … / "
+                    f"waiting for another load of {db} (process {pid}) …"
+                ),
             )
     except BsmError as exc:
         raise fail(exc) from exc

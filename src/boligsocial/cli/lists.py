@@ -15,6 +15,7 @@ from boligsocial.cli.common import (
     FormatOption,
     OutOption,
     app,
+    audit_cli,
     check_format,
     console,
     emit_table,
@@ -59,6 +60,14 @@ def lists_command(
     except BsmError as exc:
         raise fail(exc) from exc
     emit_table(table, fmt, out, _lists_view)
+    if audience is not None:  # published for someone: it leaves the system
+        audit_cli(
+            db,
+            "export",
+            f"lists {layer}/{year or 'alle'} for {audience}",
+            rows=table.height,
+            out=str(out or "-"),
+        )
     if fmt == "table" and found.height:
         err.print(
             f"{found.height} uoverensstemmelser mellem de officielle lister og beregningen: "
@@ -181,6 +190,14 @@ def forecast_command(
     except BsmError as exc:
         raise fail(exc) from exc
     emit_table(table, fmt, out, _forecast_view)
+    if audience is not None:
+        audit_cli(
+            db,
+            "export",
+            f"forecast {layer}/{year or 'alle'} for {audience}",
+            rows=table.height,
+            out=str(out or "-"),
+        )
 
 
 def _forecast_view(table: pl.DataFrame) -> Table:

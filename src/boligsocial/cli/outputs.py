@@ -17,6 +17,7 @@ from boligsocial.cli.common import (
     DbOption,
     PublishAudienceOption,
     app,
+    audit_cli,
     console,
     err,
     fail,
@@ -86,6 +87,12 @@ def export_command(
             progress(f"Eksporterer {fmt}", 1, 1)
     except BsmError as exc:
         raise fail(exc) from exc
+    audit_cli(
+        db,
+        "export",
+        f"{fmt} {layer}/{year or 'alle'}/{area or '-'} for {audience}",
+        files=[str(p) for p in written],
+    )
     for path in written:
         console.print(f"Skrev {path} ({path.stat().st_size:,} bytes, målgruppe {audience})")
     _warn(pub)
@@ -117,6 +124,9 @@ def publish(
             written = run_publish(pub, postgres, schema, progress=progress)
     except BsmError as exc:
         raise fail(exc) from exc
+    # the address of the server, never its password
+    where = postgres.split("@")[-1] if "@" in postgres else postgres
+    audit_cli(db, "publication", f"postgres {where}/{schema} for {audience}", tables=written)
     view = Table(title=f"Publiceret i skemaet {schema} (målgruppe {audience})")
     view.add_column("tabel")
     view.add_column("rækker", justify="right")

@@ -66,6 +66,21 @@ def serve(
         Path | None,
         typer.Option("--policy", help="The installation's own disclosure policy, TOML (env BSM_POLICY)."),
     ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="A reverse proxy (IP or CIDR) whose X-Forwarded-For is believed; repeat for more "
+            "(none by default; env BSM_TRUSTED_PROXIES, comma-separated).",
+        ),
+    ] = None,
+    audit_retention_days: Annotated[
+        int | None,
+        typer.Option(
+            help="Remove audit records older than this many days (default 1825; env "
+            "BSM_AUDIT_RETENTION_DAYS)."
+        ),
+    ] = None,
 ) -> None:
     """Serve the dashboard and the JSON API (/api/v1, OpenAPI at /openapi.json) behind login.
 
@@ -83,16 +98,20 @@ def serve(
         "anonymous": anonymous,
         "secure_cookies": secure_cookies,
         "policy": policy,
+        "trusted_proxies": trusted_proxy or None,
+        "audit_retention_days": audit_retention_days,
     }
     try:
         settings = ServeSettings.load({k: v for k, v in options.items() if v is not None})
         web = settings.web()  # reads the policy file, once
     except BsmError as exc:
         raise fail(exc) from exc
-    _run(settings.db, settings.host, settings.port, web)
+    _run(settings.db, settings.host, settings.port, web, settings.trusted_proxies)
 
 
-def _run(db: Path, host: str, port: int, settings: WebSettings) -> None:
+def _run(
+    db: Path, host: str, port: int, settings: WebSettings, trusted_proxies: list[str] | None = None
+) -> None:
     """Check the database, then serve the app with these settings until Ctrl+C."""
     import uvicorn
 
@@ -106,7 +125,16 @@ def _run(db: Path, host: str, port: int, settings: WebSettings) -> None:
         raise fail(exc) from exc
     prepare(web_app)  # what each audience may see, worked out while the server starts
     console.print(f"Dashboard: http://{host}:{port}/  (Ctrl+C stopper)")
-    uvicorn.run(web_app, host=host, port=port, log_level="warning")
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only from the proxies
+    # the installation names, so a visitor cannot pick the address it is throttled and logged as
+    uvicorn.run(
+        web_app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=",".join(trusted_proxies) if trusted_proxies else "",
+    )
 
 
 @app.command()
@@ -167,7 +195,8 @@ def _demo_users(db: Path) -> None:
     store = Access(default_access_path(db))
     if not store.users():
         for name, role, org in DEMO_USERS:
-            store.add_user(name, role, f"demo-{name}", org)
+            # the demo's passwords are printed and documented: not a password policy's business
+            store.add_user(name, role, f"demo-{name}", org, weak_password_ok=True, actor="demo")
     table = Table(title="Demo-brugere (kun til eksemplet)")
     for col in ("brugernavn", "adgangskode", "rolle"):
         table.add_column(col)

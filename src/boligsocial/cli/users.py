@@ -2,25 +2,48 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from boligsocial.access import Access, default_access_path
-from boligsocial.cli.common import AccessOption, DbOption, app, console, fail
+from boligsocial.access import TOKEN_DAYS, Access, default_access_path
+from boligsocial.auditlog import FIELDS, plain
+from boligsocial.cli.common import (
+    AccessOption,
+    DbOption,
+    FormatOption,
+    actor,
+    app,
+    check_format,
+    console,
+    emit_table,
+    err,
+    fail,
+)
 from boligsocial.errors import BsmError
 
 users_app = typer.Typer(
-    help="Users of the dashboard and the API: add, remove, list, set-role, token.", no_args_is_help=True
+    help="Users of the dashboard and the API: add, remove, list, set-role, unlock, token, tokens, "
+    "revoke-token.",
+    no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")
 
 
 def _access(db: Path, access_db: Path | None) -> Access:
     return Access(access_db or default_access_path(db))
+
+
+def cell(value: object) -> Text:
+    """A table cell from data as inert text: no Rich markup, control characters escaped."""
+    return Text(plain(value))
 
 
 @users_app.command("add")
@@ -37,27 +60,27 @@ def users_add(
 
     Example: [bold]bsm users add mette --db demo/bsm.duckdb --role analyst[/]
     """
-    password = typer.prompt("Adgangskode", hide_input=True, confirmation_prompt=True)
+    password = typer.prompt("Adgangskode / password", hide_input=True, confirmation_prompt="Gentag / repeat")
     try:
         store = _access(db, access_db)
-        user = store.add_user(username, role, password, organisation)
+        user = store.add_user(username, role, password, organisation, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print(f"Oprettede {user.username} ({user.role})")
+    console.print(f"Oprettede {escape(user.username)} ({user.role})")
 
 
 @users_app.command("remove")
 def users_remove(username: str, db: DbOption, access_db: AccessOption = None) -> None:
-    """Remove a user (its sessions and tokens go with it).
+    """Remove a user (its sessions and tokens end at once, also in a running server).
 
     Example: [bold]bsm users remove mette --db demo/bsm.duckdb[/]
     """
     try:
         store = _access(db, access_db)
-        store.remove_user(username)
+        store.remove_user(username, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print(f"Fjernede {username}")
+    console.print(f"Fjernede {escape(username)}")
 
 
 @users_app.command("list")
@@ -71,7 +94,7 @@ def users_list(db: DbOption, access_db: AccessOption = None) -> None:
     for col in ("brugernavn", "rolle", "organisation"):
         table.add_column(col)
     for user in store.users():
-        table.add_row(user.username, user.role, user.organisation or "")
+        table.add_row(cell(user.username), cell(user.role), cell(user.organisation))
     console.print(table)
 
 
@@ -89,10 +112,21 @@ def users_set_role(
     """
     try:
         store = _access(db, access_db)
-        store.set_role(username, role, organisation)
+        store.set_role(username, role, organisation, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print(f"{username} er nu {role}")
+    console.print(f"{escape(username)} er nu {escape(role)}")
+
+
+@users_app.command("unlock")
+def users_unlock(username: str, db: DbOption, access_db: AccessOption = None) -> None:
+    """Lift the lock that failed logins put on a user.
+
+    Example: [bold]bsm users unlock mette --db demo/bsm.duckdb[/]
+    """
+    store = _access(db, access_db)
+    was = store.unlock(username, actor=actor())
+    console.print(f"{escape(username)} er låst op" if was else f"{escape(username)} var ikke låst")
 
 
 @users_app.command("token")
@@ -100,41 +134,114 @@ def users_token(
     username: str,
     db: DbOption,
     label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    days: Annotated[int, typer.Option(help="Days until it expires (1–1825).")] = TOKEN_DAYS,
     access_db: AccessOption = None,
 ) -> None:
-    """Make a personal API token for integrations (Power BI, QGIS); shown once, stored hashed.
+    """Make a personal API token for integrations (Power BI, QGIS); shown once, stored hashed,
+    expires after --days (default a year).
 
     Example: [bold]bsm users token mette --db demo/bsm.duckdb --label powerbi[/]
     """
     try:
         store = _access(db, access_db)
-        token = store.new_token(username, label)
+        token = store.new_token(username, label, days, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
     console.print("Token (vises kun nu): ", end="")
     sys.stdout.write(token + "\n")
 
 
+@users_app.command("tokens")
+def users_tokens(
+    db: DbOption,
+    user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    access_db: AccessOption = None,
+) -> None:
+    """List API tokens: id, user, label, created, expires, last used (never the token itself).
+
+    Example: [bold]bsm users tokens --db demo/bsm.duckdb --user mette[/]
+    """
+    store = _access(db, access_db)
+    table = Table(title="API-tokens")
+    for col in ("id", "bruger", "formål", "oprettet", "udløber", "sidst brugt"):
+        table.add_column(col)
+    for t in store.tokens(user):
+        expires = f"{t['expires']} (udløbet)" if t["expired"] else t["expires"]
+        table.add_row(*map(cell, (t["id"], t["username"], t["label"], t["created"], expires, t["last_used"])))
+    console.print(table)
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(token_id: str, db: DbOption, access_db: AccessOption = None) -> None:
+    """Revoke an API token by its id (from `bsm users tokens`); at once, also in a running server.
+
+    Example: [bold]bsm users revoke-token 3f9a0c12 --db demo/bsm.duckdb[/]
+    """
+    try:
+        _access(db, access_db).revoke_token(token_id, actor=actor())
+    except BsmError as exc:
+        raise fail(exc) from exc
+    console.print(f"Token {escape(token_id)} er tilbagekaldt")
+
+
 @app.command()
 def audit(
     db: DbOption,
     limit: Annotated[int, typer.Option(help="Newest N records.")] = 50,
-    event: Annotated[str | None, typer.Option(help="login, login-failed, export, profile-view, …")] = None,
+    event: Annotated[str | None, typer.Option(help="login, login-failed, export, read, …")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="From this time on (ISO 8601, UTC), e.g. 2026-11-01.")
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="Only this user's records.")] = None,
+    fmt: FormatOption = "table",
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check the hash chain of the whole log and print its head.")
+    ] = False,
     access_db: AccessOption = None,
 ) -> None:
-    """The audit log: logins, failed logins, exports and area-profile views (who, what, when).
+    """The audit log: logins, failures, user and token changes, exports, publications and data
+    reads (who, role, what, when in UTC), newest first, as plain text.
 
-    Example: [bold]bsm audit --db demo/bsm.duckdb --event login-failed[/]
+    Example: [bold]bsm audit --db demo/bsm.duckdb --event login-failed --since 2026-11-01[/]
     """
-    import datetime
-
+    check_format(fmt)
     store = _access(db, access_db)
-    table = Table(title="Revisionslog")
-    for col in ("tid (UTC)", "bruger", "hændelse", "hvad", "adresse"):
-        table.add_column(col)
-    for r in store.audit(limit, event):
-        at = datetime.datetime.fromtimestamp(float(r["at"]), datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")  # type: ignore[arg-type]
-        table.add_row(
-            at, str(r["username"] or ""), str(r["event"]), str(r["target"] or ""), str(r["ip"] or "")
+    if verify:
+        verdict = store.verify()
+        if not verdict.ok:
+            err.print(
+                f"[bold red]Revisionsloggen er ændret / the audit log was tampered with:[/] "
+                f"{escape(str(verdict.problem))}"
+            )
+            raise typer.Exit(1)
+        console.print(
+            f"OK: {verdict.records} poster, kæden er hel / {verdict.records} records, the chain holds. "
+            f"Hoved / head: {verdict.head}"
         )
-    console.print(table)
+        return
+    records = store.audit(limit, event, since=since, user=user)
+    if fmt == "json":  # JSON escapes control characters itself and keeps the details structured
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1) + "\n")
+        return
+
+    def text(value: object) -> object:  # one record per line, whatever a visitor typed
+        if isinstance(value, dict):
+            value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return plain(value) if isinstance(value, str) else value
+
+    frame = pl.DataFrame(
+        [{k: text(v) for k, v in r.items()} for r in records],
+        schema={f: pl.String if f != "id" else pl.Int64 for f in FIELDS},
+    )
+    emit_table(frame, fmt, None, _audit_table)
+
+
+def _audit_table(frame: pl.DataFrame) -> Table:
+    table = Table(title="Revisionslog")
+    for col in ("tid (UTC)", "bruger", "rolle", "hændelse", "hvad", "adresse", "detaljer"):
+        table.add_column(col)
+    for r in frame.iter_rows(named=True):
+        table.add_row(
+            *map(cell, (r["at"], r["username"], r["role"], r["event"], r["target"], r["ip"], r["detail"]))
+        )
+    return table

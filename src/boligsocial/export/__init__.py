@@ -14,6 +14,7 @@ from boligsocial.errors import InvalidParameter
 from boligsocial.export.audience import AudienceRefused, audience_for, viewer_of
 from boligsocial.export.notes import at_least_as_strict
 from boligsocial.export.published import Publication
+from boligsocial.files import private_files, restrict
 from boligsocial.service import Service, Viewer
 
 #: The export formats and the media type each is served as.
@@ -46,7 +47,24 @@ def export(
     layer: str = "omraade",
     area: str | None = None,
 ) -> list[Path]:
-    """Write one export; the files written. PDF: an områdeprofil with `area`, else an årsstatus."""
+    """Write one export; the files written, with the tool's file mode (0600 unless BSM_FILE_MODE
+    says otherwise). PDF: an områdeprofil with `area`, else an årsstatus."""
+    with private_files():
+        written = _export(pub, fmt, out, year=year, layer=layer, area=area)
+    for path in written:
+        restrict(path)  # a file that existed before keeps its old mode otherwise
+    return written
+
+
+def _export(
+    pub: Publication,
+    fmt: str,
+    out: Path,
+    *,
+    year: int | None,
+    layer: str,
+    area: str | None,
+) -> list[Path]:
     if fmt not in FORMATS:
         raise InvalidParameter("unknown-format", f"format '{fmt}'?", {"allowed": list(FORMATS)})
     svc = pub.service

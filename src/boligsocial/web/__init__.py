@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boligsocial import __version__
-from boligsocial.access import Access, default_access_path
+from boligsocial.access import Access, Throttle, default_access_path
 from boligsocial.errors import BsmError, DatabaseError, RequestError
 from boligsocial.service import Service
 from boligsocial.web import api, auth, pages
@@ -101,7 +101,16 @@ def create_app(db: Path, settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings()
     app.state.service = Service(db, settings.policies)
     app.state.settings = settings
-    app.state.access = Access(settings.access_db or default_access_path(db))
+    app.state.access = Access(
+        settings.access_db or default_access_path(db),
+        Throttle(
+            account_failures=settings.throttle_failures,
+            address_failures=settings.throttle_address_failures,
+            window=float(settings.throttle_seconds),
+        ),
+        settings.audit_retention_days,
+    )
+    app.state.access.apply_retention()
     app.state.policies = settings.policies  # read once, when the settings were made
     app.add_middleware(GZipMiddleware, minimum_size=1000)
 

@@ -14,7 +14,8 @@ import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from boligsocial.errors import InvalidParameter
+from boligsocial.access import TOKEN_DAYS
+from boligsocial.errors import ConfigError, InvalidParameter, NotFound
 from boligsocial.export import MEDIA_TYPES, Publication, audience_for, export
 from boligsocial.export.notes import warning
 from boligsocial.service import Service, Viewer
@@ -310,12 +311,41 @@ async def displacement(
 
 
 @router.post("/tokens", summary="Create a personal API token (shown once) for integrations")
-def new_token(request: Request, store: Store, v: CurrentViewer, label: str = "") -> dict[str, str]:
+def new_token(
+    request: Request,
+    store: Store,
+    v: CurrentViewer,
+    label: str = "",
+    days: Annotated[int, Query(ge=1, le=1825, description="Days until it expires.")] = TOKEN_DAYS,
+) -> dict[str, str]:
     if getattr(request.state, "auth", "") != "session" or v.username is None:
         raise Forbidden("session-required", "create tokens while logged in with a session")
-    token = store.new_token(v.username, label)
-    store.log("token-created", v.username, label or None, client_ip(request))
-    return {"token": token, "note": "shown once; send it as 'Authorization: Bearer <token>'"}
+    token = store.new_token(v.username, label, days)
+    mine = store.tokens(v.username)[-1]
+    return {
+        "token": token,
+        "id": str(mine["id"]),
+        "expires": str(mine["expires"]),
+        "note": "shown once; send it as 'Authorization: Bearer <token>'",
+    }
+
+
+@router.get("/tokens", summary="API tokens: your own (an admin: everyone's), never the token itself")
+def list_tokens(store: Store, v: CurrentViewer) -> list[dict[str, object]]:
+    if v.username is None:
+        raise Forbidden("login-required", "log in to see your tokens")
+    return store.tokens(None if v.role == "admin" else v.username)
+
+
+@router.delete("/tokens/{token_id}", summary="Revoke an API token (your own; an admin: anyone's)")
+def revoke_token(request: Request, store: Store, v: CurrentViewer, token_id: str) -> dict[str, str]:
+    if v.username is None:
+        raise Forbidden("login-required", "log in to revoke tokens")
+    try:
+        store.revoke_token(token_id, username=None if v.role == "admin" else v.username, actor=v.username)
+    except ConfigError as exc:
+        raise NotFound("unknown-token", str(exc)) from exc
+    return {"revoked": token_id}
 
 
 @router.get("/audit", summary="The audit log (admins only)")
@@ -324,6 +354,8 @@ def audit(
     v: CurrentViewer,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
     event: str | None = None,
+    since: Annotated[str | None, Query(description="From this time on (ISO 8601, UTC).")] = None,
+    user: str | None = None,
 ) -> list[dict[str, object]]:
     require_admin(v)
-    return store.audit(limit, event)
+    return store.audit(limit, event, since=since, user=user)

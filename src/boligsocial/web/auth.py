@@ -8,17 +8,18 @@ on the public view, which reads with the strictest policy.
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
 
 from boligsocial.access import Access, User
 from boligsocial.disclosure import AUDIENCE_OF_ROLE
 from boligsocial.errors import RequestError
 from boligsocial.service import Viewer
-from boligsocial.web.i18n import texts
+from boligsocial.web.i18n import LANGUAGES, texts
 
 SESSION_COOKIE = "bsm_session"
 LOGIN_CSRF_COOKIE = "bsm_login_csrf"
@@ -26,6 +27,7 @@ MAY_EXPORT = {"admin", "analyst"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 router = APIRouter(include_in_schema=False)
+_templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes .html
 
 
 class Unauthorised(RequestError):
@@ -128,22 +130,19 @@ def require_admin(v: Viewer) -> None:
 
 
 def _login_page(request: Request, message: str = "", status: int = 200) -> Response:
+    """The login form, from a template with autoescape: nothing a visitor sends (the `lang`
+    cookie, `next`) reaches the page as markup."""
     lang = request.cookies.get("lang", "da")
-    t = texts(lang)
+    lang = lang if lang in LANGUAGES else "da"
     token = secrets.token_urlsafe(32)
-    nxt = request.query_params.get("next", "/")
-    body = f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{t["login"]}</title>
-<link rel="icon" href="/static/favicon.svg"><link rel="stylesheet" href="/static/app.css"></head>
-<body><main class="login"><h1>{t["app"]}</h1>
-<form method="post" action="/login?next={quote(nxt)}" class="panel">
-<label>{t["username"]} <input name="username" autocomplete="username" required autofocus></label>
-<label>{t["password"]}
-<input name="password" type="password" autocomplete="current-password" required></label>
-<input type="hidden" name="csrf" value="{token}">
-<p class="error" role="alert">{message}</p>
-<button type="submit" class="button">{t["login"]}</button></form></main></body></html>"""
-    response = HTMLResponse(body, status_code=status)
+    context = {
+        "lang": lang,
+        "t": texts(lang),
+        "csrf": token,
+        "message": message,
+        "next": request.query_params.get("next", "/"),
+    }
+    response = _templates.TemplateResponse(request, "login.html", context, status_code=status)
     secure = request.app.state.settings.secure_cookies
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure)
     return response
@@ -166,15 +165,14 @@ def login(
     t = texts(request.cookies.get("lang", "da"))
     if not secrets.compare_digest(csrf, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         return _login_page(request, t["login_expired"], 403)
-    if store.failures(username, ip, settings.throttle_seconds) >= settings.throttle_failures:
-        store.log("login-throttled", username, None, ip)
-        return _login_page(request, t["login_throttled"], 429)
-    user = store.check_password(username, password)
+    user, wait = store.login(username, password, ip)
+    if wait:
+        page = _login_page(request, t["login_throttled"].format(minutes=max(1, round(wait / 60))), 429)
+        page.headers["Retry-After"] = str(int(wait) + 1)
+        return page
     if user is None:
-        store.log("login-failed", username, None, ip)
         return _login_page(request, t["login_failed"], 401)
     session, _ = store.new_session(user.username)
-    store.log("login", user.username, None, ip)
     nxt = request.query_params.get("next", "/")
     response = RedirectResponse(nxt if nxt.startswith("/") and not nxt.startswith("//") else "/", 303)
     response.set_cookie(

@@ -141,7 +141,7 @@ TEXTS["da"].update(
         "username": "Brugernavn",
         "password": "Adgangskode",
         "login_failed": "Forkert brugernavn eller adgangskode.",
-        "login_throttled": "For mange forkerte forsøg. Prøv igen om et kvarter.",
+        "login_throttled": "For mange forkerte forsøg. Prøv igen om {minutes} min., eller bed en administrator om at låse op.",
         "login_expired": "Formularen var udløbet. Prøv igen.",
         "role": "Rolle",
     }
@@ -153,7 +153,7 @@ TEXTS["en"].update(
         "username": "User name",
         "password": "Password",
         "login_failed": "Wrong user name or password.",
-        "login_throttled": "Too many failed attempts. Try again in a quarter of an hour.",
+        "login_throttled": "Too many failed attempts. Try again in {minutes} min., or ask an administrator to unlock.",
         "login_expired": "The form had expired. Try again.",
         "role": "Role",
     }

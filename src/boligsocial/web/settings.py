@@ -17,15 +17,25 @@ they pass, whatever the shell around them exports.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FilePath, PositiveInt, PrivateAttr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    FilePath,
+    PositiveInt,
+    PrivateAttr,
+    field_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from boligsocial.disclosure import Policy, load_policies
 from boligsocial.errors import ConfigError
@@ -48,6 +58,15 @@ def _check_basemap_url(url: str) -> str:
 BasemapUrl = Annotated[str, AfterValidator(_check_basemap_url)]
 
 
+def _check_proxy(value: str) -> str:
+    """A trusted proxy: an IP address or a network (CIDR), as uvicorn's forwarded_allow_ips takes."""
+    ipaddress.ip_network(value.strip(), strict=False)  # ValueError for anything else
+    return value.strip()
+
+
+Proxy = Annotated[str, AfterValidator(_check_proxy)]
+
+
 def _read_policies(path: Path | None) -> dict[str, Policy]:
     """The shipped policies overridden by the installation's file (`load_policies` refuses a
     missing file, bad TOML, unknown keys and bad values; an unreadable file is refused here)."""
@@ -67,8 +86,12 @@ class WebSettings(BaseModel):
     - `anonymous`: "off" (default: everyone logs in) or "public" (a public view, strictest policy).
     - `secure_cookies`: session cookies only over HTTPS (browsers accept them on localhost too);
       also turns on Strict-Transport-Security.
-    - `throttle_failures` failed logins per user name or address within `throttle_seconds` lock
-      further attempts for that window.
+    - `throttle_failures` failed logins of one account within `throttle_seconds` lock that
+      account for 30 s, doubling with each further failure up to `throttle_seconds`;
+      `throttle_address_failures` from one address (a town hall's NAT) lock the address for
+      `throttle_seconds`; an admin can unlock an account (`bsm users unlock`).
+    - `audit_retention_days`: audit records older than this are removed when the app starts
+      (None: kept for ever).
     - `policy_file`: the installation's own disclosure policy (overrides policy.toml); read once,
       when the settings are made, into `policies`.
 
@@ -84,7 +107,9 @@ class WebSettings(BaseModel):
     anonymous: Anonymous = "off"
     secure_cookies: bool = True
     throttle_failures: PositiveInt = 5
+    throttle_address_failures: PositiveInt = 50
     throttle_seconds: PositiveInt = 900
+    audit_retention_days: PositiveInt | None = 5 * 365
     policy_file: Path | None = None
 
     _policies: dict[str, Policy] = PrivateAttr(default_factory=dict)
@@ -108,6 +133,8 @@ OPTION = {
     "anonymous": "--anonymous",
     "secure_cookies": "--secure-cookies/--insecure-cookies",
     "policy": "--policy",
+    "trusted_proxies": "--trusted-proxy",
+    "audit_retention_days": "--audit-retention-days",
 }
 #: What a field accepts, for the error message.
 ALLOWED = {
@@ -116,6 +143,8 @@ ALLOWED = {
     "secure_cookies": "true, false, 1, 0, yes, no, on, off",
     "basemap_url": "http(s)://host/…?…{bbox}…",
     "host": "en adresse / an address",
+    "trusted_proxies": "IP-adresser eller net (CIDR) / IP addresses or networks (CIDR)",
+    "audit_retention_days": "1–36500",
 }
 
 
@@ -123,7 +152,12 @@ class ServeSettings(BaseSettings):
     """What `bsm serve` runs with: an explicit option, else `BSM_<FIELD>`, else the default.
 
     Environment variables: BSM_DB, BSM_HOST, BSM_PORT, BSM_BASEMAP_URL, BSM_ACCESS_DB,
-    BSM_ANONYMOUS, BSM_SECURE_COOKIES (true/false), BSM_POLICY. An empty variable counts as unset.
+    BSM_ANONYMOUS, BSM_SECURE_COOKIES (true/false), BSM_POLICY, BSM_TRUSTED_PROXIES (comma-separated),
+    BSM_AUDIT_RETENTION_DAYS. An empty variable counts as unset.
+
+    `trusted_proxies`: the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    (the client address that throttling and the audit log use); none by default, so a visitor
+    cannot choose the address it is throttled and logged under.
     """
 
     model_config = SettingsConfigDict(
@@ -138,8 +172,16 @@ class ServeSettings(BaseSettings):
     anonymous: Anonymous = "off"
     secure_cookies: bool = True
     policy: FilePath | None = None
+    trusted_proxies: Annotated[list[Proxy], NoDecode] = Field(default_factory=list)
+    audit_retention_days: int = Field(5 * 365, ge=1, le=36500)
 
     _given: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        """BSM_TRUSTED_PROXIES is comma-separated."""
+        return [v for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
     @classmethod
     def load(cls, given: Mapping[str, Any]) -> ServeSettings:
@@ -162,6 +204,7 @@ class ServeSettings(BaseSettings):
                 anonymous=self.anonymous,
                 secure_cookies=self.secure_cookies,
                 policy_file=self.policy,
+                audit_retention_days=self.audit_retention_days,
             )
         except ConfigError as exc:
             src = source_of("policy", self._given)
