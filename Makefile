@@ -30,6 +30,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/load.py --scales 0.25,0.5,1,2
 	$(BIN)/bsm demo --dir demo --no-serve
 	$(BIN)/python benchmarks/api_latency.py --db demo/bsm.duckdb --clients 20
+	$(BIN)/python benchmarks/busy_morning.py --db demo/bsm.duckdb --clients 50 --seconds 60
 	$(BIN)/python benchmarks/pages.py --db demo/bsm.duckdb
 	$(BIN)/python benchmarks/exports.py --db demo/bsm.duckdb
 	$(BIN)/python benchmarks/protection.py --db demo/bsm.duckdb

@@ -22,10 +22,19 @@ USER, PASSWORD, ROLE = "benchmark", "benchmark-password", "staff"
 class Server:
     base: str
     token: str
+    pid: int = 0
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+
+def add_user(db: Path, name: str, role: str) -> str:
+    """A further benchmark user (if new) and a fresh API token of it."""
+    store = Access(default_access_path(db))
+    if store.user(name) is None:
+        store.add_user(name, role, PASSWORD, weak_password_ok=True)
+    return store.new_token(name, "benchmark")
 
 
 @contextmanager
@@ -52,7 +61,7 @@ def served(db: Path) -> Iterator[Server]:
                 time.sleep(0.1)
         else:
             raise SystemExit("bsm serve did not start")
-        yield Server(base, token)
+        yield Server(base, token, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

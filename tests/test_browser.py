@@ -417,3 +417,44 @@ def test_moves_page_writes_the_label_of_the_policy_in_force(browser: Browser, ni
     shot(p, "flytninger-politik-1-9")
     watched.clean()
     context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 1000), (390, 844)])
+def test_the_revision_page_for_admins(browser: Browser, server: str, width: int, height: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=server)
+    watched = Watched(context.new_page(), server)
+    p = watched.page
+    login(p, "admin")
+    p.click("a[href='/revision']")
+    p.wait_for_selector("#revision tbody tr")
+    assert "Kæden er hel" in p.locator("#chain").inner_text()
+    p.select_option("select[name=event]", "login")
+    p.click("#filters button[type=submit]")
+    p.wait_for_url("**/revision?event=login**")
+    events = p.eval_on_selector_all(
+        "#revision tbody tr td:nth-child(4)", "tds => tds.map(t => t.textContent)"
+    )
+    assert events and set(events) == {"login"}
+    with p.expect_download() as download:
+        p.click("#revision-csv")
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,at,username,role,event") and all(",login," in line for line in lines[1:])
+    # the page fits the phone: the table scrolls inside its box, not the page sideways
+    page_width = p.evaluate("document.documentElement.scrollWidth")
+    wide = p.evaluate(
+        "w => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1)"
+        ".map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 8)",
+        width,
+    )
+    assert page_width <= width + 1, (page_width, wide)
+    shot(p, f"revision-{width}")
+    watched.clean()
+    context.close()
+
+
+def test_the_revision_page_is_for_admins_only(anonymous_page: Watched) -> None:
+    p = anonymous_page.page
+    login(p, "staff")
+    assert p.locator("a[href='/revision']").count() == 0
+    response = p.goto("/revision")
+    assert response is not None and response.status == 403

@@ -14,6 +14,7 @@ later.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import secrets
@@ -40,6 +41,26 @@ SESSION_SECONDS = 8 * 3600
 #: `last_used` may be; changes of access are seen at once through the generation number.
 CACHE_SECONDS = 30.0
 TOKEN_DAYS = 365
+#: Every event the audit log records (docs/access.md).
+EVENTS = (
+    "login",
+    "login-failed",
+    "login-throttled",
+    "logout",
+    "user-added",
+    "user-removed",
+    "role-changed",
+    "user-unlocked",
+    "token-created",
+    "token-revoked",
+    "read",
+    "profile-view",
+    "export",
+    "publication",
+    "retention",
+)
+#: Queued audit records (reads) are written at least this often.
+FLUSH_SECONDS = 1.0
 _HASHER = PasswordHasher()
 
 
@@ -123,6 +144,12 @@ class Access:
         self._known: dict[str, tuple[float, object]] = {}
         self._generation = -1
         self._local = threading.local()
+        # records of reads, written by a background thread in batches (one SQLite transaction a
+        # second instead of one per request)
+        self._pending: list[dict[str, Any]] = []
+        self._pending_lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._wake = threading.Event()
         path.parent.mkdir(parents=True, exist_ok=True)
         with private_files():  # SQLite makes the file and its -wal and -shm with the umask
             con = sqlite3.connect(path, timeout=10, isolation_level=None)
@@ -456,9 +483,83 @@ class Access:
         role: str | None = None,
         detail: Mapping[str, object] | None = None,
     ) -> None:
-        """One audit record: who, what, when (never figures or person data), chained by hash."""
+        """One audit record: who, what, when (never figures or person data), chained by hash;
+        written now (after the records still queued, so the log stays in order)."""
         with self._connect() as con:
+            self._write_pending(con)
             self._write_log(con, event, username, target, ip, role=role, detail=detail)
+
+    def log_later(
+        self,
+        event: str,
+        username: str | None = None,
+        target: str | None = None,
+        ip: str | None = None,
+        *,
+        role: str | None = None,
+        detail: Mapping[str, object] | None = None,
+    ) -> None:
+        """Queue a record (a data read): written within `FLUSH_SECONDS` by a background thread,
+        many in one transaction, so a busy API does not wait for SQLite on every request. Its
+        time is when it was queued. Reading the log writes what is queued first."""
+        record = {"at": now_iso(), "event": event, "username": username, "target": target, "ip": ip}
+        with self._pending_lock:
+            self._pending.append({**record, "role": role, "detail": detail})
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_loop, name="bsm-audit", daemon=True)
+                self._writer.start()
+                atexit.register(self.flush)
+        if len(self._pending) >= 500:
+            self._wake.set()
+
+    def log_read(
+        self,
+        username: str | None,
+        role: str | None,
+        endpoint: str,
+        parameters: Mapping[str, object],
+        rows: int | None,
+        ip: str | None,
+    ) -> None:
+        """A read of data through the API: who, with which role, which endpoint (its path names
+        layer and area) with which parameters (indicator, year, …), and how many rows."""
+        self.log_later("read", username, endpoint, ip, role=role, detail={**parameters, "rows": rows})
+
+    def _write_loop(self) -> None:
+        while True:
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                self.flush()
+            except sqlite3.Error:  # busy for longer than the timeout: the records stay queued
+                continue
+
+    def flush(self) -> None:
+        """Write the queued records now."""
+        if not self._pending:
+            return
+        with self._connect() as con:
+            self._write_pending(con)
+
+    def _write_pending(self, con: sqlite3.Connection) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        try:
+            for r in pending:
+                self._write_log(
+                    con,
+                    r["event"],
+                    r["username"],
+                    r["target"],
+                    r["ip"],
+                    role=r["role"],
+                    detail=r["detail"],
+                    at_iso=r["at"],
+                )
+        except BaseException:
+            with self._pending_lock:  # not written: keep them for the next try
+                self._pending[:0] = pending
+            raise
 
     def _write_log(
         self,
@@ -471,12 +572,13 @@ class Access:
         role: str | None = None,
         detail: Mapping[str, object] | None = None,
         at: float | None = None,
+        at_iso: str | None = None,
     ) -> None:
         """Append a record inside the caller's write transaction (which serialises the chain)."""
         last = con.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
         record: dict[str, object] = {
             "id": (last[0] if last else 0) + 1,
-            "at": iso(at) if at is not None else now_iso(),
+            "at": at_iso or (iso(at) if at is not None else now_iso()),
             "username": username,
             "role": role,
             "event": event,
@@ -512,6 +614,7 @@ class Access:
             where.append("at >= ?")
             args.append(since)
         query = f"SELECT {', '.join(FIELDS)} FROM audit" + (f" WHERE {' AND '.join(where)}" if where else "")
+        self.flush()
         with self._connect(write=False) as con:
             rows = con.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         out = []
@@ -523,6 +626,7 @@ class Access:
 
     def verify(self) -> Verdict:
         """Check the hash chain of the whole log."""
+        self.flush()
         with self._connect(write=False) as con:
             rows = con.execute(
                 f"SELECT {', '.join(FIELDS)}, prev_hash, hash FROM audit ORDER BY id"

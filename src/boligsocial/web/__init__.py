@@ -24,6 +24,8 @@ from boligsocial.access import Access, Throttle, default_access_path
 from boligsocial.errors import BsmError, DatabaseError, RequestError
 from boligsocial.service import Service
 from boligsocial.web import api, auth, pages
+from boligsocial.web.answers import AnswerCache
+from boligsocial.web.jobs import ExportJobs
 from boligsocial.web.settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -111,6 +113,8 @@ def create_app(db: Path, settings: WebSettings | None = None) -> FastAPI:
         settings.audit_retention_days,
     )
     app.state.access.apply_retention()
+    app.state.answers = AnswerCache(settings.answer_cache_mb * 1024 * 1024)
+    app.state.exports = ExportJobs(settings.export_workers, settings.exports_per_user)
     app.state.policies = settings.policies  # read once, when the settings were made
     app.add_middleware(GZipMiddleware, minimum_size=1000)
 

@@ -3,32 +3,37 @@ figure is published with that viewer's disclosure policy."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi import Path as Path_
+from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from boligsocial.access import TOKEN_DAYS
+from boligsocial.auditlog import FIELDS, plain
 from boligsocial.errors import ConfigError, InvalidParameter, NotFound
 from boligsocial.export import MEDIA_TYPES, Publication, audience_for, export
 from boligsocial.export.notes import warning
 from boligsocial.service import Service, Viewer
+from boligsocial.web.answers import AnswerCache, normalised, refuse_unknown_parameters, serialise
 from boligsocial.web.auth import (
     AccessStore,
     CurrentViewer,
     Forbidden,
+    access,
     client_ip,
     require_admin,
     require_export,
 )
+from boligsocial.web.jobs import ExportJobs, Job
 
-router = APIRouter(prefix="/api/v1", tags=["v1"])
+router = APIRouter(prefix="/api/v1", tags=["v1"], dependencies=[Depends(refuse_unknown_parameters)])
 
 
 async def service(request: Request) -> Service:
@@ -48,18 +53,30 @@ def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return frame.to_dicts()
 
 
-def cached(request: Request, svc: Service, v: Viewer, produce: Callable[[], Any]) -> Response:
-    """The JSON answer, serialised once per database version, disclosure policy and request."""
+async def cached(request: Request, svc: Service, v: Viewer, produce: Callable[[], Any]) -> Response:
+    """The JSON answer, serialised once per database version, disclosure policy and the known
+    parameters (`answers`), computed off the event loop; the read is recorded in the audit log."""
     # what a viewer sees depends on the policy and, for a housing association, on its organisation
+    params = normalised(request)
     key = (
         "api",
+        svc.db.stat().st_mtime if svc.db.exists() else -1.0,  # a load makes new answers
         v.policy,
         v.role,
         v.organisation,
         request.url.path,
-        tuple(sorted(request.query_params.multi_items())),
+        params,
     )
-    body = svc.memo(key, lambda: json.dumps(produce(), ensure_ascii=False, allow_nan=False).encode())
+    cache: AnswerCache = request.app.state.answers
+    body, rows = await cache.answer(key, lambda: serialise(produce()))
+    access(request).log_read(
+        v.username,
+        v.role,
+        request.url.path,
+        dict(params),
+        rows,
+        client_ip(request),
+    )
     return Response(body, media_type="application/json")
 
 
@@ -75,19 +92,19 @@ async def me(v: CurrentViewer) -> dict[str, Any]:
 
 @router.get("/meta", summary="Municipality, years, layers, indicators and models")
 async def meta(request: Request, svc: Svc, v: CurrentViewer) -> Response:
-    return cached(request, svc, v, svc.meta)
+    return await cached(request, svc, v, svc.meta)
 
 
 @router.get("/layers/{layer}/areas", summary="The layer's areas as GeoJSON (EPSG:25832)")
 async def areas(request: Request, svc: Svc, v: CurrentViewer, layer: str, year: Year = None) -> Response:
-    return cached(request, svc, v, lambda: svc.geojson(layer, year))
+    return await cached(request, svc, v, lambda: svc.geojson(layer, year))
 
 
 @router.get("/layers/{layer}/values", summary="One indicator for every area of a layer in one year")
 async def values(
     request: Request, svc: Svc, v: CurrentViewer, layer: str, indicator: str, year: Year = None
 ) -> Response:
-    return cached(request, svc, v, lambda: svc.values(layer, indicator, year, v))
+    return await cached(request, svc, v, lambda: svc.values(layer, indicator, year, v))
 
 
 @router.get(
@@ -128,31 +145,33 @@ def values_csv(
     )
 
 
-@router.get(
-    "/export/{fmt}",
-    summary="A file export (gpkg, geojson, xlsx, csv, pdf) published for an audience: the caller's own role "
-    "unless `audience` names a stricter one; roles that may export",
-    response_class=Response,
-)
-def export_file(
+ExportFormat = Annotated[str, Path_(description="gpkg, geojson, xlsx, csv or pdf.")]
+ExportArea = Annotated[str | None, Query(description="PDF: the områdeprofil of this area.")]
+ExportCrs = Annotated[str, Query(description="GeoJSON: 25832 (default) or wgs84.")]
+ExportAudience = Annotated[
+    str | None,
+    Query(
+        description="The role the file is for (default: the caller's own); only the caller's own or a "
+        "stricter one (403 audience-not-allowed otherwise)."
+    ),
+]
+
+
+def _export_job(
     request: Request,
-    svc: Svc,
-    store: Store,
-    v: CurrentViewer,
+    svc: Service,
+    v: Viewer,
     fmt: str,
-    layer: Layer = "omraade",
-    year: Year = None,
-    area: Annotated[str | None, Query(description="PDF: the områdeprofil of this area.")] = None,
-    crs: Annotated[str, Query(description="GeoJSON: 25832 (default) or wgs84.")] = "25832",
-    audience: Annotated[
-        str | None,
-        Query(
-            description="The role the file is for (default: the caller's own); only the caller's own or a "
-            "stricter one (403 audience-not-allowed otherwise)."
-        ),
-    ] = None,
-) -> Response:
+    layer: str,
+    year: int | None,
+    area: str | None,
+    crs: str,
+    audience: str | None,
+) -> Job:
+    """Check an export request and queue it (`jobs`); the audit log records it when it is done."""
     require_export(v)
+    if fmt not in MEDIA_TYPES:
+        raise InvalidParameter("unknown-format", f"format '{fmt}'?", {"allowed": list(MEDIA_TYPES)})
     if crs not in ("25832", "wgs84"):
         raise InvalidParameter("unknown-crs", f"crs '{crs}'?", {"allowed": ["25832", "wgs84"]})
     if area is not None:
@@ -163,50 +182,118 @@ def export_file(
     stem = re.sub(
         r"[^A-Za-z0-9_.-]", "_", f"{layer}_{area}" if area else (f"{layer}_{year}" if year else layer)
     )
-    with tempfile.TemporaryDirectory(prefix="bsm-export-") as tmp:
-        written = export(
-            Publication.of(svc, reader, policies),
-            fmt,
-            Path(tmp) / f"export{suffix}",
-            year=year,
-            layer=layer,
-            area=area,
-        )
-        body = written[-1 if crs == "wgs84" else 0].read_bytes()  # export() refused unknown formats
-    store.log(
-        "export",
-        v.username,
-        f"{fmt} {layer}/{year or 'alle'}/{area or '-'} for {reader.role}",
-        client_ip(request),
-    )
-    # the file's name says whom it is for, as its contents do
     wgs84 = ".wgs84" if fmt == "geojson" and crs == "wgs84" else ""
-    name = f"boligsocial_{stem}_{reader.role}{wgs84}{suffix}"
-    return Response(
-        body, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    what = f"{fmt} {layer}/{year or 'alle'}/{area or '-'} for {reader.role}"
+
+    def work(folder: Path, progress: Callable[[float], None]) -> tuple[Path, str, str]:
+        progress(0.1)
+        pub = Publication.of(svc, reader, policies)
+        progress(0.4)
+        written = export(pub, fmt, folder / f"export{suffix}", year=year, layer=layer, area=area)
+        # the file's name says whom it is for, as its contents do
+        return (
+            written[-1 if crs == "wgs84" else 0],
+            f"boligsocial_{stem}_{reader.role}{wgs84}{suffix}",
+            MEDIA_TYPES[fmt],
+        )
+
+    store, ip = access(request), client_ip(request)
+    jobs: ExportJobs = request.app.state.exports
+    return jobs.submit(
+        v.username or "anonymous",
+        what,
+        work,
+        lambda job: store.log("export", v.username, what, ip, role=v.role, detail={"job": job.id}),
     )
+
+
+def _file(job: Job) -> Response:
+    assert job.path is not None
+    return FileResponse(
+        job.path,
+        media_type=job.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{job.name}"'},
+    )
+
+
+@router.get(
+    "/export/{fmt}",
+    summary="A file export (gpkg, geojson, xlsx, csv, pdf) published for an audience: the caller's own role "
+    "unless `audience` names a stricter one; roles that may export. Waits for its turn among the "
+    "exports (POST /exports for a job to follow instead)",
+    response_class=Response,
+)
+async def export_file(
+    request: Request,
+    svc: Svc,
+    v: CurrentViewer,
+    fmt: ExportFormat,
+    layer: Layer = "omraade",
+    year: Year = None,
+    area: ExportArea = None,
+    crs: ExportCrs = "25832",
+    audience: ExportAudience = None,
+) -> Response:
+    job = _export_job(request, svc, v, fmt, layer, year, area, crs, audience)
+    assert job.future is not None
+    await asyncio.wrap_future(job.future)  # a failure raises its RequestError here
+    return _file(job)
+
+
+@router.post(
+    "/exports",
+    summary="Start a file export as a background job; follow its status_url, then its download_url",
+    status_code=202,
+)
+async def start_export(
+    request: Request,
+    svc: Svc,
+    v: CurrentViewer,
+    fmt: Annotated[str, Query(description="gpkg, geojson, xlsx, csv or pdf.")],
+    layer: Layer = "omraade",
+    year: Year = None,
+    area: ExportArea = None,
+    crs: ExportCrs = "25832",
+    audience: ExportAudience = None,
+) -> dict[str, object]:
+    return _export_job(request, svc, v, fmt, layer, year, area, crs, audience).public()
+
+
+@router.get("/exports/{job_id}", summary="An export job: state (queued, running, done, failed) and progress")
+async def export_status(request: Request, v: CurrentViewer, job_id: str) -> dict[str, object]:
+    jobs: ExportJobs = request.app.state.exports
+    return jobs.get(job_id, v.username or "anonymous").public()
+
+
+@router.get("/exports/{job_id}/file", summary="The file of a finished export job", response_class=Response)
+async def export_download(request: Request, v: CurrentViewer, job_id: str) -> Response:
+    jobs: ExportJobs = request.app.state.exports
+    job = jobs.get(job_id, v.username or "anonymous")
+    if job.state != "done":
+        raise InvalidParameter("export-not-ready", f"the export is {job.state}", job.public())
+    return _file(job)
 
 
 @router.get("/layers/{layer}/areas/{area_id}/series", summary="An indicator over the years")
 async def series(
     request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str, indicator: str
 ) -> Response:
-    return cached(request, svc, v, lambda: svc.series(layer, area_id, indicator, v))
+    return await cached(request, svc, v, lambda: svc.series(layer, area_id, indicator, v))
 
 
 @router.get("/layers/{layer}/areas/{area_id}/breakdown", summary="Residents by age and housing type")
 async def breakdown(
     request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str, year: Year = None
 ) -> Response:
-    return cached(request, svc, v, lambda: svc.breakdown(layer, area_id, year, v))
+    return await cached(request, svc, v, lambda: svc.breakdown(layer, area_id, year, v))
 
 
 @router.get("/layers/{layer}/areas/{area_id}/profile", summary="Lists, forecast, traffic lights, why")
 async def profile(
     request: Request, svc: Svc, store: Store, v: CurrentViewer, layer: str, area_id: str, lang: str = "da"
 ) -> Response:
-    response = cached(request, svc, v, lambda: svc.profile(layer, area_id, lang, v))
-    store.log("profile-view", v.username, f"{layer}/{area_id}", client_ip(request))
+    response = await cached(request, svc, v, lambda: svc.profile(layer, area_id, lang, v))
+    store.log_later("profile-view", v.username, f"{layer}/{area_id}", client_ip(request), role=v.role)
     return response
 
 
@@ -219,33 +306,33 @@ async def lists(
     layer: Layer = "omraade",
     without_origin: bool = False,
 ) -> Response:
-    return cached(request, svc, v, lambda: _rows(svc.lists(year, layer, without_origin, viewer=v)))
+    return await cached(request, svc, v, lambda: _rows(svc.lists(year, layer, without_origin, viewer=v)))
 
 
 @router.get("/lists/disagreements", summary="Official lists against the tool's computation")
 async def disagreements(request: Request, svc: Svc, v: CurrentViewer) -> Response:
-    return cached(request, svc, v, lambda: _rows(svc.disagreements()))
+    return await cached(request, svc, v, lambda: _rows(svc.disagreements()))
 
 
 @router.get("/lists/watch", summary="Areas on or near a list in a list year")
 async def watch(
     request: Request, svc: Svc, v: CurrentViewer, year: ListYear = None, layer: Layer = "omraade"
 ) -> Response:
-    return cached(request, svc, v, lambda: svc.watchlist(layer, year, v))
+    return await cached(request, svc, v, lambda: svc.watchlist(layer, year, v))
 
 
 @router.get("/lists/changes", summary="Categories and colours that changed since the year before")
 async def changes(
     request: Request, svc: Svc, v: CurrentViewer, year: ListYear = None, layer: Layer = "omraade"
 ) -> Response:
-    return cached(request, svc, v, lambda: svc.changes(layer, year, v))
+    return await cached(request, svc, v, lambda: svc.changes(layer, year, v))
 
 
 @router.get("/forecast", summary="Probabilities of the coming lists, with intervals")
 async def forecast(
     request: Request, svc: Svc, v: CurrentViewer, year: ListYear = None, layer: Layer = "omraade"
 ) -> Response:
-    return cached(request, svc, v, lambda: _rows(svc.forecast(year, layer, v)))
+    return await cached(request, svc, v, lambda: _rows(svc.forecast(year, layer, v)))
 
 
 @router.get("/traffic-lights", summary="Traffic-light colours per model, area and year")
@@ -257,7 +344,7 @@ async def traffic_lights(
     layer: Layer = "omraade",
     year: Year = None,
 ) -> Response:
-    return cached(request, svc, v, lambda: _rows(svc.traffic_lights(model, layer, year, v)))
+    return await cached(request, svc, v, lambda: _rows(svc.traffic_lights(model, layer, year, v)))
 
 
 @router.get("/moves/flows", summary="Moves from → to summed over years, by area, housing type or kind")
@@ -273,7 +360,7 @@ async def move_flows(
     area: str | None = None,
     housing_type: str | None = None,
 ) -> Response:
-    return cached(
+    return await cached(
         request,
         svc,
         v,
@@ -285,7 +372,7 @@ async def move_flows(
     "/layers/{layer}/areas/{area_id}/moves", summary="One area's moves: tallies, profiles, decomposition"
 )
 async def area_moves(request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str) -> Response:
-    return cached(request, svc, v, lambda: svc.area_moves(layer, area_id, v))
+    return await cached(request, svc, v, lambda: svc.area_moves(layer, area_id, v))
 
 
 @router.get(
@@ -302,7 +389,7 @@ async def displacement(
     year_to: Year = None,
     criterion: str = "labour",
 ) -> Response:
-    return cached(
+    return await cached(
         request,
         svc,
         v,
@@ -359,3 +446,39 @@ def audit(
 ) -> list[dict[str, object]]:
     require_admin(v)
     return store.audit(limit, event, since=since, user=user)
+
+
+@router.get(
+    "/audit.csv",
+    summary="The audit log as CSV (admins only), as plain text",
+    response_class=PlainTextResponse,
+)
+def audit_csv(
+    store: Store,
+    v: CurrentViewer,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
+    event: str | None = None,
+    since: Annotated[str | None, Query(description="From this time on (ISO 8601, UTC).")] = None,
+    user: str | None = None,
+) -> PlainTextResponse:
+    require_admin(v)
+    records = store.audit(limit, event, since=since, user=user)
+    frame = pl.DataFrame(
+        [
+            {
+                k: plain(
+                    json.dumps(val, ensure_ascii=False, sort_keys=True) if isinstance(val, dict) else val
+                )
+                if k != "id"
+                else val
+                for k, val in r.items()
+            }
+            for r in records
+        ],
+        schema={f: pl.String if f != "id" else pl.Int64 for f in FIELDS},
+    )
+    return PlainTextResponse(
+        frame.write_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="revisionslog.csv"'},
+    )

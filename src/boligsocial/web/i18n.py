@@ -144,6 +144,19 @@ TEXTS["da"].update(
         "login_throttled": "For mange forkerte forsøg. Prøv igen om {minutes} min., eller bed en administrator om at låse op.",
         "login_expired": "Formularen var udløbet. Prøv igen.",
         "role": "Rolle",
+        "revision": "Revision",
+        "revision_event": "Hændelse",
+        "revision_all": "Alle",
+        "revision_since": "Fra og med",
+        "revision_show": "Vis",
+        "revision_csv": "Hent som CSV",
+        "revision_shown": "Viser de nyeste {n} poster.",
+        "revision_time": "Tid (UTC)",
+        "revision_what": "Hvad",
+        "revision_address": "Adresse",
+        "revision_details": "Detaljer",
+        "revision_chain_ok": "Kæden er hel: {n} poster er uændrede. Hoved:",
+        "revision_chain_broken": "Revisionsloggen er ændret:",
     }
 )
 TEXTS["en"].update(
@@ -156,6 +169,19 @@ TEXTS["en"].update(
         "login_throttled": "Too many failed attempts. Try again in {minutes} min., or ask an administrator to unlock.",
         "login_expired": "The form had expired. Try again.",
         "role": "Role",
+        "revision": "Audit",
+        "revision_event": "Event",
+        "revision_all": "All",
+        "revision_since": "From",
+        "revision_show": "Show",
+        "revision_csv": "Download as CSV",
+        "revision_shown": "Showing the newest {n} records.",
+        "revision_time": "Time (UTC)",
+        "revision_what": "What",
+        "revision_address": "Address",
+        "revision_details": "Details",
+        "revision_chain_ok": "The chain holds: {n} records unchanged. Head:",
+        "revision_chain_broken": "The audit log was changed:",
     }
 )
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from boligsocial.access import EVENTS, Access
 from boligsocial.service import Service
-from boligsocial.web.auth import MAY_EXPORT, viewer
+from boligsocial.web.auth import MAY_EXPORT, Forbidden, viewer
 from boligsocial.web.i18n import LANGUAGES, texts
 
 router = APIRouter(include_in_schema=False)
+#: The newest records the Revision page shows (the CSV download has up to 100,000).
+REVISION_ROWS = 500
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -24,9 +27,12 @@ def _lang(request: Request) -> str:
     return lang if lang in LANGUAGES else "da"
 
 
-def render(request: Request, template: str, page: str, **config: Any) -> Response:
+def render(
+    request: Request, template: str, page: str, *, extra: dict[str, Any] | None = None, **config: Any
+) -> Response:
     """Render a page for a logged-in viewer (anyone else goes to the login) with its texts and a
-    JSON config for its script; remember the language."""
+    JSON config for its script (`config`; `extra` goes to the template only); remember the
+    language."""
     v = viewer(request)
     lang = _lang(request)
     svc: Service = request.app.state.service
@@ -52,6 +58,7 @@ def render(request: Request, template: str, page: str, **config: Any) -> Respons
         "csrf": getattr(request.state, "csrf", ""),
         "may_export": v.role in MAY_EXPORT,
         **config,
+        **(extra or {}),
     }
     response = templates.TemplateResponse(request, template, context)
     if request.query_params.get("lang") in LANGUAGES:
@@ -60,15 +67,10 @@ def render(request: Request, template: str, page: str, **config: Any) -> Respons
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    """A plain error page; the message may echo the URL, so it is escaped."""
-    t = texts(_lang(request))
-    message = html.escape(message)
-    body = (
-        f"<!doctype html><html lang='da'><head><meta charset='utf-8'><title>{status}</title>"
-        f"<link rel='stylesheet' href='/static/app.css'></head><body><main><h1>{status}</h1>"
-        f"<p>{message}</p><p><a href='/'>{t['overview']}</a></p></main></body></html>"
-    )
-    return HTMLResponse(body, status_code=status)
+    """A plain error page; the message may echo the URL, and the template escapes it."""
+    lang = _lang(request)
+    context = {"lang": lang, "t": texts(lang), "status": status, "message": message}
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -93,6 +95,32 @@ def compare(request: Request) -> Response:
 @router.get("/lister", response_class=HTMLResponse)
 def lists(request: Request) -> Response:
     return render(request, "lists.html", "lists")
+
+
+@router.get("/revision", response_class=HTMLResponse)
+def revision(
+    request: Request,
+    event: str | None = None,
+    user: str | None = None,
+    since: str | None = None,
+) -> Response:
+    """The audit log for admins: filters, the newest records, the chain's state, CSV download."""
+    v = viewer(request)
+    if v.role != "admin":
+        raise Forbidden("admin-only", "only an admin may read the audit log")
+    store: Access = request.app.state.access
+    filters = {k: val for k, val in (("event", event), ("user", user), ("since", since)) if val}
+    records = store.audit(REVISION_ROWS, event or None, since=since or None, user=user or None)
+    extra = {
+        "records": records,
+        "verdict": store.verify(),
+        "events": EVENTS,
+        "event": event,
+        "user": user,
+        "since": since,
+        "csv_url": "/api/v1/audit.csv" + ("?" + urlencode(filters) if filters else ""),
+    }
+    return render(request, "revision.html", "revision", extra=extra)
 
 
 @router.get("/flytninger", response_class=HTMLResponse)

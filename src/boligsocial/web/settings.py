@@ -92,6 +92,9 @@ class WebSettings(BaseModel):
       `throttle_seconds`; an admin can unlock an account (`bsm users unlock`).
     - `audit_retention_days`: audit records older than this are removed when the app starts
       (None: kept for ever).
+    - `answer_cache_mb`: the bound of the API's answer cache (least recently used go first).
+    - `export_workers` exports run at once (the rest queue); `exports_per_user` queued or running
+      per user (429 `export-busy` beyond).
     - `policy_file`: the installation's own disclosure policy (overrides policy.toml); read once,
       when the settings are made, into `policies`.
 
@@ -110,6 +113,9 @@ class WebSettings(BaseModel):
     throttle_address_failures: PositiveInt = 50
     throttle_seconds: PositiveInt = 900
     audit_retention_days: PositiveInt | None = 5 * 365
+    answer_cache_mb: PositiveInt = 256
+    export_workers: PositiveInt = 1
+    exports_per_user: PositiveInt = 2
     policy_file: Path | None = None
 
     _policies: dict[str, Policy] = PrivateAttr(default_factory=dict)

@@ -164,7 +164,8 @@ const CHART_CONFIG = { displaylogo: false, responsive: true,
   modeBarButtonsToRemove: ["toImage", "sendDataToCloud", "lasso2d", "select2d"] };
 
 const PAGES = window.BSM_PAGES || {};
-PAGES[CFG.page]().catch((e) => {
+// a page rendered whole on the server (Revision) has no script of its own
+if (PAGES[CFG.page]) PAGES[CFG.page]().catch((e) => {
   console.error(e);
   document.querySelector("main").prepend(el("p", { class: "why", text: String(e.message || e) }));
 });
