@@ -171,3 +171,27 @@ def test_exports_are_jobs_with_progress_a_download_and_a_limit(tmp_path: Path, e
     asyncio.run(run())
     exports = [r for r in store.audit(50, "export")]
     assert len(exports) >= 1 and exports[-1]["target"] == "xlsx omraade/alle/- for analyst"
+
+
+def test_a_protection_needed_by_parallel_requests_is_built_once() -> None:
+    """The API computes answers in worker threads: those that need the same protection at once
+    wait for one build instead of each making its own."""
+    import threading
+
+    from boligsocial.service.base import _shared
+
+    built: list[int] = []
+
+    def make() -> object:
+        built.append(1)
+        time.sleep(0.3)
+        return object()
+
+    key = ("test", time.time())
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda: results.append(_shared(key, make))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and len({id(r) for r in results}) == 1

@@ -115,6 +115,8 @@ def delivery() -> SmallDelivery:
                         outside_fte=1.0 if adult and k % 3 == 0 else 0.0,
                     )
                 )
+    # reference figures for every data year (2019 too): a year without them is refused
+    d.reference += [{**r, "year": 2019} for r in d.reference if r["year"] == 2020]
     return d
 
 

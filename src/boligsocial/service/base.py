@@ -26,16 +26,29 @@ _BUILT_LOCK = threading.Lock()
 _BUILT_MAX = 16
 
 
+_BUILDING: dict[tuple[Any, ...], threading.Lock] = {}
+
+
 def _shared(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    """The protection under `key`, built once: requests that need it while it is being built (the
+    API computes answers in worker threads, several at once) wait for that build instead of each
+    making its own."""
     with _BUILT_LOCK:
         if key in _BUILT:
             _BUILT.move_to_end(key)
             return _BUILT[key]
-    made = make()
-    with _BUILT_LOCK:
-        _BUILT[key] = made
-        while len(_BUILT) > _BUILT_MAX:
-            _BUILT.popitem(last=False)
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:
+        with _BUILT_LOCK:
+            if key in _BUILT:  # built by the one we waited for
+                _BUILT.move_to_end(key)
+                return _BUILT[key]
+        made = make()
+        with _BUILT_LOCK:
+            _BUILT[key] = made
+            _BUILDING.pop(key, None)
+            while len(_BUILT) > _BUILT_MAX:
+                _BUILT.popitem(last=False)
     return made
 
 
