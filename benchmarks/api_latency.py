@@ -16,14 +16,12 @@ import asyncio
 import json
 import random
 import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from _server import Server, served
+from _server import Server, served, wrk
 
 
 async def client(server: Server, paths: list[str], n: int, seed: int, latencies: list[float]) -> None:
@@ -65,26 +63,8 @@ async def run(server: Server, clients: int, requests: int) -> dict[str, float]:
     }
 
 
-WRK_SCRIPT = """
-local paths = {%s}
-local i = 0
-request = function()
-  i = i %% #paths + 1
-  return wrk.format("GET", paths[i])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('{"requests": %%d, "seconds": %%.2f, "p50_ms": %%.1f, "p95_ms": %%.1f, '
-    .. '"p99_ms": %%.1f, "errors": %%d}\\n', summary.requests, summary.duration / 1e6,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    e.connect + e.read + e.write + e.status + e.timeout))
-end
-"""
-
-
 def run_wrk(server: Server, clients: int, seconds: int) -> dict[str, float]:
     meta = httpx.get(server.base + "/api/v1/meta", headers=server.headers).json()
-    rng = random.Random(42)
     paths = [
         f"/api/v1/layers/omraade/values?indicator={i['id']}&year={y}"
         for i in meta["indicators"]
@@ -94,26 +74,8 @@ def run_wrk(server: Server, clients: int, seconds: int) -> dict[str, float]:
         f"/api/v1/layers/omraade/areas/fjordby-kildeparken/series?indicator={i['id']}"
         for i in meta["indicators"][:8]
     ]
-    rng.shuffle(paths)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths))
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{clients}",
-            f"-d{seconds}s",
-            "-s",
-            fh.name,
-            "-H",
-            f"Authorization: Bearer {server.token}",
-            server.base,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    result = json.loads(out.strip().splitlines()[-1])
+    result = wrk(server, paths, clients, seconds, threads=2)
+    result["errors"] += result.pop("non_2xx")
     result["per_second"] = round(result["requests"] / result["seconds"], 1)
     return {"driver": "wrk", "clients": clients, **result}
 

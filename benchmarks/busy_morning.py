@@ -30,14 +30,12 @@ import json
 import os
 import random
 import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-from _server import Server, add_user, served
+from _server import Server, add_user, served, wrk
 
 EXPORT_FORMATS = ("xlsx", "gpkg", "pdf")
 
@@ -57,40 +55,6 @@ async def cheap_client(server: Server, paths: list[str], until: float, seed: int
             response = await http.get(rng.choice(paths))
             response.raise_for_status()
             out.append(time.perf_counter() - start)
-
-
-WRK_SCRIPT = """
-local paths = {%s}
-local i = 0
-request = function()
-  i = i %% #paths + 1
-  return wrk.format("GET", paths[i])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format('{"requests": %%d, "seconds": %%.2f, "p50_ms": %%.1f, "p95_ms": %%.1f, '
-    .. '"p99_ms": %%.1f, "errors": %%d, "non_2xx": %%d}\\n', summary.requests, summary.duration / 1e6,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
-"""
-
-
-def wrk(server: Server, paths: list[str], clients: int, seconds: float) -> dict[str, float]:
-    """The cheap clients as one `wrk` run; its summary."""
-    rng = random.Random(42)
-    paths = paths[:]
-    rng.shuffle(paths)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths))
-    args = ["wrk", "-t1", f"-c{clients}", f"-d{int(seconds)}s", "--timeout", "10s", "-s", fh.name]
-    out = subprocess.run(
-        [*args, "-H", f"Authorization: Bearer {server.token}", server.base],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return dict(json.loads(out.strip().splitlines()[-1]))
 
 
 async def junk_stream(server: Server, until: float, codes: dict[int, int]) -> None:

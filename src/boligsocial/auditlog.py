@@ -20,6 +20,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import polars as pl
+
 GENESIS = "0" * 64
 FIELDS = ("id", "at", "username", "role", "event", "target", "ip", "detail")
 
@@ -89,3 +91,18 @@ def plain(value: object) -> str:
         return ""
     text = str(value)
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
+def text_frame(records: Iterable[Mapping[str, object]]) -> pl.DataFrame:
+    """Records as a table of inert text, one record per line whatever a visitor typed: details
+    as JSON, every text field through `plain` (for the CLI's table and CSV and the CSV download)."""
+
+    def text(value: object) -> object:
+        if isinstance(value, dict):
+            value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return plain(value) if isinstance(value, str) else value
+
+    return pl.DataFrame(
+        [{k: text(v) for k, v in r.items()} for r in records],
+        schema={f: pl.String if f != "id" else pl.Int64 for f in FIELDS},
+    )

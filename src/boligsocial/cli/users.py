@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from boligsocial.access import TOKEN_DAYS, Access, default_access_path
-from boligsocial.auditlog import FIELDS, plain
+from boligsocial.auditlog import plain, text_frame
 from boligsocial.cli.common import (
     AccessOption,
     DbOption,
@@ -224,15 +224,7 @@ def audit(
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=1) + "\n")
         return
 
-    def text(value: object) -> object:  # one record per line, whatever a visitor typed
-        if isinstance(value, dict):
-            value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-        return plain(value) if isinstance(value, str) else value
-
-    frame = pl.DataFrame(
-        [{k: text(v) for k, v in r.items()} for r in records],
-        schema={f: pl.String if f != "id" else pl.Int64 for f in FIELDS},
-    )
+    frame = text_frame(records)
     emit_table(frame, fmt, None, _audit_table)
 
 

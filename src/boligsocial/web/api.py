@@ -4,7 +4,6 @@ figure is published with that viewer's disclosure policy."""
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,7 @@ from fastapi import Path as Path_
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from boligsocial.access import TOKEN_DAYS
-from boligsocial.auditlog import FIELDS, plain
+from boligsocial.auditlog import text_frame
 from boligsocial.errors import ConfigError, InvalidParameter, NotFound
 from boligsocial.export import MEDIA_TYPES, Publication, audience_for, export
 from boligsocial.export.notes import warning
@@ -462,21 +461,7 @@ def audit_csv(
     user: str | None = None,
 ) -> PlainTextResponse:
     require_admin(v)
-    records = store.audit(limit, event, since=since, user=user)
-    frame = pl.DataFrame(
-        [
-            {
-                k: plain(
-                    json.dumps(val, ensure_ascii=False, sort_keys=True) if isinstance(val, dict) else val
-                )
-                if k != "id"
-                else val
-                for k, val in r.items()
-            }
-            for r in records
-        ],
-        schema={f: pl.String if f != "id" else pl.Int64 for f in FIELDS},
-    )
+    frame = text_frame(store.audit(limit, event, since=since, user=user))
     return PlainTextResponse(
         frame.write_csv(),
         media_type="text/csv; charset=utf-8",
