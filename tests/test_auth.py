@@ -235,6 +235,30 @@ def test_users_cli(tmp_path: Path, example_db: Path) -> None:
     assert audit.exit_code == 0
 
 
+def test_the_login_page_speaks_the_language_asked_for_and_keeps_it(fresh: TestClient) -> None:
+    from boligsocial.web.i18n import texts
+
+    english, danish = texts("en"), texts("da")
+    page = fresh.get("/login", params={"lang": "en", "next": "/flytninger"})
+    assert '<html lang="en">' in page.text and f">{english['username']} <input" in page.text
+    assert page.cookies.get("lang") == "en"  # remembered for the pages after the login
+    # the switch back to Danish keeps where the visitor was going
+    assert 'href="?lang=da&amp;next=/flytninger"' in page.text
+    again = fresh.get("/login")
+    assert '<html lang="en">' in again.text
+    wrong = fresh.post(
+        "/login?lang=en",
+        data={
+            "username": "nobody",
+            "password": "not-a-password",
+            "csrf": fresh.cookies.get("bsm_login_csrf") or "",
+        },
+    )
+    assert english["login_failed"] in wrong.text and danish["login_failed"] not in wrong.text
+    back = fresh.get("/login", params={"lang": "da"})
+    assert '<html lang="da">' in back.text and f">{danish['username']} <input" in back.text
+
+
 def test_the_login_page_reflects_nothing_as_markup(fresh: TestClient) -> None:
     evil = '"><script>alert(1)</script>'
     fresh.cookies.set("lang", evil)

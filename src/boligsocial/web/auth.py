@@ -129,11 +129,24 @@ def require_admin(v: Viewer) -> None:
 # --- login and logout ------------------------------------------------------------------------------
 
 
+def language(request: Request) -> str:
+    """The language a page is in: `?lang=` when given, else the remembered choice (cookie), else
+    Danish; anything else than a known language is Danish."""
+    lang = request.query_params.get("lang") or request.cookies.get("lang") or "da"
+    return lang if lang in LANGUAGES else "da"
+
+
+def remember_language(request: Request, response: Response) -> None:
+    """Keep a language chosen with `?lang=` for the pages that follow."""
+    lang = request.query_params.get("lang")
+    if lang in LANGUAGES:
+        response.set_cookie("lang", lang, samesite="lax", httponly=True)
+
+
 def _login_page(request: Request, message: str = "", status: int = 200) -> Response:
     """The login form, from a template with autoescape: nothing a visitor sends (the `lang`
-    cookie, `next`) reaches the page as markup."""
-    lang = request.cookies.get("lang", "da")
-    lang = lang if lang in LANGUAGES else "da"
+    cookie or parameter, `next`) reaches the page as markup."""
+    lang = language(request)
     token = secrets.token_urlsafe(32)
     context = {
         "lang": lang,
@@ -141,8 +154,10 @@ def _login_page(request: Request, message: str = "", status: int = 200) -> Respo
         "csrf": token,
         "message": message,
         "next": request.query_params.get("next", "/"),
+        "other_lang": "en" if lang == "da" else "da",
     }
     response = _templates.TemplateResponse(request, "login.html", context, status_code=status)
+    remember_language(request, response)
     secure = request.app.state.settings.secure_cookies
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure)
     return response
@@ -162,7 +177,7 @@ def login(
 ) -> Response:
     """Check the password (Argon2), throttle repeated failures, start a session."""
     store, settings, ip = access(request), request.app.state.settings, client_ip(request)
-    t = texts(request.cookies.get("lang", "da"))
+    t = texts(language(request))
     if not secrets.compare_digest(csrf, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         return _login_page(request, t["login_expired"], 403)
     user, wait = store.login(username, password, ip)

@@ -13,18 +13,13 @@ from fastapi.templating import Jinja2Templates
 
 from boligsocial.access import EVENTS, Access
 from boligsocial.service import Service
-from boligsocial.web.auth import MAY_EXPORT, Forbidden, viewer
-from boligsocial.web.i18n import LANGUAGES, texts
+from boligsocial.web.auth import MAY_EXPORT, Forbidden, language, remember_language, viewer
+from boligsocial.web.i18n import texts
 
 router = APIRouter(include_in_schema=False)
 #: The newest records the Revision page shows (the CSV download has up to 100,000).
 REVISION_ROWS = 500
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-
-def _lang(request: Request) -> str:
-    lang = request.query_params.get("lang") or request.cookies.get("lang") or "da"
-    return lang if lang in LANGUAGES else "da"
 
 
 def render(
@@ -34,7 +29,7 @@ def render(
     JSON config for its script (`config`; `extra` goes to the template only); remember the
     language."""
     v = viewer(request)
-    lang = _lang(request)
+    lang = language(request)
     svc: Service = request.app.state.service
     settings = request.app.state.settings
     meta = svc.meta()
@@ -61,14 +56,13 @@ def render(
         **(extra or {}),
     }
     response = templates.TemplateResponse(request, template, context)
-    if request.query_params.get("lang") in LANGUAGES:
-        response.set_cookie("lang", lang, samesite="lax", httponly=True)
+    remember_language(request, response)
     return response
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
     """A plain error page; the message may echo the URL, and the template escapes it."""
-    lang = _lang(request)
+    lang = language(request)
     context = {"lang": lang, "t": texts(lang), "status": status, "message": message}
     return templates.TemplateResponse(request, "error.html", context, status_code=status)
 
@@ -83,7 +77,7 @@ def area(request: Request, layer: str, area_id: str) -> Response:
     svc: Service = request.app.state.service
     v = viewer(request)
     # unknown area: NotFound → 404 page; what a viewer may not see in detail the profile leaves out
-    found = svc.profile(layer, area_id, _lang(request), v)
+    found = svc.profile(layer, area_id, language(request), v)
     return render(request, "area.html", "area", layer=layer, area_id=area_id, area_name=found["area"]["name"])
 
 
