@@ -400,3 +400,44 @@ def test_a_bad_trusted_proxy_stops_the_start(database: Path, tmp_path: Path) -> 
         timeout=60,
     )
     assert result.returncode == 1 and "--trusted-proxy" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("how", "kept"),
+    [("option", False), ("environment", False), ("longer", True)],
+)
+def test_audit_records_older_than_the_retention_are_removed_at_start(
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, kept: bool
+) -> None:
+    folder = tmp_path / "inst"
+    folder.mkdir()
+    old = Access(default_access_path(folder / "bsm.duckdb"))
+    written_at = time.time() - 40 * 86400  # records really written 40 days ago, chain and all
+    with monkeypatch.context() as m:
+        m.setattr(time, "time", lambda: written_at)
+        for n in range(3):
+            old.log("login-failed", f"gammel-{n}", None, "192.0.2.1")
+    inst = installation(database, folder)
+    before = len(Access(inst.default_access).audit(100))
+    port = free_port()
+    args = ["--db", str(inst.db), "--port", str(port)]
+    env = clean_env()
+    if how == "option":
+        args += ["--audit-retention-days", "30"]
+    elif how == "environment":
+        env = clean_env(BSM_AUDIT_RETENTION_DAYS="30")
+    else:
+        args += ["--audit-retention-days", "41"]
+    with serving(args, env, f"http://127.0.0.1:{port}", tmp_path / "log"):
+        pass
+    store = Access(inst.default_access)
+    left = {r["username"] for r in store.audit(100, "login-failed")}
+    retention = store.audit(10, "retention")
+    if kept:
+        assert left == {"gammel-0", "gammel-1", "gammel-2"} and not retention
+    else:
+        assert not left & {"gammel-0", "gammel-1", "gammel-2"}
+        (record,) = retention
+        assert record["detail"]["removed"] == 3
+        assert len(store.audit(100)) >= before - 3 + 1  # the newer records stay, with the removal's
+    assert store.verify().ok  # a removal by retention is not tampering

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -27,8 +28,9 @@ FIELDS = ("id", "at", "username", "role", "event", "target", "ip", "detail")
 
 
 def now_iso() -> str:
-    """The current time as ISO 8601 in UTC, to the microsecond (e.g. 2026-12-02T09:15:03.123456Z)."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """The current time as ISO 8601 in UTC, to the microsecond (e.g. 2026-12-02T09:15:03.123456Z),
+    from the same clock (`time.time`) as the cut-off of retention and the throttle."""
+    return iso(time.time())
 
 
 def iso(seconds: float) -> str:
