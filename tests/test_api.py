@@ -162,6 +162,31 @@ def test_openapi_is_served_and_the_cdn_docs_page_is_not(client: TestClient) -> N
     assert client.get("/docs").status_code == 404
 
 
+def test_openapi_advertises_the_error_shape_the_api_returns(web, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    from boligsocial.web.schemas import ErrorBody
+
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in str(spec)  # FastAPI's default shape, never returned
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status in ("401", "403", "404", "422"):
+                schema = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
+    # and real error answers have that shape
+    anonymous = TestClient(web[0], base_url="https://testserver")
+    answers = {
+        401: anonymous.get("/api/v1/meta"),
+        403: client_for(web, "staff").get("/api/v1/audit"),
+        404: client.get("/api/v1/layers/nowhere/areas"),
+        422: client.get("/api/v1/layers/omraade/values", params={"indicator": "residents", "year": "x"}),
+    }
+    for status, answer in answers.items():
+        assert answer.status_code == status, (status, answer.text)
+        ErrorBody.model_validate(answer.json(), strict=True)
+    unknown = client.get("/api/v1/meta", params={"colour": "red"})
+    assert ErrorBody.model_validate(unknown.json()).error.code == "unknown-parameter"
+
+
 @pytest.mark.parametrize("path", ["/", "/omraade/omraade/fjordby-kildeparken", "/sammenlign", "/lister"])
 def test_pages_reference_only_the_apps_own_assets(client: TestClient, path: str) -> None:
     client.cookies.clear()

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import plotly
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -26,6 +28,7 @@ from boligsocial.service import Service
 from boligsocial.web import api, auth, pages
 from boligsocial.web.answers import AnswerCache
 from boligsocial.web.jobs import ExportJobs
+from boligsocial.web.schemas import errors_as_json
 from boligsocial.web.settings import WebSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -119,6 +122,21 @@ def create_app(db: Path, settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1000)
 
     app.add_middleware(SecurityHeaders, settings=settings)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = errors_as_json(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    openapi_version=app.openapi_version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(RequestError)
     async def request_error(request: Request, exc: RequestError) -> Response:

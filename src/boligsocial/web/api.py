@@ -31,8 +31,14 @@ from boligsocial.web.auth import (
     require_export,
 )
 from boligsocial.web.jobs import ExportJobs, Job
+from boligsocial.web.schemas import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1", tags=["v1"], dependencies=[Depends(refuse_unknown_parameters)])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["v1"],
+    dependencies=[Depends(refuse_unknown_parameters)],
+    responses=ERROR_RESPONSES,
+)
 
 
 async def service(request: Request) -> Service:
