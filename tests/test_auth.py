@@ -267,3 +267,50 @@ def test_the_login_page_reflects_nothing_as_markup(fresh: TestClient) -> None:
     assert "<script>alert(1)" not in page.text and "<img src=x" not in page.text
     assert '<html lang="da">' in page.text  # an unknown language is the default one
     assert 'action="/login?next=/%22%3E%3Cimg' in page.text
+
+
+def test_the_users_page_unlocks_users_and_revokes_tokens_for_admins_only(fresh: TestClient) -> None:
+    store: Access = fresh.app.state.access  # type: ignore[attr-defined]
+    store.add_user("anne", "admin", "correct horse battery", weak_password_ok=True)
+    powerbi = store.new_token("mette", "powerbi")
+    (token_id,) = [str(k["id"]) for k in store.tokens("mette")]
+    for _ in range(store.throttle.account_failures):
+        _login(TestClient(fresh.app, base_url="https://testserver"), "mette", "wrong password")
+    assert [r["key"] for r in store.locked() if r["kind"] == "account"] == ["mette"]
+    # a staff member is refused the page and its forms
+    staff = TestClient(fresh.app, base_url="https://testserver")
+    store.unlock("mette")
+    _login(staff, "mette", "correct horse battery")
+    assert staff.get("/brugere").status_code == 403
+    staff_csrf = re.search(r'name="csrf" value="([^"]+)"', staff.get("/").text).group(1)  # type: ignore[union-attr]
+    refused = staff.post("/brugere/tokens/" + token_id + "/revoke", data={"csrf": staff_csrf})
+    assert refused.status_code == 403 and len(store.tokens("mette")) == 1
+    for _ in range(store.throttle.account_failures):
+        _login(TestClient(fresh.app, base_url="https://testserver"), "mette", "wrong password")
+    # the admin sees every user, the lock and the token (never the token itself)
+    _login(fresh, "anne", "correct horse battery")
+    page = fresh.get("/brugere")
+    assert page.status_code == 200
+    row = re.search(r'<tr data-user="mette">.*?</tr>', page.text, re.S).group(0)  # type: ignore[union-attr]
+    assert 'action="/brugere/unlock"' in row
+    assert 'action="/brugere/unlock"' not in re.search(  # type: ignore[union-attr]
+        r'<tr data-user="anne">.*?</tr>', page.text, re.S
+    ).group(0)
+    assert f'data-token="{token_id}"' in page.text and "powerbi" in page.text and powerbi not in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    # a form without the session's CSRF token changes nothing
+    forged = fresh.post("/brugere/unlock", data={"username": "mette"})
+    assert forged.status_code == 403 and store.locked()
+    unlocked = fresh.post("/brugere/unlock", data={"username": "mette", "csrf": csrf}, follow_redirects=False)
+    assert unlocked.status_code == 303 and unlocked.headers["location"] == "/brugere?unlocked=mette"
+    assert not store.locked() and _login(staff, "mette", "correct horse battery").status_code == 303
+    assert "mette er låst op." in fresh.get(unlocked.headers["location"]).text
+    # revoking a token ends it at once
+    api = TestClient(fresh.app, base_url="https://testserver", headers={"Authorization": f"Bearer {powerbi}"})
+    assert api.get("/api/v1/me").status_code == 200
+    revoked = fresh.post(f"/brugere/tokens/{token_id}/revoke", data={"csrf": csrf}, follow_redirects=False)
+    assert revoked.status_code == 303 and not store.tokens("mette")
+    assert api.get("/api/v1/me").status_code == 401
+    assert fresh.post("/brugere/tokens/nothing/revoke", data={"csrf": csrf}).status_code == 404
+    events = [(r["event"], r["username"]) for r in store.audit(20)]
+    assert ("user-unlocked", "anne") in events and ("token-revoked", "anne") in events

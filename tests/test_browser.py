@@ -39,7 +39,7 @@ if not CHROMIUM.exists():
         )
     pytest.skip("no /usr/bin/chromium on this machine", allow_module_level=True)
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
 
 TOKEN: dict[str, str] = {}
 
@@ -162,6 +162,16 @@ def login(p: Page, role: str) -> None:
     p.fill("input[name=password]", f"password-{role}")
     p.click("button[type=submit]")
     p.wait_for_url("**/")
+
+
+def logged_in(
+    browser: Browser, server: str, size: tuple[int, int], role: str
+) -> tuple[BrowserContext, Watched]:
+    """A new browser context of this window size, logged in as `role`, on the overview."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, base_url=server)
+    watched = Watched(context.new_page(), server)
+    login(watched.page, role)
+    return context, watched
 
 
 @pytest.fixture
@@ -431,10 +441,8 @@ def test_moves_page_writes_the_label_of_the_policy_in_force(browser: Browser, ni
 
 @pytest.mark.parametrize(("width", "height"), [(1400, 1000), (390, 844)])
 def test_the_revision_page_for_admins(browser: Browser, server: str, width: int, height: int) -> None:
-    context = browser.new_context(viewport={"width": width, "height": height}, base_url=server)
-    watched = Watched(context.new_page(), server)
+    context, watched = logged_in(browser, server, (width, height), "admin")
     p = watched.page
-    login(p, "admin")
     p.click("a[href='/revision']")
     p.wait_for_selector("#revision tbody tr")
     assert "Kæden er hel" in p.locator("#chain").inner_text()
@@ -462,9 +470,41 @@ def test_the_revision_page_for_admins(browser: Browser, server: str, width: int,
     context.close()
 
 
+@pytest.mark.parametrize(("width", "height"), [(1400, 1000), (390, 844)])
+def test_the_users_page_revokes_a_token(
+    browser: Browser, server: str, example_db: Path, width: int, height: int
+) -> None:
+    from boligsocial.access import Access, default_access_path
+
+    store = Access(default_access_path(example_db))
+    secret = store.new_token("politician", f"revoke at {width}")
+    token_id = str(store.tokens("politician")[-1]["id"])
+    assert httpx.get(server + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    context, watched = logged_in(browser, server, (width, height), "admin")
+    p = watched.page
+    p.click("a[href='/brugere']")
+    p.wait_for_selector("#users tbody tr")
+    assert set(p.eval_on_selector_all("#users tbody tr", "rs => rs.map(r => r.dataset.user)")) >= set(ROLES)
+    row = p.locator(f"#tokens tr[data-token='{token_id}']")
+    expect(row).to_contain_text(f"revoke at {width}")
+    page_width = p.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= width + 1, page_width  # the tables scroll in their boxes on a phone
+    shot(p, f"brugere-{width}")
+    row.locator("button").click()
+    p.wait_for_url("**/brugere?revoked=*")
+    expect(p.locator("#done")).to_contain_text(token_id)
+    assert p.locator(f"#tokens tr[data-token='{token_id}']").count() == 0
+    assert httpx.get(server + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    watched.clean()
+    context.close()
+
+
 def test_the_revision_page_is_for_admins_only(anonymous_page: Watched) -> None:
     p = anonymous_page.page
     login(p, "staff")
     assert p.locator("a[href='/revision']").count() == 0
+    assert p.locator("a[href='/brugere']").count() == 0
     response = p.goto("/revision")
+    assert response is not None and response.status == 403
+    response = p.goto("/brugere")
     assert response is not None and response.status == 403

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from boligsocial.access import EVENTS, Access
+from boligsocial.errors import NotFound
 from boligsocial.service import Service
-from boligsocial.web.auth import MAY_EXPORT, Forbidden, language, remember_language, viewer
+from boligsocial.web.auth import (
+    MAY_EXPORT,
+    Forbidden,
+    Unauthorised,
+    current,
+    language,
+    remember_language,
+    viewer,
+)
 from boligsocial.web.i18n import texts
 
 router = APIRouter(include_in_schema=False)
@@ -91,6 +101,14 @@ def lists(request: Request) -> Response:
     return render(request, "lists.html", "lists")
 
 
+def _admin_store(request: Request, refusal: str) -> Access:
+    """The access store, for an admin's page (anyone else: 403 with `refusal`)."""
+    if viewer(request).role != "admin":
+        raise Forbidden("admin-only", refusal)
+    store: Access = request.app.state.access
+    return store
+
+
 @router.get("/revision", response_class=HTMLResponse)
 def revision(
     request: Request,
@@ -99,10 +117,7 @@ def revision(
     since: str | None = None,
 ) -> Response:
     """The audit log for admins: filters, the newest records, the chain's state, CSV download."""
-    v = viewer(request)
-    if v.role != "admin":
-        raise Forbidden("admin-only", "only an admin may read the audit log")
-    store: Access = request.app.state.access
+    store = _admin_store(request, "only an admin may read the audit log")
     filters = {k: val for k, val in (("event", event), ("user", user), ("since", since)) if val}
     records = store.audit(REVISION_ROWS, event or None, since=since or None, user=user or None)
     extra = {
@@ -115,6 +130,73 @@ def revision(
         "csv_url": "/api/v1/audit.csv" + ("?" + urlencode(filters) if filters else ""),
     }
     return render(request, "revision.html", "revision", extra=extra)
+
+
+@router.get("/brugere", response_class=HTMLResponse)
+def users(
+    request: Request,
+    unlocked: str | None = None,
+    not_locked: str | None = None,
+    revoked: str | None = None,
+) -> Response:
+    """Users and API tokens for admins: who may log in, who is locked out after failed logins
+    (with a button to unlock), every token with its label, expiry and last use (with a button to
+    revoke it). Adding and changing users stays in `bsm users`, where the password is typed."""
+    store = _admin_store(request, "only an admin may manage users")
+    locked = {str(r["key"]): r["until"] for r in store.locked() if r["kind"] == "account"}
+    t = texts(language(request))
+    done = (
+        t["users_unlocked"].format(user=unlocked)
+        if unlocked
+        else t["users_not_locked"].format(user=not_locked)
+        if not_locked
+        else t["tokens_revoked"].format(id=revoked)
+        if revoked
+        else ""
+    )
+    extra = {
+        "users": [(u, locked.get(u.username.lower())) for u in store.users()],
+        "tokens": store.tokens(),
+        "done": done,
+    }
+    return render(request, "users.html", "users", extra=extra)
+
+
+def _admin_form(request: Request, csrf: str) -> str:
+    """The admin behind a form sent from an admin page: a session (not a token) and the form's
+    CSRF token; the admin's user name."""
+    v = current(request)
+    if v is None or getattr(request.state, "auth", "") != "session":
+        raise Unauthorised("login-required", "log in to manage users")
+    if not secrets.compare_digest(csrf, getattr(request.state, "csrf", "")):
+        raise Forbidden("csrf", "missing or wrong CSRF token")
+    if v.role != "admin":
+        raise Forbidden("admin-only", "only an admin may manage users")
+    return v.username or ""
+
+
+@router.post("/brugere/unlock")
+def unlock_user(
+    request: Request, username: Annotated[str, Form()], csrf: Annotated[str, Form()] = ""
+) -> Response:
+    """Lift a user's lock after failed logins (audited as `user-unlocked`)."""
+    admin = _admin_form(request, csrf)
+    store: Access = request.app.state.access
+    if store.user(username) is None:
+        raise NotFound("unknown-user", f"no user '{username}'")
+    was = store.unlock(username, actor=admin)
+    return RedirectResponse("/brugere?" + urlencode({"unlocked" if was else "not_locked": username}), 303)
+
+
+@router.post("/brugere/tokens/{token_id}/revoke")
+def revoke_token(request: Request, token_id: str, csrf: Annotated[str, Form()] = "") -> Response:
+    """Revoke an API token at once (audited as `token-revoked`)."""
+    admin = _admin_form(request, csrf)
+    store: Access = request.app.state.access
+    if token_id not in {str(k["id"]) for k in store.tokens()}:
+        raise NotFound("unknown-token", f"no token '{token_id}'")
+    store.revoke_token(token_id, actor=admin)
+    return RedirectResponse("/brugere?" + urlencode({"revoked": token_id}), 303)
 
 
 @router.get("/flytninger", response_class=HTMLResponse)
