@@ -49,6 +49,20 @@ def test_an_unknown_parameter_is_a_422_naming_the_known_ones(app_and_token) -> N
     assert {"indicator", "year"} <= set(error["detail"]["allowed"])
 
 
+def test_a_digit_that_is_not_a_number_is_a_parameter_error_not_a_crash(app_and_token) -> None:  # type: ignore[no-untyped-def]
+    app, token = app_and_token
+
+    async def run() -> list[httpx.Response]:
+        async with client(app, token) as c:
+            return [
+                await c.get("/api/v1/layers/omraade/values", params={"indicator": "residents", "year": year})
+                for year in ("²", "٣")  # Unicode digits: str.isdigit() says yes, int() says no
+            ]
+
+    for response in asyncio.run(run()):
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid-parameter"
+
+
 def test_junk_parameters_do_not_grow_the_cache(app_and_token) -> None:  # type: ignore[no-untyped-def]
     app, token = app_and_token
     cache: AnswerCache = app.state.answers

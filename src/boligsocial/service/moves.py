@@ -24,6 +24,12 @@ from boligsocial.service.snapshot import Viewer
 
 #: The counts of an area's move tallies, each published as a count.
 TALLY_COUNTS = TALLIES
+#: How the flows can be grouped: by area, housing type or kind of area (the columns from and to).
+GROUPINGS = {
+    "area": ("from_area", "to_area"),
+    "housing_type": ("from_housing", "to_housing"),
+    "kind": ("from_kind", "to_kind"),
+}
 #: The counts net migration and turnover are made of (births and endings are not moves).
 TURNOVER_PARTS = tuple(k for k in TALLY_COUNTS if k not in ("births", "ended"))
 
@@ -47,11 +53,7 @@ class MoveQueries(ServiceBase):
         trait, to or from one area, or to or from one housing type. Small flows pass the
         disclosure step."""
         v = viewer or Viewer.operator()
-        groupings = {
-            "area": ("from_area", "to_area"),
-            "housing_type": ("from_housing", "to_housing"),
-            "kind": ("from_kind", "to_kind"),
-        }
+        groupings = GROUPINGS
         if by not in groupings:
             raise InvalidParameter("unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(groupings)})
         if trait is not None and trait not in TRAITS:

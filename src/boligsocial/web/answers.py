@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -146,6 +147,9 @@ async def refuse_unknown_parameters(request: Request) -> None:
         )
 
 
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
 def normalised(request: Request) -> tuple[tuple[str, Any], ...]:
     """The known query parameters as the endpoint reads them: the last value of each, integers
     as integers, `true`/`false` as booleans; sorted."""
@@ -154,7 +158,7 @@ def normalised(request: Request) -> tuple[tuple[str, Any], ...]:
     for name in sorted(set(request.query_params) & known):
         value: Any = request.query_params.getlist(name)[-1]
         text = value.strip().lower()
-        if text.lstrip("-").isdigit():
+        if _INTEGER.fullmatch(text):  # ASCII digits only: "²".isdigit() is true, int("²") fails
             value = int(text)
         elif text in ("true", "1", "yes", "on", "false", "0", "no", "off") and not text.isdigit():
             value = text in ("true", "yes", "on")

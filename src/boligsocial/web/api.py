@@ -16,10 +16,13 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from boligsocial.access import TOKEN_DAYS
 from boligsocial.auditlog import text_frame
+from boligsocial.disclosure import AUDIENCE_OF_ROLE
 from boligsocial.errors import ConfigError, InvalidParameter, NotFound
-from boligsocial.export import MEDIA_TYPES, Publication, audience_for, export
+from boligsocial.export import FORMATS, MEDIA_TYPES, Publication, audience_for, export
 from boligsocial.export.notes import warning
+from boligsocial.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.service import Service, Viewer
+from boligsocial.service.moves import GROUPINGS
 from boligsocial.web.answers import AnswerCache, normalised, refuse_unknown_parameters, serialise
 from boligsocial.web.auth import (
     AccessStore,
@@ -31,7 +34,7 @@ from boligsocial.web.auth import (
     require_export,
 )
 from boligsocial.web.jobs import ExportJobs, Job
-from boligsocial.web.schemas import ERROR_RESPONSES
+from boligsocial.web.schemas import ERROR_RESPONSES, one_of
 
 router = APIRouter(
     prefix="/api/v1",
@@ -125,10 +128,7 @@ def values_csv(
     layer: str,
     indicator: str,
     year: Year = None,
-    audience: Annotated[
-        str | None,
-        Query(description="The role the file is for (default: the caller's own, or a stricter one)."),
-    ] = None,
+    audience: ExportAudience = None,
 ) -> PlainTextResponse:
     require_export(v)
     reader = audience_for(v, audience, request.app.state.policies)
@@ -150,14 +150,19 @@ def values_csv(
     )
 
 
-ExportFormat = Annotated[str, Path_(description="gpkg, geojson, xlsx, csv or pdf.")]
+ExportFormat = Annotated[
+    str, Path_(description="gpkg, geojson, xlsx, csv or pdf.", json_schema_extra=one_of(FORMATS))
+]
 ExportArea = Annotated[str | None, Query(description="PDF: the områdeprofil of this area.")]
-ExportCrs = Annotated[str, Query(description="GeoJSON: 25832 (default) or wgs84.")]
+ExportCrs = Annotated[
+    str, Query(description="GeoJSON: 25832 (default) or wgs84.", json_schema_extra=one_of(("25832", "wgs84")))
+]
 ExportAudience = Annotated[
     str | None,
     Query(
         description="The role the file is for (default: the caller's own); only the caller's own or a "
-        "stricter one (403 audience-not-allowed otherwise)."
+        "stricter one (403 audience-not-allowed otherwise).",
+        json_schema_extra=one_of(sorted(AUDIENCE_OF_ROLE)),
     ),
 ]
 
@@ -254,7 +259,9 @@ async def start_export(
     request: Request,
     svc: Svc,
     v: CurrentViewer,
-    fmt: Annotated[str, Query(description="gpkg, geojson, xlsx, csv or pdf.")],
+    fmt: Annotated[
+        str, Query(description="gpkg, geojson, xlsx, csv or pdf.", json_schema_extra=one_of(FORMATS))
+    ],
     layer: Layer = "omraade",
     year: Year = None,
     area: ExportArea = None,
@@ -357,11 +364,11 @@ async def move_flows(
     request: Request,
     svc: Svc,
     v: CurrentViewer,
-    by: str = "area",
+    by: Annotated[str, Query(json_schema_extra=one_of(GROUPINGS))] = "area",
     year_from: Year = None,
     year_to: Year = None,
     layer: Layer = "omraade",
-    trait: str | None = None,
+    trait: Annotated[str | None, Query(json_schema_extra=one_of(TRAITS))] = None,
     area: str | None = None,
     housing_type: str | None = None,
 ) -> Response:
@@ -392,7 +399,7 @@ async def displacement(
     area_id: str,
     year_from: Year = None,
     year_to: Year = None,
-    criterion: str = "labour",
+    criterion: Annotated[str, Query(json_schema_extra=one_of(SHARE_CRITERIA))] = "labour",
 ) -> Response:
     return await cached(
         request,

@@ -7,6 +7,7 @@ same shape, `invalid-parameter`, with the problems in `detail`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -26,6 +27,12 @@ class ErrorBody(BaseModel):
     """The body of every error answer of the API."""
 
     error: ErrorInfo
+
+
+def one_of(values: Iterable[str]) -> dict[str, Any]:
+    """The OpenAPI extra of a parameter that takes one of fixed values (the handler still checks it
+    and answers 422 with its own code and the allowed values)."""
+    return {"enum": list(values)}
 
 
 def _error(text: str) -> dict[str, Any]:
