@@ -53,9 +53,8 @@ class MoveQueries(ServiceBase):
         trait, to or from one area, or to or from one housing type. Small flows pass the
         disclosure step."""
         v = viewer or Viewer.operator()
-        groupings = GROUPINGS
-        if by not in groupings:
-            raise InvalidParameter("unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(groupings)})
+        if by not in GROUPINGS:
+            raise InvalidParameter("unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(GROUPINGS)})
         if trait is not None and trait not in TRAITS:
             raise InvalidParameter("unknown-trait", f"trait '{trait}'?", {"allowed": sorted(TRAITS)})
         self._layer(layer)
@@ -102,7 +101,7 @@ class MoveQueries(ServiceBase):
                     on=f"{side}_area",
                     how="left",
                 ).with_columns(pl.col(f"{side}_kind").fill_null(""))
-        src, dst = groupings[by]
+        src, dst = GROUPINGS[by]
         protected = self.move_protection(v.policy)
         if protected is not None:
             return self._protected_flows(

@@ -202,12 +202,17 @@ def login(
     return response
 
 
+def form_csrf_ok(request: Request, csrf: str) -> bool:
+    """Whether a form sent with a session carries that session's CSRF token."""
+    return secrets.compare_digest(csrf, getattr(request.state, "csrf", ""))
+
+
 @router.post("/logout")
 def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     v = current(request)
     if v is None or getattr(request.state, "auth", "") != "session":
         return RedirectResponse("/login", 303)
-    if not secrets.compare_digest(csrf, getattr(request.state, "csrf", "")):
+    if not form_csrf_ok(request, csrf):
         return JSONResponse(
             {"error": {"code": "csrf", "message": "missing or wrong CSRF token", "detail": {}}}, 403
         )

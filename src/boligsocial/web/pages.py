@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -13,13 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from boligsocial.access import EVENTS, Access
-from boligsocial.errors import NotFound
+from boligsocial.errors import ConfigError, NotFound
 from boligsocial.service import Service
 from boligsocial.web.auth import (
     MAY_EXPORT,
     Forbidden,
     Unauthorised,
     current,
+    form_csrf_ok,
     language,
     remember_language,
     viewer,
@@ -168,7 +168,7 @@ def _admin_form(request: Request, csrf: str) -> str:
     v = current(request)
     if v is None or getattr(request.state, "auth", "") != "session":
         raise Unauthorised("login-required", "log in to manage users")
-    if not secrets.compare_digest(csrf, getattr(request.state, "csrf", "")):
+    if not form_csrf_ok(request, csrf):
         raise Forbidden("csrf", "missing or wrong CSRF token")
     if v.role != "admin":
         raise Forbidden("admin-only", "only an admin may manage users")
@@ -193,9 +193,10 @@ def revoke_token(request: Request, token_id: str, csrf: Annotated[str, Form()] =
     """Revoke an API token at once (audited as `token-revoked`)."""
     admin = _admin_form(request, csrf)
     store: Access = request.app.state.access
-    if token_id not in {str(k["id"]) for k in store.tokens()}:
-        raise NotFound("unknown-token", f"no token '{token_id}'")
-    store.revoke_token(token_id, actor=admin)
+    try:
+        store.revoke_token(token_id, actor=admin)
+    except ConfigError as exc:
+        raise NotFound("unknown-token", str(exc)) from exc
     return RedirectResponse("/brugere?" + urlencode({"revoked": token_id}), 303)
 
 
