@@ -13,7 +13,8 @@ Starts `bsm serve` on a database (default: the demo's) and runs, for `--seconds`
 - exports: every few seconds each of `--exporters` (4) users starts an export job (xlsx, gpkg,
   pdf), follows it and downloads the file.
 
-The server's resident memory is sampled from /proc every half second. Prints (and writes to
+The resident memory of the server and its child processes (exports, protections) is sampled
+from /proc every half second. Prints (and writes to
 benchmarks/results/busy_morning.json) the cheap requests' p50/p95/p99 and rate, what the junk and
 exports got, and the memory before, at its peak and after::
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -40,11 +42,28 @@ from _server import Server, add_user, served, wrk
 EXPORT_FORMATS = ("xlsx", "gpkg", "pdf")
 
 
+def family(pid: int) -> list[int]:
+    """The process and its descendants (the server's export and protection processes)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in task.read_text().split())
+    return out
+
+
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of the server and its child processes together."""
+    total = 0.0
+    for p in family(pid):
+        try:
+            lines = Path(f"/proc/{p}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += next((int(x.split()[1]) / 1024 for x in lines if x.startswith("VmRSS:")), 0.0)
+    return total
 
 
 async def cheap_client(server: Server, paths: list[str], until: float, seed: int, out: list[float]) -> None:

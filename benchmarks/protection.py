@@ -4,8 +4,10 @@ timed test)::
 
     .venv/bin/python benchmarks/protection.py --db demo/bsm.duckdb [--runs 3]
 
-Each run builds everything afresh (a new Service): the areas' safe blocks (default policy, then
-the public one built on it) and the moves' linked tables. The load average is printed beside the
+Each run builds everything afresh (a new Service that neither reads nor writes the kept files):
+the areas' safe blocks (default policy, then the public one built on it) and the moves' linked
+tables; then it times reading them back from kept files, as a restarted server or the export
+process does. The load average is printed beside the
 figures, as the machine's load changes them.
 """
 
@@ -15,11 +17,13 @@ import argparse
 import json
 import os
 import statistics
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
 from boligsocial.disclosure import load_policies
+from boligsocial.files import read_kept, write_kept
 from boligsocial.service import Service, base
 
 #: Size bands of the flows between areas (movers in one year), for what each policy shows of them.
@@ -40,7 +44,7 @@ def _first(band: str) -> int:
 def _once(db: Path) -> tuple[dict[str, float], dict[str, object]]:
     policies = load_policies()
     base._BUILT.clear()  # each run builds afresh: the process-level cache would answer runs 2 and 3
-    svc = Service(db, policies)
+    svc = Service(db, policies, keep=False)
     seconds: dict[str, float] = {}
     for name in ("default", "public"):
         t = time.perf_counter()
@@ -49,6 +53,17 @@ def _once(db: Path) -> tuple[dict[str, float], dict[str, object]]:
         t = time.perf_counter()
         moves = svc.move_protection(policies[name])
         seconds[f"moves, {name}"] = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as folder:
+        for name in ("default", "public"):
+            for what, made in (
+                ("areas", svc.protection(policies[name])),
+                ("moves", svc.move_protection(policies[name])),
+            ):
+                path = Path(folder) / f"{what}-{name}.pickle"
+                write_kept(path, made)
+                t = time.perf_counter()
+                assert read_kept(path) is not None
+                seconds[f"read back kept {what}, {name}"] = time.perf_counter() - t
     shown: dict[str, object] = {}
     for name in ("default", "public"):
         moves = svc.move_protection(policies[name])

@@ -41,6 +41,10 @@ class RequestError(BsmError):
         self.detail = detail or {}
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Picklable as made (an export process raises it to the server)."""
+        return (type(self), (self.code, str(self), self.detail))
+
 
 class NotFound(RequestError):
     """An unknown layer, area, indicator or model."""

@@ -11,6 +11,12 @@ A load works on a copy beside the database and swaps it in at the end (`store.re
 and the later swap silently discarding the earlier load. The kernel drops the lock when its process
 dies, even by `kill -9`, so a crashed load never blocks the next one; the working copy it left is
 removed by the next load, which holds the lock and so knows no other load is using it.
+
+What the disclosure step works out for a database (the protections: minutes of CPU at the
+example's scale) is kept beside it in `<db>.protections/` (a folder only the owner may enter), so a
+server's restart, its export process and the command line reuse one build instead of each making
+its own. A kept file is read back only when the owner made it and nobody else may write it (the
+same trust as the database itself), and a load removes them all: they are about the old data.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import pickle
 import re
 import stat
 import threading
@@ -152,6 +159,76 @@ def remove_stale_copies(db: Path) -> list[Path]:
             path.unlink()
             removed.append(path)
     return removed
+
+
+def kept_dir(db: Path) -> Path:
+    """Where the protections worked out for `db` are kept."""
+    return db.with_name(db.name + ".protections")
+
+
+def forget_kept(db: Path) -> None:
+    """Remove everything kept for `db` (its data changed); a load calls it holding `exclusive(db)`."""
+    folder = kept_dir(db)
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.suffix in (".pickle", ".part"):
+                path.unlink(missing_ok=True)
+
+
+@contextmanager
+def kept_lock(path: Path) -> Iterator[None]:
+    """Hold the lock of one kept file: processes that need the same file wait for the one making it
+    (an `flock`, released by the kernel if the maker dies)."""
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, PRIVATE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _trusted(st: os.stat_result) -> bool:
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def read_kept(path: Path) -> object | None:
+    """A kept object, or None when there is none (or one this process may not trust: made by
+    another user, or writable by others — a pickle runs code as it is read)."""
+    try:
+        if not _trusted(path.parent.stat()):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        if not _trusted(os.fstat(fh.fileno())):
+            return None
+        try:
+            return pickle.load(fh)
+        except Exception:  # a half-written or foreign file is as good as none
+            return None
+
+
+def write_kept(path: Path, value: object, stale: str | None = None) -> bool:
+    """Keep `value` at `path` (0600, swapped in whole); other files starting with `stale` are
+    removed (older versions of the same thing). False when the folder cannot be written (a
+    read-only installation simply rebuilds)."""
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        part = path.with_suffix(".part")
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), PRIVATE)
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(part, path)
+    except OSError:
+        return False
+    if stale:
+        for other in path.parent.glob(f"{stale}*.pickle"):
+            if other != path:
+                other.unlink(missing_ok=True)
+    return True
 
 
 #: Operating-system errors a user can act on, in Danish and English.

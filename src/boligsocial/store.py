@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 
 from boligsocial.errors import DatabaseError
-from boligsocial.files import exclusive, private_files, remove_stale_copies, restrict
+from boligsocial.files import exclusive, forget_kept, private_files, remove_stale_copies, restrict
 from boligsocial.lists import Ages, exact
 
 SCHEMA_VERSION = "4"  # 2: lists, forecast, traffic lights, moves; 3: moves in every layer, by trait;
@@ -136,6 +136,7 @@ def replacing(
                 con.close()
             os.replace(tmp, path)
             wal.unlink(missing_ok=True)  # merged into the copy; replayed onto it, it would corrupt it
+            forget_kept(path)  # protections of the old data
         finally:
             for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
                 leftover.unlink(missing_ok=True)

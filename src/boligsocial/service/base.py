@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -10,9 +11,11 @@ from typing import Any
 
 import polars as pl
 
+from boligsocial import __version__
 from boligsocial import disclosure as dc
 from boligsocial.disclosure.protection import Protection, Region
 from boligsocial.errors import DatabaseError, InvalidParameter, NotFound, NotPermitted
+from boligsocial.files import kept_dir, kept_lock, read_kept, write_kept
 from boligsocial.service.move_protection import MoveProtection
 from boligsocial.service.move_protection import build as build_moves
 from boligsocial.service.protection import Protections, Statistics
@@ -52,15 +55,32 @@ def _shared(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
     return made
 
 
+#: Builds the kept protections of (what, policy) for a service somewhere else (a server's own
+#: process for it), leaving them in the database's `kept_dir` for this process to read.
+Builder = Callable[[str, dc.Policy], None]
+
+
 class ServiceBase:
     """The snapshot of one database, a memo of answers, and the checks every query shares.
 
     `policies`: the installation's disclosure policies (a stricter policy is built on the default
-    one, so it never shows what the default hides)."""
+    one, so it never shows what the default hides). The protections are kept beside the database
+    (`files.kept_dir`) and read back by every process that serves it; `builder`, when given,
+    makes a missing one elsewhere instead of in this process (a server's event loop would
+    otherwise share the interpreter with minutes of building); `keep=False` neither reads nor
+    writes kept files (a benchmark of the building itself)."""
 
-    def __init__(self, db: Path, policies: dict[str, dc.Policy] | None = None) -> None:
+    def __init__(
+        self,
+        db: Path,
+        policies: dict[str, dc.Policy] | None = None,
+        builder: Builder | None = None,
+        keep: bool = True,
+    ) -> None:
         self.db = db
         self.policies = policies if policies is not None else dc.load_policies()
+        self.builder = builder
+        self.keep = keep
         self._lock = threading.Lock()
         self._moves_lock = threading.Lock()
         self._snap: Snapshot | None = None
@@ -101,12 +121,41 @@ class ServiceBase:
             )
         protections = self._protections
         key = self._built_key("areas", policy)
-        made: Protection = _shared(key, lambda: protections.of(policy))
+        made: Protection = _shared(key, lambda: self._kept("areas", policy, lambda: protections.of(policy)))
         return made
 
     def _built_key(self, what: str, policy: dc.Policy) -> tuple[Any, ...]:
         assert self._snap is not None
         return (str(self.db.resolve()), self._snap.mtime, what, policy, self.policies.get("default"))
+
+    def kept_path(self, what: str, policy: dc.Policy) -> Path:
+        """The file that keeps a protection of this database's current version: named after what
+        it is and everything it depends on (the data's version, both policies, the code's)."""
+        assert self._snap is not None
+        depends = repr((self._snap.mtime, what, policy, self.policies.get("default"), __version__))
+        digest = hashlib.sha256(depends.encode()).hexdigest()[:20]
+        return kept_dir(self.db) / f"{what}-{policy.name}-{digest}.pickle"
+
+    def _kept(self, what: str, policy: dc.Policy, make: Callable[[], Any]) -> Any:
+        """The protection from its kept file; else built (here, or by the `builder` elsewhere) and
+        kept. Processes that need the same file wait for the one making it."""
+        if not self.keep:
+            return make()
+        path = self.kept_path(what, policy)
+        found = read_kept(path)
+        if found is not None:
+            return found
+        if self.builder is not None:
+            self.builder(what, policy)  # takes the file's lock itself: not held here
+            found = read_kept(path)
+            if found is not None:
+                return found
+        with kept_lock(path):
+            found = read_kept(path)
+            if found is None:
+                found = make()
+                write_kept(path, found, stale=f"{what}-{policy.name}-")
+        return found
 
     def move_protection(self, policy: dc.Policy) -> MoveProtection | None:
         """What `policy` publishes of the moves (None without protection against differencing)."""
@@ -119,7 +168,11 @@ class ServiceBase:
             if policy not in self._moves:
                 self._moves[policy] = _shared(
                     self._built_key("moves", policy),
-                    lambda: build_moves(snap.tables, snap.area_names, protections, protection, policy),
+                    lambda: self._kept(
+                        "moves",
+                        policy,
+                        lambda: build_moves(snap.tables, snap.area_names, protections, protection, policy),
+                    ),
                 )
             return self._moves[policy]
 

@@ -25,6 +25,7 @@ from boligsocial import __version__
 from boligsocial.access import Access, Throttle, default_access_path
 from boligsocial.errors import BsmError, DatabaseError, RequestError
 from boligsocial.service import Service
+from boligsocial.service.elsewhere import in_own_process
 from boligsocial.web import api, auth, pages
 from boligsocial.web.answers import AnswerCache
 from boligsocial.web.jobs import ExportJobs
@@ -82,9 +83,11 @@ class SecurityHeaders:
 
 def prepare(app: FastAPI) -> threading.Thread:
     """Work out, in the background, what each audience of the installation may see (the
-    disclosure step's protection against differencing takes seconds): the first requests wait for
-    it instead of each starting it."""
+    disclosure step's protection against differencing takes minutes at the example's scale): in a
+    process of its own, so the event loop keeps its interpreter; the first requests wait for it
+    instead of each starting it."""
     svc: Service = app.state.service
+    svc.builder = in_own_process(svc.db, svc.policies)
     settings: WebSettings = app.state.settings
     wanted = ["default", *(["public"] if settings.anonymous == "public" else [])]
     policies = [app.state.policies[name] for name in wanted if name in app.state.policies]

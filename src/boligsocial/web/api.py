@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from pathlib import Path
+from functools import partial
 from typing import Annotated, Any
 
 import polars as pl
@@ -18,8 +18,9 @@ from boligsocial.access import TOKEN_DAYS
 from boligsocial.auditlog import text_frame
 from boligsocial.disclosure import AUDIENCE_OF_ROLE
 from boligsocial.errors import ConfigError, InvalidParameter, NotFound
-from boligsocial.export import FORMATS, MEDIA_TYPES, Publication, audience_for, export
+from boligsocial.export import FORMATS, MEDIA_TYPES, audience_for
 from boligsocial.export.notes import warning
+from boligsocial.export.order import Order, make
 from boligsocial.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.service import Service, Viewer
 from boligsocial.service.moves import GROUPINGS
@@ -195,24 +196,26 @@ def _export_job(
     wgs84 = ".wgs84" if fmt == "geojson" and crs == "wgs84" else ""
     what = f"{fmt} {layer}/{year or 'alle'}/{area or '-'} for {reader.role}"
 
-    def work(folder: Path, progress: Callable[[float], None]) -> tuple[Path, str, str]:
-        progress(0.1)
-        pub = Publication.of(svc, reader, policies)
-        progress(0.4)
-        written = export(pub, fmt, folder / f"export{suffix}", year=year, layer=layer, area=area)
-        # the file's name says whom it is for, as its contents do
-        return (
-            written[-1 if crs == "wgs84" else 0],
-            f"boligsocial_{stem}_{reader.role}{wgs84}{suffix}",
-            MEDIA_TYPES[fmt],
-        )
-
+    order = Order(
+        svc.db,
+        tuple(sorted(policies.items())),
+        reader,
+        fmt,
+        layer,
+        year,
+        area,
+        fmt == "geojson" and crs == "wgs84",
+        suffix,
+    )
     store, ip = access(request), client_ip(request)
     jobs: ExportJobs = request.app.state.exports
     return jobs.submit(
         v.username or "anonymous",
         what,
-        work,
+        partial(make, order),
+        # the file's name says whom it is for, as its contents do
+        f"boligsocial_{stem}_{reader.role}{wgs84}{suffix}",
+        MEDIA_TYPES[fmt],
         lambda job: store.log("export", v.username, what, ip, role=v.role, detail={"job": job.id}),
     )
 
