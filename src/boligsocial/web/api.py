@@ -35,7 +35,31 @@ from boligsocial.web.auth import (
     require_export,
 )
 from boligsocial.web.jobs import ExportJobs, Job
-from boligsocial.web.schemas import ERROR_RESPONSES, one_of
+from boligsocial.web.schemas import (
+    ERROR_RESPONSES,
+    AreaCollection,
+    AreaMoves,
+    AuditRecord,
+    Breakdown,
+    Disagreement,
+    Displaced,
+    ExportJob,
+    Flow,
+    ForecastRow,
+    ListRow,
+    Me,
+    Meta,
+    NewToken,
+    Profile,
+    Revoked,
+    Series,
+    TokenInfo,
+    TrafficLight,
+    Values,
+    WatchRow,
+    answer,
+    one_of,
+)
 
 router = APIRouter(
     prefix="/api/v1",
@@ -94,22 +118,30 @@ def _own_area(svc: Service, v: Viewer, layer: str, area_id: str) -> None:
         raise Forbidden("not-your-area", "a housing association sees the profile of its own areas only")
 
 
-@router.get("/me", summary="Who is asking: user name and role")
+@router.get("/me", summary="Who is asking: user name and role", responses=answer(Me))
 async def me(v: CurrentViewer) -> dict[str, Any]:
     return {"username": v.username, "role": v.role, "organisation": v.organisation, "policy": v.policy.name}
 
 
-@router.get("/meta", summary="Municipality, years, layers, indicators and models")
+@router.get("/meta", summary="Municipality, years, layers, indicators and models", responses=answer(Meta))
 async def meta(request: Request, svc: Svc, v: CurrentViewer) -> Response:
     return await cached(request, svc, v, svc.meta)
 
 
-@router.get("/layers/{layer}/areas", summary="The layer's areas as GeoJSON (EPSG:25832)")
+@router.get(
+    "/layers/{layer}/areas",
+    summary="The layer's areas as GeoJSON (EPSG:25832)",
+    responses=answer(AreaCollection),
+)
 async def areas(request: Request, svc: Svc, v: CurrentViewer, layer: str, year: Year = None) -> Response:
     return await cached(request, svc, v, lambda: svc.geojson(layer, year))
 
 
-@router.get("/layers/{layer}/values", summary="One indicator for every area of a layer in one year")
+@router.get(
+    "/layers/{layer}/values",
+    summary="One indicator for every area of a layer in one year",
+    responses=answer(Values),
+)
 async def values(
     request: Request, svc: Svc, v: CurrentViewer, layer: str, indicator: str, year: Year = None
 ) -> Response:
@@ -257,6 +289,7 @@ async def export_file(
     "/exports",
     summary="Start a file export as a background job; follow its status_url, then its download_url",
     status_code=202,
+    responses={202: {"model": ExportJob, "description": "The job, queued"}},
 )
 async def start_export(
     request: Request,
@@ -274,7 +307,11 @@ async def start_export(
     return _export_job(request, svc, v, fmt, layer, year, area, crs, audience).public()
 
 
-@router.get("/exports/{job_id}", summary="An export job: state (queued, running, done, failed) and progress")
+@router.get(
+    "/exports/{job_id}",
+    summary="An export job: state (queued, running, done, failed) and progress",
+    responses=answer(ExportJob),
+)
 async def export_status(request: Request, v: CurrentViewer, job_id: str) -> dict[str, object]:
     jobs: ExportJobs = request.app.state.exports
     return jobs.get(job_id, v.username or "anonymous").public()
@@ -289,21 +326,31 @@ async def export_download(request: Request, v: CurrentViewer, job_id: str) -> Re
     return _file(job)
 
 
-@router.get("/layers/{layer}/areas/{area_id}/series", summary="An indicator over the years")
+@router.get(
+    "/layers/{layer}/areas/{area_id}/series", summary="An indicator over the years", responses=answer(Series)
+)
 async def series(
     request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str, indicator: str
 ) -> Response:
     return await cached(request, svc, v, lambda: svc.series(layer, area_id, indicator, v))
 
 
-@router.get("/layers/{layer}/areas/{area_id}/breakdown", summary="Residents by age and housing type")
+@router.get(
+    "/layers/{layer}/areas/{area_id}/breakdown",
+    summary="Residents by age and housing type",
+    responses=answer(Breakdown),
+)
 async def breakdown(
     request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str, year: Year = None
 ) -> Response:
     return await cached(request, svc, v, lambda: svc.breakdown(layer, area_id, year, v))
 
 
-@router.get("/layers/{layer}/areas/{area_id}/profile", summary="Lists, forecast, traffic lights, why")
+@router.get(
+    "/layers/{layer}/areas/{area_id}/profile",
+    summary="Lists, forecast, traffic lights, why",
+    responses=answer(Profile),
+)
 async def profile(
     request: Request, svc: Svc, store: Store, v: CurrentViewer, layer: str, area_id: str, lang: str = "da"
 ) -> Response:
@@ -312,7 +359,7 @@ async def profile(
     return response
 
 
-@router.get("/lists", summary="The state's lists per area and list year")
+@router.get("/lists", summary="The state's lists per area and list year", responses=answer(list[ListRow]))
 async def lists(
     request: Request,
     svc: Svc,
@@ -324,33 +371,51 @@ async def lists(
     return await cached(request, svc, v, lambda: _rows(svc.lists(year, layer, without_origin, viewer=v)))
 
 
-@router.get("/lists/disagreements", summary="Official lists against the tool's computation")
+@router.get(
+    "/lists/disagreements",
+    summary="Official lists against the tool's computation",
+    responses=answer(list[Disagreement]),
+)
 async def disagreements(request: Request, svc: Svc, v: CurrentViewer) -> Response:
     return await cached(request, svc, v, lambda: _rows(svc.disagreements()))
 
 
-@router.get("/lists/watch", summary="Areas on or near a list in a list year")
+@router.get(
+    "/lists/watch", summary="Areas on or near a list in a list year", responses=answer(list[WatchRow])
+)
 async def watch(
     request: Request, svc: Svc, v: CurrentViewer, year: ListYear = None, layer: Layer = "omraade"
 ) -> Response:
     return await cached(request, svc, v, lambda: svc.watchlist(layer, year, v))
 
 
-@router.get("/lists/changes", summary="Categories and colours that changed since the year before")
+@router.get(
+    "/lists/changes",
+    summary="Categories and colours that changed since the year before",
+    responses=answer(list[WatchRow]),
+)
 async def changes(
     request: Request, svc: Svc, v: CurrentViewer, year: ListYear = None, layer: Layer = "omraade"
 ) -> Response:
     return await cached(request, svc, v, lambda: svc.changes(layer, year, v))
 
 
-@router.get("/forecast", summary="Probabilities of the coming lists, with intervals")
+@router.get(
+    "/forecast",
+    summary="Probabilities of the coming lists, with intervals",
+    responses=answer(list[ForecastRow]),
+)
 async def forecast(
     request: Request, svc: Svc, v: CurrentViewer, year: ListYear = None, layer: Layer = "omraade"
 ) -> Response:
     return await cached(request, svc, v, lambda: _rows(svc.forecast(year, layer, v)))
 
 
-@router.get("/traffic-lights", summary="Traffic-light colours per model, area and year")
+@router.get(
+    "/traffic-lights",
+    summary="Traffic-light colours per model, area and year",
+    responses=answer(list[TrafficLight]),
+)
 async def traffic_lights(
     request: Request,
     svc: Svc,
@@ -362,7 +427,11 @@ async def traffic_lights(
     return await cached(request, svc, v, lambda: _rows(svc.traffic_lights(model, layer, year, v)))
 
 
-@router.get("/moves/flows", summary="Moves from → to summed over years, by area, housing type or kind")
+@router.get(
+    "/moves/flows",
+    summary="Moves from → to summed over years, by area, housing type or kind",
+    responses=answer(list[Flow]),
+)
 async def move_flows(
     request: Request,
     svc: Svc,
@@ -384,7 +453,9 @@ async def move_flows(
 
 
 @router.get(
-    "/layers/{layer}/areas/{area_id}/moves", summary="One area's moves: tallies, profiles, decomposition"
+    "/layers/{layer}/areas/{area_id}/moves",
+    summary="One area's moves: tallies, profiles, decomposition",
+    responses=answer(AreaMoves),
 )
 async def area_moves(request: Request, svc: Svc, v: CurrentViewer, layer: str, area_id: str) -> Response:
     return await cached(request, svc, v, lambda: svc.area_moves(layer, area_id, v))
@@ -393,6 +464,7 @@ async def area_moves(request: Request, svc: Svc, v: CurrentViewer, layer: str, a
 @router.get(
     "/layers/{layer}/areas/{area_id}/displacement",
     summary="Where the area's out-movers went and how much they raised the receiving areas' criterion value",
+    responses=answer(list[Displaced]),
 )
 async def displacement(
     request: Request,
@@ -412,7 +484,9 @@ async def displacement(
     )
 
 
-@router.post("/tokens", summary="Create a personal API token (shown once) for integrations")
+@router.post(
+    "/tokens", summary="Create a personal API token (shown once) for integrations", responses=answer(NewToken)
+)
 def new_token(
     request: Request,
     store: Store,
@@ -432,14 +506,22 @@ def new_token(
     }
 
 
-@router.get("/tokens", summary="API tokens: your own (an admin: everyone's), never the token itself")
+@router.get(
+    "/tokens",
+    summary="API tokens: your own (an admin: everyone's), never the token itself",
+    responses=answer(list[TokenInfo]),
+)
 def list_tokens(store: Store, v: CurrentViewer) -> list[dict[str, object]]:
     if v.username is None:
         raise Forbidden("login-required", "log in to see your tokens")
     return store.tokens(None if v.role == "admin" else v.username)
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke an API token (your own; an admin: anyone's)")
+@router.delete(
+    "/tokens/{token_id}",
+    summary="Revoke an API token (your own; an admin: anyone's)",
+    responses=answer(Revoked),
+)
 def revoke_token(request: Request, store: Store, v: CurrentViewer, token_id: str) -> dict[str, str]:
     if v.username is None:
         raise Forbidden("login-required", "log in to revoke tokens")
@@ -450,7 +532,7 @@ def revoke_token(request: Request, store: Store, v: CurrentViewer, token_id: str
     return {"revoked": token_id}
 
 
-@router.get("/audit", summary="The audit log (admins only)")
+@router.get("/audit", summary="The audit log (admins only)", responses=answer(list[AuditRecord]))
 def audit(
     store: Store,
     v: CurrentViewer,
