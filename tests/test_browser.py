@@ -5,6 +5,7 @@ Screenshots of every page are kept in test-artifacts/screenshots (printed at the
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -320,6 +321,14 @@ def test_each_role_logs_in_and_sees_what_it_may(anonymous_page: Watched, role: s
         with p.expect_download(timeout=120_000) as download:  # the first file builds the workbook
             p.locator("#downloads a[data-fmt=xlsx]").click(timeout=120_000)
         assert download.value.suggested_filename == f"boligsocial_omraade_{role}.xlsx"
+        # the click made an export job and showed its progress beside the button, ending in "ready"
+        status = p.locator("#downloads .export-status")
+        assert status.get_attribute("data-state") == "done" and status.get_attribute("data-fmt") == "xlsx"
+        assert status.inner_text() == "Excel: Filen er klar og hentes."
+        shot(p, f"downloads-{role}")
+        if role == "admin":  # the audit log says a job made it
+            jobs = p.evaluate("fetch('/api/v1/audit?event=export&limit=5').then(r => r.json())")
+            assert any('"job"' in json.dumps(r.get("detail")) for r in jobs)
         with p.expect_download() as download:
             p.locator("#downloads a[data-fmt=csv]").click()
         first = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]

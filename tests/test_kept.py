@@ -135,3 +135,39 @@ def test_an_export_is_made_in_a_process_of_its_own(db: Path, monkeypatch: pytest
     app.state.exports.close()
     assert answer.status_code == 200 and answer.content[:2] == b"PK"
     assert made_here == []  # the server's process never made the publication
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_export_workers_sets_how_many_processes_make_files_at_once(
+    db: Path, tmp_path: Path, workers: int
+) -> None:
+    app = create_app(db, WebSettings(access_db=tmp_path / "a.sqlite", export_workers=workers))
+    tokens = []
+    for name in ("kim", "ida"):
+        app.state.access.add_user(name, "analyst", STRONG)
+        tokens.append(app.state.access.new_token(name, "t"))
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        clients = [
+            httpx.AsyncClient(
+                transport=transport, base_url="https://t", headers={"Authorization": f"Bearer {t}"}
+            )
+            for t in tokens
+        ]
+        try:  # two users' files asked for at the same moment
+            return list(
+                await asyncio.gather(
+                    *(c.get("/api/v1/export/csv", params={"year": "2020"}, timeout=600) for c in clients)
+                )
+            )
+        finally:
+            for c in clients:
+                await c.aclose()
+
+    answers = asyncio.run(run())
+    pool = app.state.exports._pool
+    made_by = len(pool._processes)
+    app.state.exports.close()
+    assert [a.status_code for a in answers] == [200, 200]
+    assert made_by == workers

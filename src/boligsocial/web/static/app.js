@@ -54,6 +54,62 @@ function options(select, items, selected) {
   }));
 }
 
+/* ---------- downloads: each file is an export job on the server, its progress shown here ---------- */
+
+function csrfToken() {
+  const input = document.querySelector('input[name="csrf"]');
+  return input ? input.value : "";
+}
+
+/* A link a[data-export] points at the plain download (GET /api/v1/export/{fmt}?…, which works
+   without script too); a click starts the same export as a job (POST /api/v1/exports), shows its
+   progress beside the link and fetches the file when it is done, so a slow PDF never looks like a
+   dead button. */
+async function exportJob(link) {
+  if (link.getAttribute("aria-busy") === "true") return;
+  // one status line under a group of download buttons (the latest file asked for), else beside it
+  const box = link.closest(".downloads");
+  let status = box ? box.querySelector(".export-status") : link.nextElementSibling;
+  if (!status || !status.classList.contains("export-status")) {
+    status = el("span", { class: "export-status", role: "status", "aria-live": "polite" });
+    if (box) box.append(status); else link.after(status);
+  }
+  const say = (state, text) => {
+    status.dataset.state = state;
+    status.dataset.fmt = link.dataset.fmt || "";
+    status.textContent = `${link.textContent}: ${text}`;
+  };
+  link.setAttribute("aria-busy", "true");
+  say("queued", T.export_queued);
+  const url = new URL(link.href, window.location.href);
+  const q = new URLSearchParams(url.search);
+  q.set("fmt", url.pathname.split("/").pop());
+  try {
+    const started = await fetch(`/api/v1/exports?${q}`, { method: "POST", headers: { "X-CSRF-Token": csrfToken() } });
+    let job = await started.json();
+    if (!started.ok) throw new Error(job.error ? job.error.message : String(started.status));
+    while (job.state !== "done") {
+      if (job.state === "failed") throw new Error(job.error ? job.error.message : "");
+      say(job.state, job.state === "running" ? `${T.export_making} ${Math.round(100 * job.progress)} %` : T.export_queued);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      job = await api(job.status_url);
+    }
+    say("done", T.export_ready);
+    window.location.href = job.download_url;  // an attachment: the page stays where it is
+  } catch (e) {
+    say("failed", `${T.export_failed}: ${e.message || e}`);
+  } finally {
+    link.removeAttribute("aria-busy");
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest ? event.target.closest("a[data-export]") : null;
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  exportJob(link);
+});
+
 /* ---------- map: areas in EPSG:25832 drawn as SVG paths (metres, y flipped) ---------- */
 
 function ringPath(ring) {
