@@ -33,7 +33,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/busy_morning.py --db demo/bsm.duckdb --clients 50 --seconds 60
 	$(BIN)/python benchmarks/pages.py --db demo/bsm.duckdb
 	$(BIN)/python benchmarks/exports.py --db demo/bsm.duckdb
-	$(BIN)/python benchmarks/protection.py --db demo/bsm.duckdb
+	$(BIN)/python benchmarks/protection.py --db demo/bsm.duckdb --runs 1
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
