@@ -283,3 +283,32 @@ def test_a_housing_association_sees_only_its_own_areas_in_detail(clients: dict[s
     )
     forecast = ha.get("/api/v1/forecast", params={"layer": "omraade"}).json()
     assert all(r["hidden_reason"] == "not-your-area" for r in forecast if r["area_id"] == "A")
+
+
+def test_the_public_view_of_the_moves_shows_nothing_the_default_view_hides(example_db: Path) -> None:
+    """Anyone with a login can also look as the public (anonymous access): a flow the public view
+    shows and the default view hides would undo the default's protection (the hidden cell given,
+    its relations give away others). So the public view starts from the default's hidden cells."""
+    from boligsocial.disclosure import load_policies
+    from boligsocial.service import Service
+
+    policies = load_policies()
+    svc = Service(example_db, policies, keep=False)
+    default = svc.move_protection(policies["default"])
+    public = svc.move_protection(policies["public"])
+    assert default is not None and public is not None
+    hidden_by_default = shown_by_public = 0
+    undone = []
+    for year, table in default.tables.items():
+        for key, cell in table.cells.items():
+            if cell.virtual or not cell.hidden:
+                continue
+            hidden_by_default += 1
+            mine = public.tables[year].cells.get(key)
+            if mine is not None and not (mine.hidden or mine.virtual):
+                shown_by_public += 1
+                undone.append((year, key))
+            elif mine is not None and mine.label and not cell.label:
+                undone.append((year, key))  # a label the default withholds
+    assert hidden_by_default > 100  # the default hides many cells here: the check means something
+    assert undone == [], f"{shown_by_public} cells the default hides are shown to the public: {undone[:5]}"

@@ -55,6 +55,22 @@ def _shared(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
     return made
 
 
+def _code_digest() -> str:
+    """What the protections' code is: a kept file made by other code (an upgrade that changed how
+    cells are protected, without a new version number) is never read."""
+    from boligsocial.disclosure import partition, relations
+    from boligsocial.disclosure import protection as area_protection
+    from boligsocial.service import move_protection, protection
+
+    digest = hashlib.sha256(__version__.encode())
+    for module in (partition, relations, area_protection, move_protection, protection):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+_CODE = _code_digest()
+
+
 #: Builds the kept protections of (what, policy) for a service somewhere else (a server's own
 #: process for it), leaving them in the database's `kept_dir` for this process to read.
 Builder = Callable[[str, dc.Policy], None]
@@ -130,9 +146,10 @@ class ServiceBase:
 
     def kept_path(self, what: str, policy: dc.Policy) -> Path:
         """The file that keeps a protection of this database's current version: named after what
-        it is and everything it depends on (the data's version, both policies, the code's)."""
+        it is and everything it depends on (the data's version, both policies, the code that
+        made it)."""
         assert self._snap is not None
-        depends = repr((self._snap.mtime, what, policy, self.policies.get("default"), __version__))
+        depends = repr((self._snap.mtime, what, policy, self.policies.get("default"), _CODE))
         digest = hashlib.sha256(depends.encode()).hexdigest()[:20]
         return kept_dir(self.db) / f"{what}-{policy.name}-{digest}.pickle"
 
@@ -164,6 +181,13 @@ class ServiceBase:
             return None
         snap, protections = self.snap, self._protections
         assert protections is not None
+        # a stricter policy's moves are built on the default's (anyone may look as both)
+        base = self.policies.get("default")
+        start = (
+            self.move_protection(base)
+            if base is not None and policy.name == "public" and base != policy
+            else None
+        )
         with self._moves_lock:
             if policy not in self._moves:
                 self._moves[policy] = _shared(
@@ -171,7 +195,9 @@ class ServiceBase:
                     lambda: self._kept(
                         "moves",
                         policy,
-                        lambda: build_moves(snap.tables, snap.area_names, protections, protection, policy),
+                        lambda: build_moves(
+                            snap.tables, snap.area_names, protections, protection, policy, start
+                        ),
                     ),
                 )
             return self._moves[policy]

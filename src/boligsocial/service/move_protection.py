@@ -117,8 +117,10 @@ def build(
     protections: Protections,
     protection: Protection,
     policy: dc.Policy,
+    start: MoveProtection | None = None,
 ) -> MoveProtection:
-    """Cells and relations of every move year, with the rules of `policy`, protected."""
+    """Cells and relations of every move year, with the rules of `policy`, protected; built on
+    `start` (the default policy's moves, for a stricter policy) when given: see `_hide_as`."""
     flows = snap_tables["move_flows"]
     if flows.is_empty():
         return MoveProtection({})
@@ -135,8 +137,29 @@ def build(
         _displacement(t, snap_tables["move_displaced"], y, small)
         _small_areas(t, residents, y, policy.min_area_population)
         _cross_layers(t, part, y, nested)
+        if start is not None:
+            _hide_as(t, start.tables.get(y))
         tables[y] = protect(t, small)
     return MoveProtection(tables)
+
+
+def _hide_as(t: Table, before: Table | None) -> None:
+    """Start from what the default policy hides: anyone with a login can look as the public too
+    (anonymous access), so a cell the public view shows and the default view hides would be given
+    to the default's attacker, and its relations would give away more. Every cell the default
+    hides stays hidden, with no label where the default gives none; the stricter rules and the
+    protection then hide more, never less (as the areas' blocks are built on the default's)."""
+    if before is None:
+        return
+    for key, cell in t.cells.items():
+        old = before.cells.get(key)
+        if old is None or cell.virtual or not old.hidden:
+            continue
+        if not cell.hidden:
+            cell.hidden, cell.reason = True, old.reason or "differencing"
+            cell.label = old.label
+        elif cell.label and not old.label:
+            cell.label = False
 
 
 def _count(value: float, small: int) -> Cell:
