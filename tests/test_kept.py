@@ -171,3 +171,17 @@ def test_export_workers_sets_how_many_processes_make_files_at_once(
     app.state.exports.close()
     assert [a.status_code for a in answers] == [200, 200]
     assert made_by == workers
+
+
+def test_a_server_that_stops_leaves_no_export_files_behind(db: Path, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    app = create_app(db, WebSettings(access_db=tmp_path / "a.sqlite"))
+    app.state.access.add_user("kim", "analyst", STRONG)
+    token = app.state.access.new_token("kim", "t")
+    folder = app.state.exports._dir
+    with TestClient(app, base_url="https://t", headers={"Authorization": f"Bearer {token}"}) as c:
+        answer = c.get("/api/v1/export/csv", params={"year": "2020"})
+        assert answer.status_code == 200
+        assert any(folder.rglob("export.csv"))  # kept for its owner while the server runs
+    assert not folder.exists()  # the server's shutdown removed it

@@ -7,6 +7,8 @@ always the figure the API gives. Every script, style and font is served by the a
 from __future__ import annotations
 
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -99,7 +101,14 @@ def prepare(app: FastAPI) -> threading.Thread:
 def create_app(db: Path, settings: WebSettings | None = None) -> FastAPI:
     """The application for one database file, with the installation's settings (taken whole: the
     disclosure policies the viewers read with are the ones the settings read at startup)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.exports.close()  # the export processes stop, their finished files are removed
+
     app = FastAPI(
+        lifespan=lifespan,
         title="boligsocial API",
         version=__version__,
         docs_url=None,

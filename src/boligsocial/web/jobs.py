@@ -8,7 +8,7 @@ cheap answers' p95 from 101 to 282 ms (the interpreter lock). Now every export â
 job â€” is made in a pool of processes of its own (`workers`, default one: the other core serves the
 API), started when the first export is asked for, and a user may have at most `per_user` exports
 queued or running (429 `export-busy` beyond). Finished files are kept, readable by the owner only,
-for `keep_seconds`, then removed.
+for `keep_seconds`, then removed; all of them when the server stops (`close`, from its lifespan).
 """
 
 from __future__ import annotations
