@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean benchmark
+.PHONY: demo test test-fast lint install clean benchmark
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# the suite without the tests marked slow (real servers, browsers, the whole attack) on both
+# cores, for a quick round while working (about 1.5 minutes); `make test` (and CI) runs everything
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow" -q -n 2
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/load.py --scales 0.25,0.5,1,2

@@ -74,6 +74,7 @@ def test_one_users_typos_do_not_lock_out_a_colleague_behind_the_same_address(sto
     assert wait == 0 and user is not None and user.username == "ole"
 
 
+@pytest.mark.slow  # waits out the throttle
 def test_an_address_has_a_higher_ceiling_then_locks(store: Access) -> None:
     sprayer = "203.0.113.66"
     for i in range(store.throttle.address_failures):  # one guess each at many accounts

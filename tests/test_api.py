@@ -211,6 +211,7 @@ def test_static_assets_are_served_locally(client: TestClient) -> None:
     assert client.get("/favicon.ico").status_code == 200
 
 
+@pytest.mark.slow  # loads twice
 def test_a_new_load_is_picked_up_without_restart(tmp_path: Path, small, key_file: Path) -> None:  # type: ignore[no-untyped-def]
     from boligsocial.pipeline import load
     from boligsocial.web.settings import WebSettings
@@ -231,6 +232,7 @@ def test_error_pages_escape_what_the_url_says(client: TestClient) -> None:
     assert "<script>" not in response.text and "&lt;script&gt;" in response.text
 
 
+@pytest.mark.slow  # builds the moves' protection
 def test_moves_endpoints(web) -> None:  # type: ignore[no-untyped-def]
     analyst, staff = client_for(web, "analyst"), client_for(web, "staff")
     flows = analyst.get("/api/v1/moves/flows", params={"year_from": 2020, "year_to": 2025}).json()
@@ -286,6 +288,7 @@ def test_moves_endpoints(web) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+@pytest.mark.slow  # builds the moves' protection
 def test_displacement_endpoint(web) -> None:  # type: ignore[no-untyped-def]
     rows = (
         client_for(web, "analyst").get("/api/v1/layers/omraade/areas/fjordby-kildeparken/displacement").json()

@@ -20,7 +20,7 @@ from attack import ATTACK_ROLES, FAMILIES, Plan, Report, Truth, attack, collect
 
 #: Collecting every answer as every role and differencing them takes minutes (benchmarks/attack.py
 #: reports the time of each step); the limit is for the whole module.
-pytestmark = pytest.mark.timeout(1800)
+pytestmark = [pytest.mark.timeout(1800), pytest.mark.slow]  # plays the whole differencing attack
 #: Seconds the API gets to answer everything; what it has not answered by then is not attacked
 #: (and fails the first test: an endpoint that slow cannot be checked).
 DEADLINE = 900

@@ -21,6 +21,8 @@ import pytest
 
 from conftest import HOUSING_ORG, ROLES
 
+pytestmark = pytest.mark.slow  # drives Chromium against a real server
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",

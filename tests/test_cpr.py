@@ -505,6 +505,7 @@ def _holds(value: Any, forms: list[str], numbers: set[int]) -> bool:
     return False
 
 
+@pytest.mark.slow  # a load per spelling and format
 @pytest.mark.parametrize(
     ("form", "fmt", "areas_file"),
     [

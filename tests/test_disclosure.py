@@ -245,6 +245,7 @@ def _check_answer(path: str, body: Any, unit_of: dict[str, str], blocks: dict[tu
     traits=st.lists(st.floats(0.0, 0.9), min_size=3, max_size=3),
     seed=st.integers(0, 10_000),
 )
+@pytest.mark.slow  # asks every endpoint as every role
 def test_nothing_small_leaves_any_endpoint_for_any_non_analyst_role(
     tmp_path_factory: pytest.TempPathFactory, sizes: list[int], traits: list[float], seed: int
 ) -> None:

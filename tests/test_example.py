@@ -128,6 +128,7 @@ def test_areas_are_valid_polygons_in_etrs89_utm32(delivery: tuple[Path, dict[str
     assert omraade.filter(pl.col("valid_from") == 2020)["area_id"].sort().to_list() == changed
 
 
+@pytest.mark.slow  # geometry of every address
 def test_every_address_lies_in_exactly_one_omraade_area_every_year(
     delivery: tuple[Path, dict[str, int]],
 ) -> None:

@@ -35,6 +35,8 @@ from boligsocial.narrative import list_sentences
 from boligsocial.service import Service, Viewer
 from conftest import client_for
 
+pytestmark = pytest.mark.slow  # makes every file format
+
 HIDDEN = ("small", "suppressed")
 WARNING = EXACT_WARNING["da"]
 LABEL = re.compile(r"<\d+")

@@ -21,6 +21,8 @@ import pytest
 from boligsocial.files import exclusive, working_copies
 from builders import SmallDelivery
 
+pytestmark = pytest.mark.slow  # runs real loads in processes (locks, kill -9, a full disk)
+
 BSM = Path(sys.executable).parent / "bsm"
 
 

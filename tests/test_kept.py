@@ -22,6 +22,8 @@ from boligsocial.service.protection import Protections
 from boligsocial.web import create_app, prepare
 from boligsocial.web.settings import WebSettings
 
+pytestmark = pytest.mark.slow  # builds protections and starts export processes
+
 STRONG = "blæksprutte cykler langsomt til Tønder"
 DEFAULT = dc.load_policies()["default"]
 

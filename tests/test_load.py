@@ -22,6 +22,7 @@ def count(db: Path, sql: str) -> int:
         con.close()
 
 
+@pytest.mark.slow  # a load per failing step
 @pytest.mark.parametrize("stage", ["assign_addresses", "compute", "write_indicators", "_record_load"])
 def test_failure_mid_load_leaves_previous_database_byte_identical(
     tmp_path: Path, small: SmallDelivery, key_file: Path, monkeypatch: pytest.MonkeyPatch, stage: str
@@ -74,6 +75,7 @@ def test_coverage_error_found_at_load_rolls_back(
     assert count(db, "SELECT count(*) FROM problems WHERE code = 'address-unassigned-allowed'") == 1
 
 
+@pytest.mark.slow  # three loads
 def test_same_years_replace_and_new_years_add(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
     db = tmp_path / "bsm.duckdb"
     load(small.write(tmp_path / "d1"), db, key_file)
@@ -108,6 +110,7 @@ def test_other_municipality_is_refused(tmp_path: Path, small: SmallDelivery, key
         load(small.write(tmp_path / "d2"), db, key_file)
 
 
+@pytest.mark.slow  # a load per format
 @pytest.mark.parametrize("fmt", ["parquet", "xlsx"])
 def test_parquet_and_excel_give_the_same_indicators_as_csv(
     tmp_path: Path, small: SmallDelivery, key_file: Path, fmt: str

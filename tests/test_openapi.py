@@ -39,6 +39,7 @@ def api(example_db: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any
     return app, app.state.access.new_token("analyst", "schemathesis")
 
 
+@pytest.mark.slow  # hundreds of generated requests
 def test_every_operation_answers_as_its_description_says(api: tuple[Any, str]) -> None:
     app, token = api
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -76,6 +76,7 @@ def test_database_file_holds_no_raw_cpr_number(tmp_path: Path, small: SmallDeliv
     assert not list(tmp_path.glob("*.wal"))
 
 
+@pytest.mark.slow  # two loads
 def test_pseudonyms_are_stable_across_deliveries(
     tmp_path: Path, small: SmallDelivery, key_file: Path
 ) -> None:

@@ -24,6 +24,8 @@ from boligsocial.export.notes import EXACT_WARNING
 from boligsocial.publish import MARKER, masked, publish
 from boligsocial.service import Service, Viewer
 
+pytestmark = pytest.mark.slow  # publishes to a real PostgreSQL
+
 TABLES = {"omraader", "indikatorer", "indikator_katalog", "lister", "trafiklys", "flytninger", "provenance"}
 HIDDEN = ("suppressed", "small")
 
