@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from boligsocial.areas import Areas, transform_points
-from boligsocial.assign import assign_addresses, locate, periods
+from boligsocial.geo.areas import Areas, transform_points
+from boligsocial.geo.assign import assign_addresses, locate, periods
 
 
 def grid(n: int = 3, size: float = 10.0) -> tuple[list[str], np.ndarray]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from boligsocial.atoms import build_atoms
+from boligsocial.geo.atoms import build_atoms
 from boligsocial.pipeline import load
 from boligsocial.statistics import canonical, derivations
 from builders import SmallDelivery

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
-from boligsocial.areas import Areas, transform_points, validate_areas
-from boligsocial.assign import assign_addresses
 from boligsocial.contract import ADDRESSES, MOVES, OFFICIAL_LISTS, PERSONS, REFERENCE, TABLES, Table
+from boligsocial.geo.areas import Areas, transform_points, validate_areas
+from boligsocial.geo.assign import assign_addresses
 from boligsocial.mapping import Mapping, load_mapping
 from boligsocial.municipality import Municipality, read_municipality
 from boligsocial.problems import Problem, Report

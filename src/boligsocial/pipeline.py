@@ -19,9 +19,6 @@ import shapely
 
 from boligsocial import __version__
 from boligsocial import statistics as st
-from boligsocial.areas import OPEN_FROM, OPEN_TO, Areas
-from boligsocial.assign import Assignment, assign_addresses
-from boligsocial.atoms import ATOM_LAYER, Atoms, aggregate, build_atoms
 from boligsocial.backtest import history_until
 from boligsocial.catalogue import Indicator, load_catalogue
 from boligsocial.classify import FIGURES, classify, exact_figures
@@ -36,6 +33,9 @@ from boligsocial.delivery import (
 )
 from boligsocial.errors import DatabaseError, DeliveryInvalid
 from boligsocial.forecast import forecast
+from boligsocial.geo.areas import OPEN_FROM, OPEN_TO, Areas
+from boligsocial.geo.assign import Assignment, assign_addresses
+from boligsocial.geo.atoms import ATOM_LAYER, Atoms, aggregate, build_atoms
 from boligsocial.indicators import MUNICIPALITY_LAYER, compute, usable
 from boligsocial.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
 from boligsocial.mapping import Mapping, TableMapping

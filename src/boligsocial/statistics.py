@@ -4,7 +4,7 @@ attacker can form.
 A *statistic* is a count of persons (those meeting a condition) or a sum of a value over persons:
 the numerator and the denominator of every indicator, every building block of the list criteria,
 and the residents of each housing type. A published figure is a statistic over an area. Two kinds
-of subtraction can isolate a few persons: between areas (handled on atoms, `boligsocial.atoms`) and
+of subtraction can isolate a few persons: between areas (handled on atoms, `boligsocial.geo.atoms`) and
 between statistics over the same area, e.g. residents aged 17-29 minus residents aged 18-29 is the
 residents aged 17. `derivations` finds the second kind from the data: every set of persons that
 can be written as a sum and difference of up to `MAX_SUPPORT` published counts, with the counts it

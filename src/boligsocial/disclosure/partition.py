@@ -1,7 +1,7 @@
 """Safe partitions: which areas may publish a statistic so that no sum or difference of published
 figures isolates a small group of persons.
 
-Every published area is a union of atoms (`boligsocial.atoms`). For each statistic we choose a
+Every published area is a union of atoms (`boligsocial.geo.atoms`). For each statistic we choose a
 partition of the atoms into *blocks* such that every block is safe (its count is 0 or above the
 small-count limit, its population meets the minimum-population rules), and publish the statistic
 only for areas that are unions of whole blocks. Then any figure an attacker can compute from the

@@ -13,8 +13,8 @@ import numpy as np
 import polars as pl
 import shapely
 
-from boligsocial.areas import Areas
 from boligsocial.contract import REQUIRED_LAYER
+from boligsocial.geo.areas import Areas
 from boligsocial.problems import MAX_EXAMPLES, Problem
 
 
