@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from boligsocial.errors import ConfigError, DatabaseError
+from boligsocial.ingest.pseudonym import load_or_create_key, pseudonymise
 from boligsocial.pipeline import load
-from boligsocial.pseudonym import load_or_create_key, pseudonymise
 from builders import SmallDelivery
 
 

@@ -37,19 +37,19 @@ from boligsocial.geo.areas import OPEN_FROM, OPEN_TO, Areas
 from boligsocial.geo.assign import Assignment, assign_addresses
 from boligsocial.geo.atoms import ATOM_LAYER, Atoms, aggregate, build_atoms
 from boligsocial.indicators import MUNICIPALITY_LAYER, compute, usable
+from boligsocial.ingest.mapping import Mapping, TableMapping
+from boligsocial.ingest.municipality import Municipality
+from boligsocial.ingest.pseudonym import key_id, load_or_create_key
+from boligsocial.ingest.sources import ROW, read_table
+from boligsocial.ingest.validate import validate_table
 from boligsocial.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
-from boligsocial.mapping import Mapping, TableMapping
 from boligsocial.measures import compute_measures
 from boligsocial.moves import decompositions, moves_in
-from boligsocial.municipality import Municipality
 from boligsocial.problems import Report
 from boligsocial.progress import Progress, silent
-from boligsocial.pseudonym import key_id, load_or_create_key
 from boligsocial.rulesets import RuleBook, load_rulebook
-from boligsocial.sources import ROW, read_table
 from boligsocial.store import SCHEMA_VERSION, frame, get_meta, list_inputs, replace_rows, replacing, set_meta
 from boligsocial.trafficlight import Model, colours, inputs, load_models
-from boligsocial.validate import validate_table
 
 #: Which housing organisations have dwellings in each area (latest boundaries): a housing
 #: association's own areas, for its detailed profiles.

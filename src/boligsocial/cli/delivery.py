@@ -21,7 +21,7 @@ from boligsocial.cli.common import (
     progress_bar,
 )
 from boligsocial.errors import BsmError
-from boligsocial.pseudonym import default_key_path
+from boligsocial.ingest.pseudonym import default_key_path
 
 
 @app.command()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from boligsocial import cpr
 from boligsocial.contract import (
     COUNTRY_ALIASES,
     EXTRA_TYPES,
@@ -18,9 +17,10 @@ from boligsocial.contract import (
     Column,
     Table,
 )
-from boligsocial.mapping import TableMapping
+from boligsocial.ingest import cpr
+from boligsocial.ingest.mapping import TableMapping
+from boligsocial.ingest.sources import ROW
 from boligsocial.problems import MAX_EXAMPLES, Problem
-from boligsocial.sources import ROW
 
 VALUE = "__value"
 

@@ -14,7 +14,7 @@ import polars as pl
 import pyogrio
 import shapely
 
-from boligsocial.mapping import Mapping, TableMapping
+from boligsocial.ingest.mapping import Mapping, TableMapping
 from boligsocial.problems import MAX_EXAMPLES, Problem
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")

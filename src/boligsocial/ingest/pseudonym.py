@@ -18,8 +18,8 @@ from pathlib import Path
 
 import polars as pl
 
-from boligsocial import cpr
 from boligsocial.errors import ConfigError
+from boligsocial.ingest import cpr
 
 KEY_BYTES = 32
 
