@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from boligsocial.cli import app
-from boligsocial.lists import result_columns
+from boligsocial.compute.lists import result_columns
 from boligsocial.rulesets import load_rulebook
 
 runner = CliRunner()

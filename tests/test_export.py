@@ -19,6 +19,7 @@ import pytest
 import shapely
 from pypdf import PdfReader
 
+from boligsocial.compute.narrative import list_sentences
 from boligsocial.disclosure import Policy, load_policies, shipped_policies
 from boligsocial.errors import InvalidParameter
 from boligsocial.export import AudienceRefused, at_least_as_strict, audience_for, export, publication
@@ -31,7 +32,6 @@ from boligsocial.export.notes import (
     warning,
 )
 from boligsocial.export.published import Publication
-from boligsocial.narrative import list_sentences
 from boligsocial.service import Service, Viewer
 from conftest import client_for
 

@@ -8,9 +8,9 @@ from fractions import Fraction
 import polars as pl
 import pytest
 
-from boligsocial.backtest import calibration
-from boligsocial.forecast import Settings, forecast, project
-from boligsocial.lists import History
+from boligsocial.compute.backtest import calibration
+from boligsocial.compute.forecast import Settings, forecast, project
+from boligsocial.compute.lists import History
 from boligsocial.rulesets import load_rulebook
 
 BOOK = load_rulebook()

@@ -13,7 +13,7 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boligsocial.moves import decompose
+from boligsocial.compute.moves import decompose
 from boligsocial.pipeline import load
 from builders import X0, Y0, SmallDelivery, person
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from boligsocial.compute.statistics import canonical, derivations
 from boligsocial.geo.atoms import build_atoms
 from boligsocial.pipeline import load
-from boligsocial.statistics import canonical, derivations
 from builders import SmallDelivery
 
 

@@ -7,8 +7,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from boligsocial.compute.trafficlight import (
+    colours,
+    criteria_colours,
+    load_models,
+    points_colours,
+    with_changes,
+)
 from boligsocial.errors import ConfigError
-from boligsocial.trafficlight import colours, criteria_colours, load_models, points_colours, with_changes
 
 MODELS = {m.id: m for m in load_models()}
 

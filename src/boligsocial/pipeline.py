@@ -18,10 +18,16 @@ import polars as pl
 import shapely
 
 from boligsocial import __version__
-from boligsocial import statistics as st
-from boligsocial.backtest import history_until
 from boligsocial.catalogue import Indicator, load_catalogue
-from boligsocial.classify import FIGURES, classify, exact_figures
+from boligsocial.compute import statistics as st
+from boligsocial.compute.backtest import history_until
+from boligsocial.compute.classify import FIGURES, classify, exact_figures
+from boligsocial.compute.forecast import forecast
+from boligsocial.compute.indicators import MUNICIPALITY_LAYER, compute, usable
+from boligsocial.compute.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
+from boligsocial.compute.measures import compute_measures
+from boligsocial.compute.moves import decompositions, moves_in
+from boligsocial.compute.trafficlight import Model, colours, inputs, load_models
 from boligsocial.contract import OFFICIAL_LISTS
 from boligsocial.delivery import (
     TRAFFIC_FILE,
@@ -32,24 +38,18 @@ from boligsocial.delivery import (
     residents_per_address,
 )
 from boligsocial.errors import DatabaseError, DeliveryInvalid
-from boligsocial.forecast import forecast
 from boligsocial.geo.areas import OPEN_FROM, OPEN_TO, Areas
 from boligsocial.geo.assign import Assignment, assign_addresses
 from boligsocial.geo.atoms import ATOM_LAYER, Atoms, aggregate, build_atoms
-from boligsocial.indicators import MUNICIPALITY_LAYER, compute, usable
 from boligsocial.ingest.mapping import Mapping, TableMapping
 from boligsocial.ingest.municipality import Municipality
 from boligsocial.ingest.pseudonym import key_id, load_or_create_key
 from boligsocial.ingest.sources import ROW, read_table
 from boligsocial.ingest.validate import validate_table
-from boligsocial.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
-from boligsocial.measures import compute_measures
-from boligsocial.moves import decompositions, moves_in
 from boligsocial.problems import Report
 from boligsocial.progress import Progress, silent
 from boligsocial.rulesets import RuleBook, load_rulebook
 from boligsocial.store import SCHEMA_VERSION, frame, get_meta, list_inputs, replace_rows, replacing, set_meta
-from boligsocial.trafficlight import Model, colours, inputs, load_models
 
 #: Which housing organisations have dwellings in each area (latest boundaries): a housing
 #: association's own areas, for its detailed profiles.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from boligsocial.indicators import MUNICIPALITY_LAYER
+from boligsocial.compute.indicators import MUNICIPALITY_LAYER
 from boligsocial.store import connect_read, get_meta
 
 

@@ -25,7 +25,7 @@ from boligsocial.cli.common import (
 from boligsocial.errors import BsmError
 
 if TYPE_CHECKING:
-    from boligsocial.backtest import Calibration
+    from boligsocial.compute.backtest import Calibration
 
 
 @app.command("lists")

@@ -671,7 +671,7 @@ def annual_status(pub: Publication, layer: str, year: int, out: Path) -> None:
         else:
             fig.text(0.06, top - 0.03, "Ingen.", fontsize=9)
 
-    from boligsocial.trafficlight import load_models
+    from boligsocial.compute.trafficlight import load_models
 
     models = {m.id: m for m in load_models()}
     light_text = (

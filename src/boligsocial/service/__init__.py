@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from boligsocial import disclosure as dc
-from boligsocial.backtest import Calibration
+from boligsocial.compute.backtest import Calibration
 from boligsocial.errors import InvalidParameter
 from boligsocial.service.areas import AreaQueries
 from boligsocial.service.lists import ListQueries

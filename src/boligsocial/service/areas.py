@@ -9,7 +9,7 @@ import polars as pl
 import shapely
 
 from boligsocial import disclosure as dc
-from boligsocial.indicators import ALL_HOUSING, MUNICIPALITY_LAYER
+from boligsocial.compute.indicators import ALL_HOUSING, MUNICIPALITY_LAYER
 from boligsocial.service.base import ServiceBase
 from boligsocial.service.protection import almen_region, area_region
 from boligsocial.service.snapshot import Viewer
@@ -203,7 +203,7 @@ class AreaQueries(ServiceBase):
     ) -> dict[str, Any]:
         """Residents by age group and by housing type in one year. Each group is a count of its own
         statistic, published where the disclosure step publishes that statistic for the area (the
-        groups add up to the residents, which the step knows: `boligsocial.statistics`)."""
+        groups add up to the residents, which the step knows: `boligsocial.compute.statistics`)."""
         v = viewer or Viewer.operator()
         self._area(layer, area_id)
         year = self._year(year, self.snap.data_years)

@@ -19,9 +19,9 @@ import numpy as np
 import polars as pl
 
 from boligsocial import disclosure as dc
+from boligsocial.compute.moves import TRAITS
 from boligsocial.disclosure.protection import Protection
 from boligsocial.disclosure.relations import Cell, Table, protect
-from boligsocial.moves import TRAITS
 from boligsocial.service.protection import Protections
 
 #: The flow measures: movers, and movers with each trait.

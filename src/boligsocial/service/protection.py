@@ -13,10 +13,10 @@ import numpy as np
 import polars as pl
 
 from boligsocial import disclosure as dc
+from boligsocial.compute.indicators import MUNICIPALITY_LAYER
 from boligsocial.contract import HOUSING_TYPES
 from boligsocial.disclosure.partition import Year, ties
 from boligsocial.disclosure.protection import Protection, protect_year
-from boligsocial.indicators import MUNICIPALITY_LAYER
 from boligsocial.service.snapshot import Snapshot
 
 #: The list measures as (numerator, population) building blocks, and whether they are shares.

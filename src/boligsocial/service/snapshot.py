@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from boligsocial import disclosure as dc
-from boligsocial.indicators import ALL_HOUSING
+from boligsocial.compute.indicators import ALL_HOUSING
 from boligsocial.store import SCHEMA_VERSION, connect_read, frame, get_meta
 
 _TABLES = (

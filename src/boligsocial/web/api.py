@@ -16,12 +16,12 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from boligsocial.access import TOKEN_DAYS
 from boligsocial.auditlog import text_frame
+from boligsocial.compute.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.disclosure import AUDIENCE_OF_ROLE
 from boligsocial.errors import ConfigError, InvalidParameter, NotFound
 from boligsocial.export import FORMATS, MEDIA_TYPES, audience_for
 from boligsocial.export.notes import warning
 from boligsocial.export.order import Order, make
-from boligsocial.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.service import Service, Viewer
 from boligsocial.service.moves import GROUPINGS
 from boligsocial.web.answers import AnswerCache, normalised, refuse_unknown_parameters, serialise

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from boligsocial.lists import SEVERITY, History, list_flags
+from boligsocial.compute.lists import SEVERITY, History, list_flags
 from boligsocial.rulesets import RuleBook, RuleSet
 
 SERIES = ("labour", "crime", "education", "income", "nonwestern", "residents")

@@ -12,8 +12,8 @@ from fractions import Fraction
 
 import polars as pl
 
+from boligsocial.compute.lists import FIGURE_COLUMNS, History, Outcome, Row, compare, decide, persons_to_flip
 from boligsocial.contract import Column, Table
-from boligsocial.lists import FIGURE_COLUMNS, History, Outcome, Row, compare, decide, persons_to_flip
 from boligsocial.rulesets import RuleBook, Test
 
 FIGURES = Table(

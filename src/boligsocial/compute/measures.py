@@ -4,7 +4,7 @@ Sums are DECIMAL (FTE to 6 decimals, kroner to 2), so the criteria can be evalua
 fractions. An empty `outside_fte` counts as 0 (the person is in the population: the law divides by
 the number of 18-64-year-olds); an empty `gross_income` leaves the person out of the income mean.
 Each block is defined once (`definitions`): the SQL below and the disclosure step's statistics
-(`boligsocial.statistics`) are both made from it.
+(`boligsocial.compute.statistics`) are both made from it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from boligsocial.compute.indicators import placed_sql, query_placed
 from boligsocial.contract import LOW_EDUCATION
-from boligsocial.indicators import placed_sql, query_placed
 
 Ages = tuple[tuple[int, int], ...]
 COUNT_COLUMNS = (

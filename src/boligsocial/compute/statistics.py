@@ -25,9 +25,9 @@ import numpy as np
 import polars as pl
 
 from boligsocial.catalogue import Indicator
+from boligsocial.compute.indicators import ALL_HOUSING, placed_sql
+from boligsocial.compute.measures import Ages, definitions
 from boligsocial.contract import HOUSING_TYPES
-from boligsocial.indicators import ALL_HOUSING, placed_sql
-from boligsocial.measures import Ages, definitions
 
 #: Derivations through more published counts than this are not searched (docs/access.md).
 MAX_SUPPORT = 5

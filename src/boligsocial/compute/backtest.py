@@ -10,8 +10,8 @@ from fractions import Fraction
 import numpy as np
 import polars as pl
 
-from boligsocial.forecast import Settings, forecast
-from boligsocial.lists import LIST_NAMES, History
+from boligsocial.compute.forecast import Settings, forecast
+from boligsocial.compute.lists import LIST_NAMES, History
 from boligsocial.rulesets import RuleBook
 
 CRITERIA = ("labour", "crime", "education", "income")
