@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from boligsocial.access import TOKEN_DAYS, Access, default_access_path
-from boligsocial.auditlog import plain, text_frame
+from boligsocial.access.auditlog import plain, text_frame
 from boligsocial.cli.common import (
     AccessOption,
     DbOption,

@@ -15,7 +15,7 @@ from fastapi import Path as Path_
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from boligsocial.access import TOKEN_DAYS
-from boligsocial.auditlog import text_frame
+from boligsocial.access.auditlog import text_frame
 from boligsocial.compute.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.disclosure import AUDIENCE_OF_ROLE
 from boligsocial.errors import ConfigError, InvalidParameter, NotFound
