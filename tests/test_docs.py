@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,15 @@ def test_readme_starts_with_the_two_commands_and_lists_every_command() -> None:
     assert [line.split()[:2] for line in block] == [["make", "demo"], ["make", "test"]]
     for command in app.registered_commands:
         assert f"`bsm {command.name or command.callback.__name__}" in text  # type: ignore[union-attr]
+
+
+def test_the_architecture_page_names_every_room_of_the_tree() -> None:
+    """docs/architecture.md draws the tree: every package and module of src/boligsocial is in it."""
+    src = Path(__file__).parent.parent / "src" / "boligsocial"
+    text = (Path(__file__).parent.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    tree = text.split("## The tree", 1)[1].split("## The steps", 1)[0]
+    rooms = [p.name + "/" for p in src.iterdir() if (p / "__init__.py").exists()]
+    modules = [p.stem for p in src.glob("*.py") if p.stem != "__init__"]
+    named = set(re.findall(r"[\w/]+", tree))
+    missing = [r for r in rooms if r not in named] + [m for m in modules if m not in named]
+    assert rooms and modules and not missing, missing
