@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-import boligsocial.publish as publish_module
+import boligsocial.publish.postgres as publish_module
 import postgres
 from boligsocial.disclosure import load_policies
 from boligsocial.errors import DatabaseError, InvalidParameter
