@@ -187,3 +187,40 @@ def test_a_server_that_stops_leaves_no_export_files_behind(db: Path, tmp_path: P
         assert answer.status_code == 200
         assert any(folder.rglob("export.csv"))  # kept for its owner while the server runs
     assert not folder.exists()  # the server's shutdown removed it
+
+
+def test_an_export_process_that_dies_fails_its_job_and_the_next_export_works(
+    db: Path, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    app = create_app(db, WebSettings(access_db=tmp_path / "a.sqlite"))
+    app.state.access.add_user("kim", "analyst", STRONG)
+    token = app.state.access.new_token("kim", "t")
+    jobs = app.state.exports
+
+    async def run() -> tuple[dict[str, object], httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(transport=transport, base_url="https://t", headers=headers) as c:
+            job = (await c.post("/api/v1/exports", params={"fmt": "pdf"})).json()
+            for _ in range(600):  # until the export process has begun it
+                if (await c.get(job["status_url"])).json()["state"] == "running":
+                    break
+                await asyncio.sleep(0.05)
+            for pid in list(jobs._pool._processes):  # the export process is killed (OOM, kill -9)
+                os.kill(pid, signal.SIGKILL)
+            for _ in range(600):
+                status = (await c.get(job["status_url"])).json()
+                if status["state"] != "running":
+                    break
+                await asyncio.sleep(0.05)
+            time.sleep(0.5)
+            again = await c.get("/api/v1/export/csv", params={"year": "2020"}, timeout=600)
+            return status, again
+
+    status, again = asyncio.run(run())
+    jobs.close()
+    assert status["state"] == "failed" and status["error"]["code"] == "export-failed"
+    assert again.status_code == 200 and again.content  # a new export process made it

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from secrets import token_hex
@@ -139,9 +140,21 @@ class ExportJobs:
         folder = self._dir / job.id
         folder.mkdir(mode=0o700)
         job.progress_file = Progress(folder / ".progress")
-        job.future = self._processes().submit(_perform, work, folder, job.progress_file)
+        try:
+            job.future = self._processes().submit(_perform, work, folder, job.progress_file)
+        except BrokenProcessPool:  # an export process died since the last finished job
+            self._discard_broken()
+            job.future = self._processes().submit(_perform, work, folder, job.progress_file)
         job.future.add_done_callback(lambda future: self._finished(job, future, done))
         return job
+
+    def _discard_broken(self) -> None:
+        """Forget the pool if one of its processes died (killed, out of memory): the next export
+        starts a new one instead of every export failing until the server restarts."""
+        with self._lock:
+            if self._pool is not None and getattr(self._pool, "_broken", False):
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
 
     def _finished(self, job: Job, future: Future[Path], done: Callable[[Job], None] | None) -> None:
         if future.cancelled():
@@ -149,6 +162,8 @@ class ExportJobs:
             job.error = {"code": "export-failed", "message": "the export was cancelled"}
             return
         exc = future.exception()
+        if isinstance(exc, BrokenProcessPool):
+            self._discard_broken()
         if isinstance(exc, RequestError):
             job.state, job.error = "failed", {"code": exc.code, "message": str(exc), "detail": exc.detail}
         elif exc is not None:
