@@ -42,7 +42,15 @@ if not CHROMIUM.exists():
         )
     pytest.skip("no /usr/bin/chromium on this machine", allow_module_level=True)
 
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 TOKEN: dict[str, str] = {}
 
@@ -278,6 +286,39 @@ def test_compare_table_sorts_and_downloads_csv(page: Watched, server: str) -> No
     lines = text.splitlines()  # analyst, that it holds exact counts); then the header
     assert lines[0].startswith("# FORTROLIGT") and lines[1] == "# audience: analyst"
     assert lines[2].startswith("area_id,")
+
+
+def test_an_answer_to_an_older_choice_never_overwrites_a_newer_one(page: Watched, server: str) -> None:
+    """The page's first answer (a share indicator) is held back until the user has chosen a count
+    indicator and its answer is drawn; released late, it must not replace the table or the chart."""
+    p = page.page
+    held: list[Route] = []
+
+    def hold_the_first(route: Route) -> None:
+        if "indicator=outside_labour_18_64" in route.request.url:
+            held.append(route)
+        else:
+            route.continue_()
+
+    p.route(lambda url: "/values?" in url, hold_the_first)
+    p.goto("/sammenlign")
+    p.wait_for_function("() => document.querySelector('#indicator').options.length > 1")
+    while not held:
+        p.wait_for_timeout(50)
+    p.select_option("#indicator", "evicted_persons")
+    p.wait_for_selector("#table tr:nth-child(2)")
+    p.wait_for_selector("#compare-chart .main-svg")
+    drawn = p.locator("#table").inner_text()
+    title = p.locator("#compare-chart .gtitle").text_content() or ""
+    indicators = {i["id"]: i for i in api(server, "/api/v1/meta").json()["indicators"]}
+    assert title.startswith(indicators["evicted_persons"]["label_da"]), title
+    assert "%" not in drawn  # counts, not the held shares
+    with p.expect_response(lambda r: "indicator=outside_labour_18_64" in r.url) as late:
+        held[0].continue_()
+    late.value.finished()
+    p.wait_for_timeout(1000)  # time for the page to have drawn the late answer, were it to
+    assert p.locator("#table").inner_text() == drawn
+    assert p.locator("#compare-chart .gtitle").text_content() == title
 
 
 def test_lists_page_shows_table_map_and_disagreements(page: Watched, server: str) -> None:

@@ -54,6 +54,18 @@ function options(select, items, selected) {
   }));
 }
 
+/* A page redraws on every change of its controls; the answers to an older choice may arrive after
+   those to a newer one (a slow first answer, a busy server) and must not overwrite what the newer
+   choice drew. `newest(draw)` calls draw with a `current()` that is false once a newer call has
+   started: draw asks it after each await and stops when it is false. */
+function newest(draw) {
+  let turn = 0;
+  return (...args) => {
+    const mine = ++turn;
+    return draw(() => mine === turn, ...args);
+  };
+}
+
 /* ---------- downloads: each file is an export job on the server, its progress shown here ---------- */
 
 function csrfToken() {

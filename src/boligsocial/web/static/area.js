@@ -22,14 +22,16 @@ async function area() {
   const topics = [...new Set(m.indicators.map((i) => i.topic))];
   const topic = document.getElementById("topic");
   options(topic, [["kriterier", T.criteria], ...topics.map((t) => [t, t])], "kriterier");
-  const draw = async () => {
+  const draw = newest(async (current) => {
     const ids = topic.value === "kriterier" ? CRITERIA_INDICATORS
       : m.indicators.filter((i) => i.topic === topic.value).map((i) => i.id);
     const box = document.getElementById("series");
     box.replaceChildren(...ids.map((i) => el("div", { class: "chart", id: `chart-${i}` })));
-    await Promise.all(ids.map(async (i) => seriesChart(`chart-${i}`,
-      await api(`${base}/series?indicator=${i}`))));
-  };
+    await Promise.all(ids.map(async (i) => {
+      const series = await api(`${base}/series?indicator=${i}`);
+      if (current()) seriesChart(`chart-${i}`, series);
+    }));
+  });
   topic.addEventListener("input", draw);
   await draw();
 }

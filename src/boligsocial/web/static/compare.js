@@ -29,9 +29,10 @@ async function compare() {
       el("td", { class: "num", text: fmt(r.numerator, "count") }),
       el("td", { class: "num", text: fmt(r.denominator, "count") }))));
   };
-  const update = async () => {
+  const update = newest(async (current) => {
     const q = `indicator=${indicator.value}&year=${year.value}`;
     const data = await api(`/api/v1/layers/${layer.value}/values?${q}`);
+    if (!current()) return;
     rows = data.areas;
     const csv = document.getElementById("csv");
     csv.href = `/api/v1/layers/${layer.value}/values.csv?${q}`;
@@ -46,6 +47,7 @@ async function compare() {
     const chosen = [...areas.selectedOptions].map((o) => o.value);
     const series = await Promise.all(chosen.map((id) =>
       api(`/api/v1/layers/${layer.value}/areas/${encodeURIComponent(id)}/series?indicator=${indicator.value}`)));
+    if (!current()) return;
     const scale = data.indicator.unit === "share" ? 100 : 1;
     const traces = series.map((s) => ({ type: "scatter", mode: "lines+markers", name: s.area.name,
       x: s.area_series.map((p) => p.year), y: s.area_series.map((p) => (p.value === null ? null : p.value * scale)) }));
@@ -54,7 +56,7 @@ async function compare() {
     Plotly.react("compare-chart", traces, { ...CHART_LAYOUT, height: 340,
       title: { text: `${label(data.indicator)} · ${T.data_year} ${m.data_years[0]}–${m.data_years[m.data_years.length - 1]}` },
       xaxis: { title: { text: T.year } }, yaxis: { title: { text: unitText(data.indicator.unit) } } }, CHART_CONFIG);
-  };
+  });
   for (const c of [layer, indicator, year, areas]) c.addEventListener("input", update);
   await update();
 }

@@ -7,10 +7,11 @@ async function lists() {
   const layer = document.getElementById("layer"), year = document.getElementById("year");
   options(layer, m.layers.map((l) => [l.id, l.id]), "omraade");
   options(year, [...m.list_years].reverse().map((y) => [y, y]), m.list_years[m.list_years.length - 1]);
-  const update = async () => {
+  const update = newest(async (current) => {
     const y = Number(year.value);
     const rows = await api(`/api/v1/lists?year=${y}&layer=${layer.value}`);
     const geo = await api(`/api/v1/layers/${layer.value}/areas?year=${Math.min(y - 1, m.data_years[m.data_years.length - 1])}`);
+    if (!current()) return;
     const byId = Object.fromEntries(rows.map((r) => [r.area_id, r]));
     document.getElementById("rule-set").textContent = rows.length ? `${T.rule_set}: ${rows[0].rule_set}` : "";
     drawMap(document.getElementById("map"), geo, (id) => {
@@ -34,13 +35,14 @@ async function lists() {
         return el("td", { class: "num", text: fmt(r[k], unit, k === "crime_ratio" ? 2 : undefined) });
       }))));
     const dis = await api("/api/v1/lists/disagreements");
+    if (!current()) return;
     const table = document.getElementById("disagreements");
     table.replaceChildren(el("tr", {}, ...[T.list_year, T.area, T.lists, "officiel", "beregnet"].map((h) => el("th", { text: h }))),
       ...dis.map((d) => el("tr", {}, el("td", { text: String(d.list_year) }), el("td", { text: d.name }),
         el("td", { text: T[d.list] || d.list }), el("td", { text: d.official ? T.yes : T.no }),
         el("td", { text: d.computed ? T.yes : T.no }))));
     if (!dis.length) table.append(el("tr", {}, el("td", { class: "muted", text: T.none })));
-  };
+  });
   for (const c of [layer, year]) c.addEventListener("input", update);
   await update();
 }

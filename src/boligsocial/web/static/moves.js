@@ -84,20 +84,25 @@ async function movesPage() {
   const label = (id) => (id === "" ? T.outside : names[id] || T[`housing_${id}`] || T[`kind_${id}`] || id);
 
   let geo = null;
-  const loadAreas = async () => {
-    geo = await api(`/api/v1/layers/${encodeURIComponent(layer.value)}/areas`);
+  // each redraw is newest(): an answer to an older choice never overwrites a newer one (app.js)
+  const loadAreas = newest(async (current) => {
+    const got = await api(`/api/v1/layers/${encodeURIComponent(layer.value)}/areas`);
+    if (!current()) return false;
+    geo = got;
     names = Object.fromEntries(geo.features.map((f) => [f.properties.area_id, f.properties.name]));
     const almen = geo.features.filter((f) => f.properties.kind === "almen").map((f) => f.properties.area_id);
     const keep = names[areaSel.value] ? areaSel.value : almen[0] || geo.features[0]?.properties.area_id;
     options(areaSel, geo.features.map((f) => [f.properties.area_id, f.properties.name]), keep);
-  };
+    return true;
+  });
 
-  const drawFlows = async () => {
+  const drawFlows = newest(async (current) => {
     const q = new URLSearchParams({ by: by.value, layer: layer.value, year_from: from.value, year_to: to.value });
     if (trait.value) q.set("trait", trait.value);
     if (housing.value) q.set("housing_type", housing.value);
     if (onlyArea.checked) q.set("area", areaSel.value);
     const rows = await api(`/api/v1/moves/flows?${q}`);
+    if (!current()) return;
     const shown = rows.filter((r) => r.state === "ok" && r.from !== r.to).slice(0, 40);
     const nodes = [...new Set(shown.flatMap((r) => [`a:${r.from}`, `b:${r.to}`]))];
     const index = Object.fromEntries(nodes.map((n, i) => [n, i]));
@@ -124,11 +129,12 @@ async function movesPage() {
       ...rows.slice(0, 60).map((r) => el("tr", {}, el("td", { text: label(r.from) }), el("td", { text: label(r.to) }),
         el("td", { class: "num", text: countText(r.movers, r.state, r.label) }))));
     if (!rows.length) od.append(el("tr", {}, el("td", { class: "muted", text: T.none })));
-  };
+  });
 
-  const drawArea = async () => {
+  const drawArea = newest(async (current) => {
     const area = encodeURIComponent(areaSel.value), lay = encodeURIComponent(layer.value);
     const a = await api(`/api/v1/layers/${lay}/areas/${area}/moves`);
+    if (!current()) return;
     const crit = criterion.value;
     const dec = a.decomposition.filter((d) => d.criterion === crit);
     const scale = crit === "income" ? 1 : 100;  // kroner, or shares in percentage points
@@ -167,6 +173,7 @@ async function movesPage() {
     ids("displacement-title").textContent = `${T.displacement} (${T[`criterion_${dcrit}`]})`;
     const q = new URLSearchParams({ year_from: from.value, year_to: to.value, criterion: dcrit });
     const moved = await api(`/api/v1/layers/${lay}/areas/${area}/displacement?${q}`);
+    if (!current()) return;
     const top = moved.filter((r) => r.movers_state === "ok").sort((x, y) => (y.impact_pp ?? -1) - (x.impact_pp ?? -1)).slice(0, 12);
     const table = ids("displacement");
     table.replaceChildren(
@@ -176,10 +183,10 @@ async function movesPage() {
         el("td", { class: "num", text: shareText(r.trait_share, r.trait_state) }),
         el("td", { class: "num", text: r.impact_pp === null ? "–" : `${fmt(r.impact_pp, "mean", 2)} ${T.percent_points_short}${r.material ? " ⚠" : ""}` }))));
     if (!top.length) table.append(el("tr", {}, el("td", { class: "muted", text: T.none })));
-  };
+  });
 
   const update = async () => { await drawFlows(); await drawArea(); };
-  layer.addEventListener("input", async () => { await loadAreas(); await update(); });
+  layer.addEventListener("input", async () => { if (await loadAreas()) await update(); });
   for (const c of [by, from, to, trait, housing, onlyArea]) c.addEventListener("input", drawFlows);
   areaSel.addEventListener("input", async () => { if (onlyArea.checked) await drawFlows(); await drawArea(); });
   criterion.addEventListener("input", drawArea);

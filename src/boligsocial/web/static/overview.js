@@ -10,7 +10,7 @@ async function overview() {
   options(indicator, indicatorOptions(m), "outside_labour_18_64");
   year.min = m.data_years[0]; year.max = m.data_years[m.data_years.length - 1]; year.step = 1;
   year.value = year.max;
-  const update = async () => {
+  const update = newest(async (current) => {
     document.getElementById("year-label").textContent = year.value;
     const downloads = document.getElementById("downloads");
     for (const a of document.querySelectorAll("#downloads a")) {  // exports follow the layer and year
@@ -23,11 +23,13 @@ async function overview() {
     indicator.disabled = mode.value !== "indicator";
     const y = Number(year.value), listYear = y + 1;
     const geo = await api(`/api/v1/layers/${layer.value}/areas?year=${y}`);
+    if (!current()) return;
     const svg = document.getElementById("map"), legend = document.getElementById("legend");
     const title = document.getElementById("map-title");
     const open = (id) => { window.location = `/omraade/${layer.value}/${encodeURIComponent(id)}`; };
     if (mode.value === "indicator") {
       const data = await api(`/api/v1/layers/${layer.value}/values?indicator=${indicator.value}&year=${y}`);
+      if (!current()) return;
       const unit = data.indicator.unit, byId = Object.fromEntries(data.areas.map((a) => [a.area_id, a]));
       const breaks = quantileBreaks(data.areas.map((a) => a.value), SEQ.length);
       drawMap(svg, geo, (id) => {
@@ -51,6 +53,7 @@ async function overview() {
       const rows = traffic
         ? await api(`/api/v1/traffic-lights?model=kriterier&layer=${layer.value}&year=${listYear}`)
         : await api(`/api/v1/lists?year=${listYear}&layer=${layer.value}`);
+      if (!current()) return;
       const byId = Object.fromEntries(rows.map((r) => [r.area_id, r]));
       drawMap(svg, geo, (id) => {
         const r = byId[id];
@@ -68,17 +71,18 @@ async function overview() {
       title.textContent = `${T.list_year} ${listYear}: ${T.no_data}`;
       legendItems(legend, [[NO_DATA, T.no_data]], "");
     }
-    await watch(layer.value, listYear, m);
-  };
+    await watch(layer.value, listYear, m, current);
+  });
   for (const c of [layer, mode, indicator, year]) c.addEventListener("input", update);
   await update();
 }
 
-async function watch(layer, listYear, m) {
+async function watch(layer, listYear, m, current) {
   const table = document.getElementById("watch"), changes = document.getElementById("changes");
   document.getElementById("watch-year").textContent = `(${T.list_year} ${listYear})`;
   if (!m.list_years.includes(listYear)) { table.replaceChildren(); changes.replaceChildren(); return; }
   const rows = await api(`/api/v1/lists/watch?year=${listYear}&layer=${layer}`);
+  if (!current()) return;
   table.replaceChildren(el("tr", {}, el("th", { text: T.area }), el("th", { text: T.category }),
     el("th", { text: T.criteria, class: "num" })),
   ...rows.map((r) => el("tr", {},
@@ -86,6 +90,7 @@ async function watch(layer, listYear, m) {
     el("td", {}, badge(r.category, r.eligible), " ", r.colour ? trafficBadge(r.colour) : ""),
     el("td", { class: "num", text: String(r.criteria_met ?? "") }))));
   const changed = await api(`/api/v1/lists/changes?year=${listYear}&layer=${layer}`);
+  if (!current()) return;
   changes.replaceChildren(...changed.map((r) => el("li", {},
     el("a", { href: `/omraade/${layer}/${encodeURIComponent(r.area_id)}`, text: r.name }),
     `: ${categoryName(r.category_before || "none")} → ${categoryName(r.category)}` +
