@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -171,6 +172,27 @@ def test_removal_in_another_process_ends_sessions_and_tokens_at_once(
     assert removed.returncode == 0, removed.stderr
     assert client.get("/api/v1/me").status_code == 401  # the next request, not 30 s later
     assert client.get("/api/v1/me", headers=bearer).status_code == 401
+
+
+def test_a_request_reads_the_generation_stamp_not_sqlite_and_still_sees_a_change_at_once(
+    tmp_path: Path,
+) -> None:
+    """A busy server asks SQLite for the access generation only when the stamp beside the store
+    has changed (or once a second); a change by another store on the same file is seen at once."""
+    server, other = Access(tmp_path / "a.sqlite"), Access(tmp_path / "a.sqlite")
+    server.add_user("kim", "politician", STRONG)
+    token = server.new_token("kim", "powerbi")
+    assert server.token_user(token) is not None
+    start = server.generation()
+    asked: list[str] = []
+    server._local.con.set_trace_callback(asked.append)  # the connection the generation is read on
+    for _ in range(200):
+        assert server.generation() == start
+    assert asked == []  # SQLite was not asked: 8 bytes of memory were compared
+    other.revoke_token(other.tokens("kim")[0]["id"], actor="admin")
+    assert server.generation() == start + 1 and asked == ["PRAGMA user_version"]
+    assert server.token_user(token) is None  # forgotten at once, not 30 s later
+    assert stat.S_IMODE(server.stamp_path.stat().st_mode) == 0o600
 
 
 # --- tokens --------------------------------------------------------------------------------------------
