@@ -27,8 +27,8 @@ from attack import ATTACK_ROLES, FAMILIES, HOUSING_ORG, Plan, Truth, attack, col
 
 def _app(db: Path, access: Path, roles: list[str], organisation: str) -> tuple[object, dict[str, str]]:
     """The app on the database with one user and API token per role (in a temporary access file)."""
-    from boligsocial.web import create_app
-    from boligsocial.web.settings import WebSettings
+    from boligsocial.outputs.web import create_app
+    from boligsocial.outputs.web.settings import WebSettings
 
     app = create_app(db, WebSettings(access_db=access))
     tokens = {}

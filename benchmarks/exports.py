@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from boligsocial.export import export, publication
+from boligsocial.outputs.export import export, publication
 
 CASES = {
     "gpkg, all years": ("gpkg", {}),
@@ -47,7 +47,7 @@ def main() -> None:
             results[name] = statistics.median(times)
             print(f"{name:32s} {results[name]:6.2f} s")
     if args.postgres:
-        from boligsocial.publish import publish
+        from boligsocial.outputs.postgis import publish
 
         start = time.perf_counter()
         rows = publish(publication(args.db, "staff"), args.postgres, "boligsocial_benchmark")

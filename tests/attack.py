@@ -370,8 +370,8 @@ def _worker(
 ) -> None:
     """One process of the collection: its own app on the same database and access file; what it
     collects goes to the queue `out` in parts, then None."""
-    from boligsocial.web import create_app
-    from boligsocial.web.settings import WebSettings
+    from boligsocial.outputs.web import create_app
+    from boligsocial.outputs.web.settings import WebSettings
 
     settings = WebSettings(access_db=Path(access_db), policy_file=Path(policy_file) if policy_file else None)
     last = asyncio.run(_run(create_app(Path(db), settings), tokens, roles, todo, every, out.put))

@@ -45,8 +45,8 @@ HOUSING_ORG = "Fjordby Boligselskab"
 @pytest.fixture(scope="session")
 def web(example_db: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The app on the example database with one user and API token per role."""
-    from boligsocial.web import create_app
-    from boligsocial.web.settings import WebSettings
+    from boligsocial.outputs.web import create_app
+    from boligsocial.outputs.web.settings import WebSettings
 
     access_db = tmp_path_factory.mktemp("access") / "access.sqlite"
     app = create_app(example_db, WebSettings(access_db=access_db))

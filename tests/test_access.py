@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 
 from boligsocial.access import Access, Throttle
 from boligsocial.access import store as access_module
-from boligsocial.cli import app as cli
 from boligsocial.errors import ConfigError
-from boligsocial.web import create_app
-from boligsocial.web.settings import WebSettings
+from boligsocial.outputs.cli import app as cli
+from boligsocial.outputs.web import create_app
+from boligsocial.outputs.web.settings import WebSettings
 
 BSM = Path(sys.executable).parent / "bsm"
 STRONG = "blæksprutte cykler langsomt til Tønder"

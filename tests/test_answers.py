@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from boligsocial.outputs.web import create_app
+from boligsocial.outputs.web.answers import AnswerCache
+from boligsocial.outputs.web.settings import WebSettings
 from boligsocial.service import Service
-from boligsocial.web import create_app
-from boligsocial.web.answers import AnswerCache
-from boligsocial.web.settings import WebSettings
 
 STRONG = "blæksprutte cykler langsomt til Tønder"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from boligsocial.web import create_app
+from boligsocial.outputs.web import create_app
 from conftest import client_for
 
 ERROR_KEYS = {"code", "message", "detail"}
@@ -163,7 +163,7 @@ def test_openapi_is_served_and_the_cdn_docs_page_is_not(client: TestClient) -> N
 
 
 def test_openapi_advertises_the_error_shape_the_api_returns(web, client: TestClient) -> None:  # type: ignore[no-untyped-def]
-    from boligsocial.web.schemas import ErrorBody
+    from boligsocial.outputs.web.schemas import ErrorBody
 
     spec = client.get("/openapi.json").json()
     assert "HTTPValidationError" not in str(spec)  # FastAPI's default shape, never returned
@@ -213,8 +213,8 @@ def test_static_assets_are_served_locally(client: TestClient) -> None:
 
 @pytest.mark.slow  # loads twice
 def test_a_new_load_is_picked_up_without_restart(tmp_path: Path, small, key_file: Path) -> None:  # type: ignore[no-untyped-def]
+    from boligsocial.outputs.web.settings import WebSettings
     from boligsocial.pipeline import load
-    from boligsocial.web.settings import WebSettings
 
     db = tmp_path / "bsm.duckdb"
     load(small.write(tmp_path / "d1"), db, key_file)

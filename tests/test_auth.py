@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from boligsocial.access import Access
-from boligsocial.cli import app as cli
-from boligsocial.web import create_app
-from boligsocial.web.settings import WebSettings
+from boligsocial.outputs.cli import app as cli
+from boligsocial.outputs.web import create_app
+from boligsocial.outputs.web.settings import WebSettings
 from conftest import HOUSING_ORG, ROLES, client_for
 
 OWN_AREA = "fjordby-egebo"  # only Fjordby Boligselskab has dwellings there in the example
@@ -236,7 +236,7 @@ def test_users_cli(tmp_path: Path, example_db: Path) -> None:
 
 
 def test_the_login_page_speaks_the_language_asked_for_and_keeps_it(fresh: TestClient) -> None:
-    from boligsocial.web.i18n import texts
+    from boligsocial.outputs.web.i18n import texts
 
     english, danish = texts("en"), texts("da")
     page = fresh.get("/login", params={"lang": "en", "next": "/flytninger"})

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from boligsocial.cli import app
 from boligsocial.compute.lists import result_columns
+from boligsocial.outputs.cli import app
 from boligsocial.rulesets import load_rulebook
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from boligsocial.cli import app
+from boligsocial.outputs.cli import app
 from builders import SmallDelivery
 
 runner = CliRunner()

@@ -15,9 +15,9 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
+from boligsocial.outputs.web import create_app
+from boligsocial.outputs.web.settings import WebSettings
 from boligsocial.pipeline import load
-from boligsocial.web import create_app
-from boligsocial.web.settings import WebSettings
 from builders import X0, Y0, SmallDelivery, person
 
 YEARS = (2019, 2020, 2021)

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from boligsocial import disclosure as dc
 from boligsocial.errors import ConfigError
+from boligsocial.outputs.web import create_app
+from boligsocial.outputs.web.settings import WebSettings
 from boligsocial.pipeline import load
-from boligsocial.web import create_app
-from boligsocial.web.settings import WebSettings
 from builders import X0, Y0, SmallDelivery, person
 
 DEFAULT = dc.load_policies()["default"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from boligsocial.catalogue import builtin
-from boligsocial.cli import app
+from boligsocial.outputs.cli import app
 from boligsocial.problems import CODES
 
 ROOT = Path(__file__).parent.parent

@@ -22,8 +22,8 @@ from pypdf import PdfReader
 from boligsocial.compute.narrative import list_sentences
 from boligsocial.disclosure import Policy, load_policies, shipped_policies
 from boligsocial.errors import InvalidParameter
-from boligsocial.export import AudienceRefused, at_least_as_strict, audience_for, export, publication
-from boligsocial.export.notes import (
+from boligsocial.outputs.export import AudienceRefused, at_least_as_strict, audience_for, export, publication
+from boligsocial.outputs.export.notes import (
     EXACT_WARNING,
     LIMITS,
     WEAKER_WARNING,
@@ -31,7 +31,7 @@ from boligsocial.export.notes import (
     note_text,
     warning,
 )
-from boligsocial.export.published import Publication
+from boligsocial.outputs.export.published import Publication
 from boligsocial.service import Service, Viewer
 from conftest import client_for
 
@@ -241,7 +241,7 @@ def test_a_stricter_audience_hides_more_and_never_shows_a_hidden_cell(
 def test_bsm_export_command(example_db: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from boligsocial.cli import app
+    from boligsocial.outputs.cli import app
 
     runner = CliRunner()
     out = tmp_path / "x.xlsx"
@@ -489,8 +489,8 @@ def test_the_installations_policy_labels_the_downloads(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from boligsocial.web import create_app
-    from boligsocial.web.settings import WebSettings
+    from boligsocial.outputs.web import create_app
+    from boligsocial.outputs.web.settings import WebSettings
 
     app = create_app(example_db, WebSettings(access_db=tmp_path / "access.sqlite", policy_file=nine_file))
     app.state.access.add_user("admin", "admin", "password-admin", weak_password_ok=True)
@@ -508,7 +508,7 @@ def test_bsm_export_for_the_analyst_audience_and_the_installations_policy(
 ) -> None:
     from typer.testing import CliRunner
 
-    from boligsocial.cli import app
+    from boligsocial.outputs.cli import app
 
     runner = CliRunner()
     out = tmp_path / "a.csv"

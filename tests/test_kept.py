@@ -16,11 +16,11 @@ import pytest
 import boligsocial.service.base as base
 from boligsocial import disclosure as dc
 from boligsocial.files import kept_dir
+from boligsocial.outputs.web import create_app, prepare
+from boligsocial.outputs.web.settings import WebSettings
 from boligsocial.pipeline import load
 from boligsocial.service import Service
 from boligsocial.service.protection import Protections
-from boligsocial.web import create_app, prepare
-from boligsocial.web.settings import WebSettings
 
 pytestmark = pytest.mark.slow  # builds protections and starts export processes
 
@@ -120,7 +120,7 @@ def test_the_server_builds_its_protections_in_another_process(
 
 
 def test_an_export_is_made_in_a_process_of_its_own(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from boligsocial.export import published
+    from boligsocial.outputs.export import published
 
     made_here: list[str] = []
     real = published.Publication.of

@@ -237,7 +237,7 @@ def test_bsm_flows_by_area_and_for_an_audience(tmp_path: Path) -> None:
 
     from typer.testing import CliRunner
 
-    from boligsocial.cli import app
+    from boligsocial.outputs.cli import app
 
     db = tmp_path / "bsm.duckdb"
     load(delivery().write(tmp_path / "d"), db, tmp_path / "key")

@@ -13,9 +13,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from boligsocial.web import create_app
-from boligsocial.web.schemas import ErrorBody
-from boligsocial.web.settings import WebSettings
+from boligsocial.outputs.web import create_app
+from boligsocial.outputs.web.schemas import ErrorBody
+from boligsocial.outputs.web.settings import WebSettings
 
 #: The codes a request that fits the description may still get: they depend on what the database
 #: holds (its data, list, move and forecast years, what a policy publishes) or on a job's state,
@@ -84,7 +84,7 @@ def test_every_role_gets_answers_in_the_shapes_the_description_names(web: Any) -
     validated against its endpoint's model too."""
     from pydantic import TypeAdapter
 
-    from boligsocial.web import schemas
+    from boligsocial.outputs.web import schemas
     from conftest import ROLES, client_for
 
     app, _ = web

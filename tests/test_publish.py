@@ -15,13 +15,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
-import boligsocial.publish.postgres as publish_module
+import boligsocial.outputs.postgis.write as publish_module
 import postgres
 from boligsocial.disclosure import load_policies
 from boligsocial.errors import DatabaseError, InvalidParameter
-from boligsocial.export import Publication, publication
-from boligsocial.export.notes import EXACT_WARNING
-from boligsocial.publish import MARKER, masked, publish
+from boligsocial.outputs.export import Publication, publication
+from boligsocial.outputs.export.notes import EXACT_WARNING
+from boligsocial.outputs.postgis import MARKER, masked, publish
 from boligsocial.service import Service, Viewer
 
 pytestmark = pytest.mark.slow  # publishes to a real PostgreSQL

@@ -25,12 +25,12 @@ import httpx
 import pytest
 
 from boligsocial.access import Access, default_access_path
-from boligsocial.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from boligsocial.outputs.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
 from builders import SmallDelivery, person
 
 pytestmark = pytest.mark.slow  # starts real bsm serve processes
 
-BSM = Path(sys.executable).parent / "bsm"  # `python -m boligsocial.cli` has no __main__
+BSM = Path(sys.executable).parent / "bsm"  # `python -m boligsocial.outputs.cli` has no __main__
 CHILDREN = "/api/v1/layers/omraade/values?indicator=children_0_17"
 RESIDENTS, CHILDREN_PER_AREA = 150, 90  # ages k % 30 for k < 150: five of each age, 18 ages 0–17
 STRICT = "[default]\nmin_area_population = 100000\n"

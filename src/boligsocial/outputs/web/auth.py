@@ -18,8 +18,8 @@ from fastapi.templating import Jinja2Templates
 from boligsocial.access import Access, User
 from boligsocial.disclosure import AUDIENCE_OF_ROLE
 from boligsocial.errors import RequestError
+from boligsocial.outputs.web.i18n import LANGUAGES, texts
 from boligsocial.service import Viewer
-from boligsocial.web.i18n import LANGUAGES, texts
 
 SESSION_COOKIE = "bsm_session"
 LOGIN_CSRF_COOKIE = "bsm_login_csrf"

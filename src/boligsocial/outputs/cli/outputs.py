@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from boligsocial.cli.common import (
+from boligsocial.errors import BsmError
+from boligsocial.outputs.cli.common import (
     DbOption,
     PublishAudienceOption,
     app,
@@ -23,10 +24,9 @@ from boligsocial.cli.common import (
     fail,
     progress_bar,
 )
-from boligsocial.errors import BsmError
 
 if TYPE_CHECKING:
-    from boligsocial.export import Publication
+    from boligsocial.outputs.export import Publication
 
 #: The installation's own disclosure policy, as `bsm serve --policy` reads it.
 PolicyOption = Annotated[
@@ -44,7 +44,7 @@ def _publication(db: Path, audience: str, policy: Path | None) -> Publication:
     """The publication for `audience` with the installation's policies (shipped, overridden by
     `policy`)."""
     from boligsocial.disclosure import load_policies
-    from boligsocial.export import publication
+    from boligsocial.outputs.export import publication
 
     return publication(db, audience, load_policies(policy))
 
@@ -77,7 +77,7 @@ def export_command(
     Examples: [bold]bsm export --db demo/bsm.duckdb --format gpkg --out omraader.gpkg[/]
     and [bold]bsm export --db demo/bsm.duckdb --format pdf --area fjordby-engparken --out profil.pdf[/]
     """
-    from boligsocial.export import export
+    from boligsocial.outputs.export import export
 
     try:
         with progress_bar() as progress:
@@ -116,7 +116,7 @@ def publish(
 
     Example: [bold]bsm publish --db demo/bsm.duckdb --postgres postgresql://gis@localhost/kommune[/]
     """
-    from boligsocial.publish import publish as run_publish
+    from boligsocial.outputs.postgis import publish as run_publish
 
     try:
         with progress_bar() as progress:

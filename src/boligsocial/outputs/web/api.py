@@ -19,13 +19,11 @@ from boligsocial.access.auditlog import text_frame
 from boligsocial.compute.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.disclosure import AUDIENCE_OF_ROLE
 from boligsocial.errors import ConfigError, InvalidParameter, NotFound
-from boligsocial.export import FORMATS, MEDIA_TYPES, audience_for
-from boligsocial.export.notes import warning
-from boligsocial.export.order import Order, make
-from boligsocial.service import Service, Viewer
-from boligsocial.service.moves import GROUPINGS
-from boligsocial.web.answers import AnswerCache, normalised, refuse_unknown_parameters, serialise
-from boligsocial.web.auth import (
+from boligsocial.outputs.export import FORMATS, MEDIA_TYPES, audience_for
+from boligsocial.outputs.export.notes import warning
+from boligsocial.outputs.export.order import Order, make
+from boligsocial.outputs.web.answers import AnswerCache, normalised, refuse_unknown_parameters, serialise
+from boligsocial.outputs.web.auth import (
     AccessStore,
     CurrentViewer,
     Forbidden,
@@ -34,8 +32,8 @@ from boligsocial.web.auth import (
     require_admin,
     require_export,
 )
-from boligsocial.web.jobs import ExportJobs, Job
-from boligsocial.web.schemas import (
+from boligsocial.outputs.web.jobs import ExportJobs, Job
+from boligsocial.outputs.web.schemas import (
     ERROR_RESPONSES,
     AreaCollection,
     AreaMoves,
@@ -60,6 +58,8 @@ from boligsocial.web.schemas import (
     answer,
     one_of,
 )
+from boligsocial.service import Service, Viewer
+from boligsocial.service.moves import GROUPINGS
 
 router = APIRouter(
     prefix="/api/v1",

@@ -9,12 +9,12 @@ import typer
 from rich.table import Table
 
 from boligsocial.access import Access, default_access_path
-from boligsocial.cli.common import app, console, fail, progress_bar
-from boligsocial.cli.delivery import info
 from boligsocial.errors import BsmError
+from boligsocial.outputs.cli.common import app, console, fail, progress_bar
+from boligsocial.outputs.cli.delivery import info
 
 if TYPE_CHECKING:
-    from boligsocial.web.settings import WebSettings
+    from boligsocial.outputs.web.settings import WebSettings
 
 
 #: `--db` of `bsm serve` may also come from BSM_DB, so unlike the other commands it is optional here.
@@ -87,7 +87,7 @@ def serve(
     Each option not given is read from its BSM_… environment variable, else its default.
     Example: [bold]bsm serve --db demo/bsm.duckdb --port 8000 --policy policy.toml[/]
     """
-    from boligsocial.web.settings import ServeSettings
+    from boligsocial.outputs.web.settings import ServeSettings
 
     options = {
         "db": db,
@@ -115,8 +115,8 @@ def _run(
     """Check the database, then serve the app with these settings until Ctrl+C."""
     import uvicorn
 
+    from boligsocial.outputs.web import create_app, prepare
     from boligsocial.summary import database_summary
-    from boligsocial.web import create_app, prepare
 
     try:
         database_summary(db)
@@ -176,7 +176,7 @@ def demo(
     _demo_users(db)
     if serve_dashboard:
         # the example's own settings, not the environment's: its users are in the default access db
-        from boligsocial.web.settings import WebSettings
+        from boligsocial.outputs.web.settings import WebSettings
 
         _run(db, host, port, WebSettings())
 

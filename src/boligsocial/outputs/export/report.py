@@ -24,8 +24,8 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
 from boligsocial.errors import NotFound
-from boligsocial.export.notes import HIDDEN_TEXT, note_text
-from boligsocial.export.published import LIGHT_NAME, LIST_NAME, Publication
+from boligsocial.outputs.export.notes import HIDDEN_TEXT, note_text
+from boligsocial.outputs.export.published import LIGHT_NAME, LIST_NAME, Publication
 
 plt.rcParams.update({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "font.size": 9})  # text stays text
 

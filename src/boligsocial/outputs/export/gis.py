@@ -13,8 +13,8 @@ import pyogrio.raw
 import shapely
 from pyproj import Transformer
 
-from boligsocial.export.notes import state_description
-from boligsocial.export.published import AREA_COLUMNS, UNIT_TEXT, Publication
+from boligsocial.outputs.export.notes import state_description
+from boligsocial.outputs.export.published import AREA_COLUMNS, UNIT_TEXT, Publication
 
 NATIVE_CRS = "EPSG:25832"
 

@@ -13,8 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from boligsocial.access import EVENTS, Access
 from boligsocial.errors import ConfigError, NotFound
-from boligsocial.service import Service
-from boligsocial.web.auth import (
+from boligsocial.outputs.web.auth import (
     MAY_EXPORT,
     Forbidden,
     Unauthorised,
@@ -24,7 +23,8 @@ from boligsocial.web.auth import (
     remember_language,
     viewer,
 )
-from boligsocial.web.i18n import texts
+from boligsocial.outputs.web.i18n import texts
+from boligsocial.service import Service
 
 router = APIRouter(include_in_schema=False)
 #: The newest records the Revision page shows (the CSV download has up to 100,000).

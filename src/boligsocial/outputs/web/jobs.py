@@ -26,7 +26,7 @@ from pathlib import Path
 from secrets import token_hex
 
 from boligsocial.errors import NotFound, RequestError
-from boligsocial.export.order import Progress
+from boligsocial.outputs.export.order import Progress
 
 
 class ExportBusy(RequestError):

@@ -6,8 +6,8 @@ import sys
 
 from rich.markup import escape
 
-from boligsocial.cli import delivery, lists, moves, outputs, serve, users
-from boligsocial.cli.common import app, err
+from boligsocial.outputs.cli import delivery, lists, moves, outputs, serve, users
+from boligsocial.outputs.cli.common import app, err
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from boligsocial.disclosure import AUDIENCE_OF_ROLE, Policy
 from boligsocial.errors import InvalidParameter, RequestError
-from boligsocial.export.notes import at_least_as_strict
+from boligsocial.outputs.export.notes import at_least_as_strict
 from boligsocial.service import Viewer
 
 

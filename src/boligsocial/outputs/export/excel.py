@@ -13,8 +13,8 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 
-from boligsocial.export.notes import HIDDEN_TEXT, disclosure_note, marking
-from boligsocial.export.published import LIGHT_NAME, LIST_NAME, UNIT_TEXT, Publication
+from boligsocial.outputs.export.notes import HIDDEN_TEXT, disclosure_note, marking
+from boligsocial.outputs.export.published import LIGHT_NAME, LIST_NAME, UNIT_TEXT, Publication
 
 TOPICS = {
     "demografi": "Demografi",

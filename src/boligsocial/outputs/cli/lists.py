@@ -9,7 +9,8 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from boligsocial.cli.common import (
+from boligsocial.errors import BsmError
+from boligsocial.outputs.cli.common import (
     AudienceOption,
     DbOption,
     FormatOption,
@@ -22,7 +23,6 @@ from boligsocial.cli.common import (
     err,
     fail,
 )
-from boligsocial.errors import BsmError
 
 if TYPE_CHECKING:
     from boligsocial.compute.backtest import Calibration

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from boligsocial.disclosure import Policy
-from boligsocial.export import notes
+from boligsocial.outputs.export import notes
 from boligsocial.service import Service, Viewer
 
 #: Units in the catalogue and how an export writes them (shares become percent).

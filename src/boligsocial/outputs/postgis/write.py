@@ -17,9 +17,9 @@ import psycopg
 from psycopg import sql
 
 from boligsocial.errors import DatabaseError, InvalidParameter
-from boligsocial.export.published import Publication
+from boligsocial.outputs.export.published import Publication
+from boligsocial.outputs.postgis.tables import SRID, Progress, Table, layers_of, tables
 from boligsocial.progress import silent
-from boligsocial.publish.tables import SRID, Progress, Table, layers_of, tables
 
 #: Text in the schema's comment that marks it as a publication this module may replace.
 MARKER = "boligsocial publication"
@@ -234,7 +234,7 @@ def _replace(
 def _stage(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], schema: str, where: str) -> bool:
     """PostGIS, the safety checks and an empty `<schema>__new`; whether `schema` exists already."""
     # one publisher at a time per schema; a second waits here, then replaces the first's result
-    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"boligsocial.publish:{schema}",))
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"boligsocial.outputs.postgis:{schema}",))
     _postgis(conn, cur, where)
     old = _check_replaceable(cur, schema)
     new = sql.Identifier(schema + NEW_SUFFIX)

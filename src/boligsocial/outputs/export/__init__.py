@@ -11,10 +11,10 @@ from pathlib import Path
 
 from boligsocial.disclosure import Policy, load_policies
 from boligsocial.errors import InvalidParameter
-from boligsocial.export.audience import AudienceRefused, audience_for, viewer_of
-from boligsocial.export.notes import at_least_as_strict
-from boligsocial.export.published import Publication
 from boligsocial.files import private_files, restrict
+from boligsocial.outputs.export.audience import AudienceRefused, audience_for, viewer_of
+from boligsocial.outputs.export.notes import at_least_as_strict
+from boligsocial.outputs.export.published import Publication
 from boligsocial.service import Service, Viewer
 
 #: The export formats and the media type each is served as.
@@ -72,23 +72,23 @@ def _export(
     years = [svc._year(year, pub.data_years)] if year is not None else pub.data_years
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "gpkg":
-        from boligsocial.export.gis import write_gpkg
+        from boligsocial.outputs.export.gis import write_gpkg
 
         write_gpkg(pub, layer, years, out)
     elif fmt == "geojson":
-        from boligsocial.export.gis import write_geojson
+        from boligsocial.outputs.export.gis import write_geojson
 
         return write_geojson(pub, layer, years, out)
     elif fmt == "csv":
-        from boligsocial.export.gis import csv_text
+        from boligsocial.outputs.export.gis import csv_text
 
         out.write_text(csv_text(pub, layer, years), encoding="utf-8")
     elif fmt == "xlsx":
-        from boligsocial.export.excel import write_xlsx
+        from boligsocial.outputs.export.excel import write_xlsx
 
         write_xlsx(pub, layer, years, out)
     else:
-        from boligsocial.export.report import annual_status, area_profile
+        from boligsocial.outputs.export.report import annual_status, area_profile
 
         last = years[-1]
         if area is not None:

@@ -11,9 +11,9 @@ import polars as pl
 
 from boligsocial.disclosure import Policy
 from boligsocial.errors import InvalidParameter, NotFound
-from boligsocial.export.gis import field_descriptions
-from boligsocial.export.notes import state_description
-from boligsocial.export.published import UNIT_TEXT, Publication
+from boligsocial.outputs.export.gis import field_descriptions
+from boligsocial.outputs.export.notes import state_description
+from boligsocial.outputs.export.published import UNIT_TEXT, Publication
 from boligsocial.progress import silent
 
 SRID = 25832

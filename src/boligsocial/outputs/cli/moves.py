@@ -8,7 +8,8 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from boligsocial.cli.common import (
+from boligsocial.errors import BsmError
+from boligsocial.outputs.cli.common import (
     AudienceOption,
     DbOption,
     FormatOption,
@@ -18,7 +19,6 @@ from boligsocial.cli.common import (
     emit_table,
     fail,
 )
-from boligsocial.errors import BsmError
 
 
 @app.command()

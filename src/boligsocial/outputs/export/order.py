@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boligsocial.disclosure import Policy
-from boligsocial.export.published import Publication
+from boligsocial.outputs.export.published import Publication
 from boligsocial.service import Service, Viewer
 
 #: Services this process keeps (one per database and set of policies), the least used dropped.
@@ -70,7 +70,7 @@ def service(db: Path, policies: tuple[tuple[str, Policy], ...]) -> Service:
 
 def make(order: Order, folder: Path, progress: Progress) -> Path:
     """Write the ordered file into `folder`; its path."""
-    from boligsocial.export import export  # the package imports this module
+    from boligsocial.outputs.export import export  # the package imports this module
 
     progress(0.1)
     policies = dict(order.policies)

@@ -15,7 +15,8 @@ from rich.text import Text
 
 from boligsocial.access import TOKEN_DAYS, Access, default_access_path
 from boligsocial.access.auditlog import plain, text_frame
-from boligsocial.cli.common import (
+from boligsocial.errors import BsmError
+from boligsocial.outputs.cli.common import (
     AccessOption,
     DbOption,
     FormatOption,
@@ -27,7 +28,6 @@ from boligsocial.cli.common import (
     err,
     fail,
 )
-from boligsocial.errors import BsmError
 
 users_app = typer.Typer(
     help="Users of the dashboard and the API: add, remove, list, set-role, unlock, token, tokens, "

@@ -9,7 +9,9 @@ import typer
 from rich.table import Table
 
 from boligsocial import __version__
-from boligsocial.cli.common import (
+from boligsocial.errors import BsmError
+from boligsocial.ingest.pseudonym import default_key_path
+from boligsocial.outputs.cli.common import (
     DbOption,
     KeyOption,
     MappingOption,
@@ -20,8 +22,6 @@ from boligsocial.cli.common import (
     print_report,
     progress_bar,
 )
-from boligsocial.errors import BsmError
-from boligsocial.ingest.pseudonym import default_key_path
 
 
 @app.command()
