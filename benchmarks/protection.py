@@ -23,8 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from boligsocial.common.files import read_kept, write_kept
 from boligsocial.disclosure import load_policies
-from boligsocial.files import read_kept, write_kept
 from boligsocial.service import Service, base
 
 #: Size bands of the flows between areas (movers in one year), for what each policy shows of them.

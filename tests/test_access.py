@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from boligsocial.access import Access, Throttle
 from boligsocial.access import store as access_module
-from boligsocial.errors import ConfigError
+from boligsocial.common.errors import ConfigError
 from boligsocial.outputs.cli import app as cli
 from boligsocial.outputs.web import create_app
 from boligsocial.outputs.web.settings import WebSettings

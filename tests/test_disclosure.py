@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from boligsocial import disclosure as dc
-from boligsocial.errors import ConfigError
+from boligsocial.common.errors import ConfigError
 from boligsocial.outputs.web import create_app
 from boligsocial.outputs.web.settings import WebSettings
 from boligsocial.pipeline import load

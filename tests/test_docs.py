@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from boligsocial.catalogue import builtin
+from boligsocial.common.problems import CODES
 from boligsocial.outputs.cli import app
-from boligsocial.problems import CODES
 
 ROOT = Path(__file__).parent.parent
 

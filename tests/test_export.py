@@ -19,9 +19,9 @@ import pytest
 import shapely
 from pypdf import PdfReader
 
+from boligsocial.common.errors import InvalidParameter
 from boligsocial.compute.narrative import list_sentences
 from boligsocial.disclosure import Policy, load_policies, shipped_policies
-from boligsocial.errors import InvalidParameter
 from boligsocial.outputs.export import AudienceRefused, at_least_as_strict, audience_for, export, publication
 from boligsocial.outputs.export.notes import (
     EXACT_WARNING,

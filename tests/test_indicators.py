@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from boligsocial.errors import ConfigError
+from boligsocial.common.errors import ConfigError
 from boligsocial.pipeline import load
 from builders import SmallDelivery
 

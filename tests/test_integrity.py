@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from boligsocial.files import exclusive, working_copies
+from boligsocial.common.files import exclusive, working_copies
 from builders import SmallDelivery
 
 pytestmark = pytest.mark.slow  # runs real loads in processes (locks, kill -9, a full disk)

@@ -15,7 +15,7 @@ import pytest
 
 import boligsocial.service.base as base
 from boligsocial import disclosure as dc
-from boligsocial.files import kept_dir
+from boligsocial.common.files import kept_dir
 from boligsocial.outputs.web import create_app, prepare
 from boligsocial.outputs.web.settings import WebSettings
 from boligsocial.pipeline import load

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from boligsocial.common.errors import ConfigError
 from boligsocial.compute.lists import History, compute_lists, evaluate_area, evaluate_test, exact, list_years
 from boligsocial.compute.measures import compute_measures
-from boligsocial.errors import ConfigError
 from boligsocial.rulesets import RuleBook, load_rulebook
 
 BOOK = load_rulebook()

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from boligsocial import pipeline
-from boligsocial.errors import DatabaseError, DeliveryInvalid
+from boligsocial.common.errors import DatabaseError, DeliveryInvalid
 from boligsocial.pipeline import load
 from boligsocial.summary import database_summary
 from builders import SmallDelivery

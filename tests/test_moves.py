@@ -106,7 +106,7 @@ def test_flows_count_moves_not_births_or_endings(tmp_path: Path) -> None:
 
 
 def test_flows_by_trait_area_and_housing_type(tmp_path: Path) -> None:
-    from boligsocial.errors import InvalidParameter, NotFound
+    from boligsocial.common.errors import InvalidParameter, NotFound
     from boligsocial.service import Service
 
     db = tmp_path / "bsm.duckdb"

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from boligsocial.errors import ConfigError, DatabaseError
+from boligsocial.common.errors import ConfigError, DatabaseError
 from boligsocial.ingest.pseudonym import load_or_create_key, pseudonymise
 from boligsocial.pipeline import load
 from builders import SmallDelivery

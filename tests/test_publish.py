@@ -17,8 +17,8 @@ from psycopg import sql
 
 import boligsocial.outputs.postgis.write as publish_module
 import postgres
+from boligsocial.common.errors import DatabaseError, InvalidParameter
 from boligsocial.disclosure import load_policies
-from boligsocial.errors import DatabaseError, InvalidParameter
 from boligsocial.outputs.export import Publication, publication
 from boligsocial.outputs.export.notes import EXACT_WARNING
 from boligsocial.outputs.postgis import MARKER, masked, publish

@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from boligsocial.common.errors import ConfigError
 from boligsocial.compute.trafficlight import (
     colours,
     criteria_colours,
@@ -14,7 +15,6 @@ from boligsocial.compute.trafficlight import (
     points_colours,
     with_changes,
 )
-from boligsocial.errors import ConfigError
 
 MODELS = {m.id: m for m in load_models()}
 

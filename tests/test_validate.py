@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import shapely
 
+from boligsocial.common.problems import CODES, Problem, Report, Severity
 from boligsocial.delivery import check
-from boligsocial.problems import CODES, Problem, Report, Severity
 from builders import X0, Y0, SmallDelivery, person
 
 

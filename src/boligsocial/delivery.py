@@ -13,6 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
+from boligsocial.common.problems import Problem, Report
+from boligsocial.common.progress import Progress, silent
 from boligsocial.contract import ADDRESSES, MOVES, OFFICIAL_LISTS, PERSONS, REFERENCE, TABLES, Table
 from boligsocial.geo.areas import Areas, transform_points, validate_areas
 from boligsocial.geo.assign import assign_addresses
@@ -21,8 +23,6 @@ from boligsocial.ingest.municipality import Municipality, read_municipality
 from boligsocial.ingest.pseudonym import pseudonymise
 from boligsocial.ingest.sources import ROW, find_areas, find_table, read_areas, read_table
 from boligsocial.ingest.validate import check_persons, check_reference, validate_table
-from boligsocial.problems import Problem, Report
-from boligsocial.progress import Progress, silent
 
 MAPPING_FILE = "mapping.toml"
 INDICATOR_FILE = "indicators.toml"

@@ -19,6 +19,9 @@ import shapely
 
 from boligsocial import __version__
 from boligsocial.catalogue import Indicator, load_catalogue
+from boligsocial.common.errors import DatabaseError, DeliveryInvalid
+from boligsocial.common.problems import Report
+from boligsocial.common.progress import Progress, silent
 from boligsocial.compute import statistics as st
 from boligsocial.compute.backtest import history_until
 from boligsocial.compute.classify import FIGURES, classify, exact_figures
@@ -37,7 +40,6 @@ from boligsocial.delivery import (
     read_delivery,
     residents_per_address,
 )
-from boligsocial.errors import DatabaseError, DeliveryInvalid
 from boligsocial.geo.areas import OPEN_FROM, OPEN_TO, Areas
 from boligsocial.geo.assign import Assignment, assign_addresses
 from boligsocial.geo.atoms import ATOM_LAYER, Atoms, aggregate, build_atoms
@@ -46,8 +48,6 @@ from boligsocial.ingest.municipality import Municipality
 from boligsocial.ingest.pseudonym import key_id, load_or_create_key
 from boligsocial.ingest.sources import ROW, read_table
 from boligsocial.ingest.validate import validate_table
-from boligsocial.problems import Report
-from boligsocial.progress import Progress, silent
 from boligsocial.rulesets import RuleBook, load_rulebook
 from boligsocial.store import SCHEMA_VERSION, frame, get_meta, list_inputs, replace_rows, replacing, set_meta
 

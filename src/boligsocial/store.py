@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from boligsocial.common.errors import DatabaseError
+from boligsocial.common.files import exclusive, forget_kept, private_files, remove_stale_copies, restrict
 from boligsocial.compute.lists import Ages, exact
-from boligsocial.errors import DatabaseError
-from boligsocial.files import exclusive, forget_kept, private_files, remove_stale_copies, restrict
 
 SCHEMA_VERSION = "4"  # 2: lists, forecast, traffic lights, moves; 3: moves in every layer, by trait;
 # 4: atoms and statistics for the disclosure step

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from zxcvbn import zxcvbn
 
-from boligsocial.errors import ConfigError
+from boligsocial.common.errors import ConfigError
 
 MIN_LENGTH = 12
 MIN_SCORE = 3

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from boligsocial.errors import ConfigError
+from boligsocial.common.errors import ConfigError
 from boligsocial.expressions import Expression, parse
 
 UNITS = {

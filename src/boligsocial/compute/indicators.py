@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from boligsocial.catalogue import Indicator
-from boligsocial.problems import Problem
+from boligsocial.common.problems import Problem
 
 MUNICIPALITY_LAYER = "kommune"
 ALL_HOUSING = "*"

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from boligsocial.errors import ConfigError
+from boligsocial.common.errors import ConfigError
 
 #: Which policy each role reads with; anonymous access (if turned on) uses the public policy.
 AUDIENCE_OF_ROLE = {

@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from boligsocial.common.progress import Progress, silent
 from boligsocial.example.addresses import build_dwellings
 from boligsocial.example.demography import World, populate, step
 from boligsocial.example.geography import build_geography
@@ -26,7 +27,6 @@ from boligsocial.example.writer import (
     write_municipality,
     write_table,
 )
-from boligsocial.progress import Progress, silent
 
 __all__ = ["FIRST_YEAR", "LAST_YEAR", "generate"]
 

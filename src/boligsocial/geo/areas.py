@@ -9,11 +9,11 @@ import polars as pl
 import shapely
 from pyproj import CRS, Transformer
 
+from boligsocial.common.problems import Problem
 from boligsocial.contract import AREA_COLUMNS, REQUIRED_LAYER, STORAGE_CRS, Table
 from boligsocial.ingest.mapping import TableMapping
 from boligsocial.ingest.sources import CRS_COLUMN, ROW, RawAreas
 from boligsocial.ingest.validate import VALUE, emit, validate_table
-from boligsocial.problems import Problem
 
 AREAS_TABLE = Table("areas", AREA_COLUMNS, key=())
 #: Open-ended boundary versions use these sentinels internally (null in the delivery and the db).

@@ -13,9 +13,9 @@ import numpy as np
 import polars as pl
 import shapely
 
+from boligsocial.common.problems import MAX_EXAMPLES, Problem
 from boligsocial.contract import REQUIRED_LAYER
 from boligsocial.geo.areas import Areas
-from boligsocial.problems import MAX_EXAMPLES, Problem
 
 
 @dataclass(frozen=True)

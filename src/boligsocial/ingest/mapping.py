@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from boligsocial.errors import ConfigError
+from boligsocial.common.errors import ConfigError
 
 _TABLE_NAMES = ("addresses", "persons", "reference", "moves", "official_lists", "areas")
 _KEYS = ("file", "columns", "codes", "formats", "pseudonymise", "extra")

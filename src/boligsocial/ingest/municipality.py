@@ -9,8 +9,8 @@ from pathlib import Path
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from boligsocial.common.problems import Problem
 from boligsocial.contract import REGIONS, STORAGE_CRS
-from boligsocial.problems import Problem
 
 FILE = "municipality.toml"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from boligsocial.errors import ConfigError
+from boligsocial.common.errors import ConfigError
 from boligsocial.ingest import cpr
 
 KEY_BYTES = 32

@@ -14,8 +14,8 @@ import polars as pl
 import pyogrio
 import shapely
 
+from boligsocial.common.problems import MAX_EXAMPLES, Problem
 from boligsocial.ingest.mapping import Mapping, TableMapping
-from boligsocial.problems import MAX_EXAMPLES, Problem
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
 AREA_FILES = ("areas.gpkg", "areas.geojson", "areas.json", "areas.shp")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from boligsocial.common.problems import MAX_EXAMPLES, Problem
 from boligsocial.contract import (
     COUNTRY_ALIASES,
     EXTRA_TYPES,
@@ -20,7 +21,6 @@ from boligsocial.contract import (
 from boligsocial.ingest import cpr
 from boligsocial.ingest.mapping import TableMapping
 from boligsocial.ingest.sources import ROW
-from boligsocial.problems import MAX_EXAMPLES, Problem
 
 VALUE = "__value"
 

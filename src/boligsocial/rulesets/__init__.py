@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from boligsocial.errors import ConfigError
+from boligsocial.common.errors import ConfigError
 
 MEASURES = ("labour", "crime", "education", "income", "nonwestern")
 OPS = (">", ">=", "<", "<=")

@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 
 from boligsocial import disclosure as dc
+from boligsocial.common.errors import InvalidParameter
 from boligsocial.compute.backtest import Calibration
-from boligsocial.errors import InvalidParameter
 from boligsocial.service.areas import AreaQueries
 from boligsocial.service.lists import ListQueries
 from boligsocial.service.moves import MoveQueries

@@ -13,9 +13,9 @@ import polars as pl
 
 from boligsocial import __version__
 from boligsocial import disclosure as dc
+from boligsocial.common.errors import DatabaseError, InvalidParameter, NotFound, NotPermitted
+from boligsocial.common.files import kept_dir, kept_lock, read_kept, write_kept
 from boligsocial.disclosure.protection import Protection, Region
-from boligsocial.errors import DatabaseError, InvalidParameter, NotFound, NotPermitted
-from boligsocial.files import kept_dir, kept_lock, read_kept, write_kept
 from boligsocial.service.move_protection import MoveProtection
 from boligsocial.service.move_protection import build as build_moves
 from boligsocial.service.protection import Protections, Statistics

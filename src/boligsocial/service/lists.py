@@ -9,11 +9,11 @@ from typing import Any
 import polars as pl
 
 from boligsocial import disclosure as dc
+from boligsocial.common.errors import NotFound
 from boligsocial.compute.backtest import Calibration, backtest
 from boligsocial.compute.forecast import Settings as ForecastSettings
 from boligsocial.compute.lists import compute_lists, result_columns, results_frame
 from boligsocial.compute.narrative import colour_sentence, list_sentences
-from boligsocial.errors import NotFound
 from boligsocial.rulesets import load_rulebook
 from boligsocial.service.base import ServiceBase
 from boligsocial.service.snapshot import Viewer

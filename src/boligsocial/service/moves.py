@@ -7,8 +7,8 @@ from typing import Any
 import polars as pl
 
 from boligsocial import disclosure as dc
+from boligsocial.common.errors import InvalidParameter, NotPermitted
 from boligsocial.compute.moves import SHARE_CRITERIA, TRAITS
-from boligsocial.errors import InvalidParameter, NotPermitted
 from boligsocial.service.base import ServiceBase
 from boligsocial.service.move_protection import (
     TALLIES,

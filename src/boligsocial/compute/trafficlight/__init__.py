@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from boligsocial.errors import ConfigError
+from boligsocial.common.errors import ConfigError
 
 GREEN, YELLOW, RED = "groen", "gul", "roed"
 EPS = 1e-9

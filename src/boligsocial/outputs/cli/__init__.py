@@ -13,7 +13,7 @@ from boligsocial.outputs.cli.common import app, err
 def main() -> None:
     """Console-script entry point: an operating-system error (disk full, no permission) is one
     clear line and exit code 1, not a traceback."""
-    from boligsocial.files import os_error_line
+    from boligsocial.common.files import os_error_line
 
     try:
         app()

@@ -19,10 +19,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from boligsocial.errors import BsmError, DeliveryInvalid
-from boligsocial.files import write_private
-from boligsocial.problems import Report, Severity
-from boligsocial.progress import Progress as ProgressFn
+from boligsocial.common.errors import BsmError, DeliveryInvalid
+from boligsocial.common.files import write_private
+from boligsocial.common.problems import Report, Severity
+from boligsocial.common.progress import Progress as ProgressFn
 
 app = typer.Typer(
     help="boligsocial monitorering (BSM): from a municipality's delivery to indicators per area and year.",

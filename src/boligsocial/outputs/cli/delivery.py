@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from boligsocial import __version__
-from boligsocial.errors import BsmError
+from boligsocial.common.errors import BsmError
 from boligsocial.ingest.pseudonym import default_key_path
 from boligsocial.outputs.cli.common import (
     DbOption,

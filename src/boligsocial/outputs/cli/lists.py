@@ -9,7 +9,7 @@ import polars as pl
 import typer
 from rich.table import Table
 
-from boligsocial.errors import BsmError
+from boligsocial.common.errors import BsmError
 from boligsocial.outputs.cli.common import (
     AudienceOption,
     DbOption,

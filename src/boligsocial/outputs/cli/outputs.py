@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from boligsocial.errors import BsmError
+from boligsocial.common.errors import BsmError
 from boligsocial.outputs.cli.common import (
     DbOption,
     PublishAudienceOption,

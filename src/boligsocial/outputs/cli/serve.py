@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from boligsocial.access import Access, default_access_path
-from boligsocial.errors import BsmError
+from boligsocial.common.errors import BsmError
 from boligsocial.outputs.cli.common import app, console, fail, progress_bar
 from boligsocial.outputs.cli.delivery import info
 

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from boligsocial.access import TOKEN_DAYS, Access, default_access_path
 from boligsocial.access.auditlog import plain, text_frame
-from boligsocial.errors import BsmError
+from boligsocial.common.errors import BsmError
 from boligsocial.outputs.cli.common import (
     AccessOption,
     DbOption,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from boligsocial.common.errors import InvalidParameter
+from boligsocial.common.files import private_files, restrict
 from boligsocial.disclosure import Policy, load_policies
-from boligsocial.errors import InvalidParameter
-from boligsocial.files import private_files, restrict
 from boligsocial.outputs.export.audience import AudienceRefused, audience_for, viewer_of
 from boligsocial.outputs.export.notes import at_least_as_strict
 from boligsocial.outputs.export.published import Publication

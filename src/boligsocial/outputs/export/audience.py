@@ -8,8 +8,8 @@ exact counts.
 
 from __future__ import annotations
 
+from boligsocial.common.errors import InvalidParameter, RequestError
 from boligsocial.disclosure import AUDIENCE_OF_ROLE, Policy
-from boligsocial.errors import InvalidParameter, RequestError
 from boligsocial.outputs.export.notes import at_least_as_strict
 from boligsocial.service import Viewer
 

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
-from boligsocial.errors import NotFound
+from boligsocial.common.errors import NotFound
 from boligsocial.outputs.export.notes import HIDDEN_TEXT, note_text
 from boligsocial.outputs.export.published import LIGHT_NAME, LIST_NAME, Publication
 

@@ -16,10 +16,10 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from boligsocial.errors import DatabaseError, InvalidParameter
+from boligsocial.common.errors import DatabaseError, InvalidParameter
+from boligsocial.common.progress import silent
 from boligsocial.outputs.export.published import Publication
 from boligsocial.outputs.postgis.tables import SRID, Progress, Table, layers_of, tables
-from boligsocial.progress import silent
 
 #: Text in the schema's comment that marks it as a publication this module may replace.
 MARKER = "boligsocial publication"

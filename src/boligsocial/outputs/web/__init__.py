@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boligsocial import __version__
 from boligsocial.access import Access, Throttle, default_access_path
-from boligsocial.errors import BsmError, DatabaseError, RequestError
+from boligsocial.common.errors import BsmError, DatabaseError, RequestError
 from boligsocial.outputs.web import api, auth, pages
 from boligsocial.outputs.web.answers import AnswerCache
 from boligsocial.outputs.web.jobs import ExportJobs

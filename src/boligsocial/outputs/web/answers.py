@@ -26,7 +26,7 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from boligsocial.errors import InvalidParameter
+from boligsocial.common.errors import InvalidParameter
 
 #: Default bound of the answer cache.
 DEFAULT_BYTES = 256 * 1024 * 1024

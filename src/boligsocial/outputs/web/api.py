@@ -16,9 +16,9 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 
 from boligsocial.access import TOKEN_DAYS
 from boligsocial.access.auditlog import text_frame
+from boligsocial.common.errors import ConfigError, InvalidParameter, NotFound
 from boligsocial.compute.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.disclosure import AUDIENCE_OF_ROLE
-from boligsocial.errors import ConfigError, InvalidParameter, NotFound
 from boligsocial.outputs.export import FORMATS, MEDIA_TYPES, audience_for
 from boligsocial.outputs.export.notes import warning
 from boligsocial.outputs.export.order import Order, make

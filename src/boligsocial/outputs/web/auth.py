@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from boligsocial.access import Access, User
+from boligsocial.common.errors import RequestError
 from boligsocial.disclosure import AUDIENCE_OF_ROLE
-from boligsocial.errors import RequestError
 from boligsocial.outputs.web.i18n import LANGUAGES, texts
 from boligsocial.service import Viewer
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from secrets import token_hex
 
-from boligsocial.errors import NotFound, RequestError
+from boligsocial.common.errors import NotFound, RequestError
 from boligsocial.outputs.export.order import Progress
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from boligsocial.access import EVENTS, Access
-from boligsocial.errors import ConfigError, NotFound
+from boligsocial.common.errors import ConfigError, NotFound
 from boligsocial.outputs.web.auth import (
     MAY_EXPORT,
     Forbidden,

@@ -37,8 +37,8 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from boligsocial.common.errors import ConfigError
 from boligsocial.disclosure import Policy, load_policies
-from boligsocial.errors import ConfigError
 
 Anonymous = Literal["off", "public"]
 Language = Literal["da", "en"]

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from boligsocial.errors import BsmError, ConfigError
+from boligsocial.common.errors import BsmError, ConfigError
 
 PRIVATE = 0o600
 #: Modes an admin may choose with BSM_FILE_MODE: owner only, or owner and group.

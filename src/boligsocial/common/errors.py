@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from boligsocial.problems import Report
+    from boligsocial.common.problems import Report
 
 
 class BsmError(Exception):
