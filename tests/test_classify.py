@@ -9,8 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from boligsocial.compute.lists import result_columns
+from boligsocial.compute.rulesets import load_rulebook
 from boligsocial.outputs.cli import app
-from boligsocial.rulesets import load_rulebook
 
 runner = CliRunner()
 HEADER = (

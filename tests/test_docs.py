@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from boligsocial.catalogue import builtin
 from boligsocial.common.problems import CODES
+from boligsocial.compute.catalogue import builtin
 from boligsocial.outputs.cli import app
 
 ROOT = Path(__file__).parent.parent

@@ -11,7 +11,7 @@ import pytest
 from boligsocial.compute.backtest import calibration
 from boligsocial.compute.forecast import Settings, forecast, project
 from boligsocial.compute.lists import History
-from boligsocial.rulesets import load_rulebook
+from boligsocial.compute.rulesets import load_rulebook
 
 BOOK = load_rulebook()
 AGES = BOOK.for_year(2026).ages()  # type: ignore[union-attr]

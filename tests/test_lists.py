@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from boligsocial.common.errors import ConfigError
 from boligsocial.compute.lists import History, compute_lists, evaluate_area, evaluate_test, exact, list_years
 from boligsocial.compute.measures import compute_measures
-from boligsocial.rulesets import RuleBook, load_rulebook
+from boligsocial.compute.rulesets import RuleBook, load_rulebook
 
 BOOK = load_rulebook()
 RS2021 = BOOK.for_year(2021)
@@ -422,7 +422,7 @@ def test_without_origin_variant_drops_the_origin_conditions() -> None:
 
 
 def test_a_new_regime_is_a_new_file(tmp_path) -> None:
-    source = (Path(__file__).parent.parent / "src/boligsocial/rulesets/2021.toml").read_text()
+    source = (Path(__file__).parent.parent / "src/boligsocial/compute/rulesets/2021.toml").read_text()
     new = source.replace('id = "2021"', 'id = "2027"')
     new = new.replace("first_list_year = 2021", "first_list_year = 2027")
     new = new.replace('threshold = "0.40"', 'threshold = "0.35"')

@@ -18,18 +18,19 @@ import polars as pl
 import shapely
 
 from boligsocial import __version__
-from boligsocial.catalogue import Indicator, load_catalogue
 from boligsocial.common.errors import DatabaseError, DeliveryInvalid
 from boligsocial.common.problems import Report
 from boligsocial.common.progress import Progress, silent
 from boligsocial.compute import statistics as st
 from boligsocial.compute.backtest import history_until
+from boligsocial.compute.catalogue import Indicator, load_catalogue
 from boligsocial.compute.classify import FIGURES, classify, exact_figures
 from boligsocial.compute.forecast import forecast
 from boligsocial.compute.indicators import MUNICIPALITY_LAYER, compute, usable
 from boligsocial.compute.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
 from boligsocial.compute.measures import compute_measures
 from boligsocial.compute.moves import decompositions, moves_in
+from boligsocial.compute.rulesets import RuleBook, load_rulebook
 from boligsocial.compute.trafficlight import Model, colours, inputs, load_models
 from boligsocial.contract import OFFICIAL_LISTS
 from boligsocial.delivery import (
@@ -48,7 +49,6 @@ from boligsocial.ingest.municipality import Municipality
 from boligsocial.ingest.pseudonym import key_id, load_or_create_key
 from boligsocial.ingest.sources import ROW, read_table
 from boligsocial.ingest.validate import validate_table
-from boligsocial.rulesets import RuleBook, load_rulebook
 from boligsocial.store import SCHEMA_VERSION, frame, get_meta, list_inputs, replace_rows, replacing, set_meta
 
 #: Which housing organisations have dwellings in each area (latest boundaries): a housing

@@ -12,7 +12,7 @@ import polars as pl
 
 from boligsocial.compute.forecast import Settings, forecast
 from boligsocial.compute.lists import LIST_NAMES, History
-from boligsocial.rulesets import RuleBook
+from boligsocial.compute.rulesets import RuleBook
 
 CRITERIA = ("labour", "crime", "education", "income")
 BINS = np.linspace(0, 1, 11)

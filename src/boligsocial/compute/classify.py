@@ -13,8 +13,8 @@ from fractions import Fraction
 import polars as pl
 
 from boligsocial.compute.lists import FIGURE_COLUMNS, History, Outcome, Row, compare, decide, persons_to_flip
+from boligsocial.compute.rulesets import RuleBook, Test
 from boligsocial.contract import Column, Table
-from boligsocial.rulesets import RuleBook, Test
 
 FIGURES = Table(
     "figures",

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from boligsocial.compute.lists import SEVERITY, History, list_flags
-from boligsocial.rulesets import RuleBook, RuleSet
+from boligsocial.compute.rulesets import RuleBook, RuleSet
 
 SERIES = ("labour", "crime", "education", "income", "nonwestern", "residents")
 _BLOCKS = {

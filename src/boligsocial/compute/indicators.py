@@ -10,8 +10,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from boligsocial.catalogue import Indicator
 from boligsocial.common.problems import Problem
+from boligsocial.compute.catalogue import Indicator
 
 MUNICIPALITY_LAYER = "kommune"
 ALL_HOUSING = "*"

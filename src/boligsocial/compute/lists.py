@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from boligsocial.rulesets import LIST_NAMES, RuleBook, RuleSet, Test
+from boligsocial.compute.rulesets import LIST_NAMES, RuleBook, RuleSet, Test
 
 SEVERITY = ("omdannelse", "parallelsamfund", "udsat", "forebyggelse")
 #: What an official list entry says about each of our flags (the law nests the lists).

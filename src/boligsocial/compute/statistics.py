@@ -24,7 +24,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from boligsocial.catalogue import Indicator
+from boligsocial.compute.catalogue import Indicator
 from boligsocial.compute.indicators import ALL_HOUSING, placed_sql
 from boligsocial.compute.measures import Ages, definitions
 from boligsocial.contract import HOUSING_TYPES

@@ -14,7 +14,7 @@ from boligsocial.compute.backtest import Calibration, backtest
 from boligsocial.compute.forecast import Settings as ForecastSettings
 from boligsocial.compute.lists import compute_lists, result_columns, results_frame
 from boligsocial.compute.narrative import colour_sentence, list_sentences
-from boligsocial.rulesets import load_rulebook
+from boligsocial.compute.rulesets import load_rulebook
 from boligsocial.service.base import ServiceBase
 from boligsocial.service.snapshot import Viewer
 from boligsocial.store import connect_read, list_inputs, read_measures

@@ -1,244 +1,30 @@
-"""Traffic lights (green/yellow/red) per area and year, from configurable models (TOML settings).
+"""Traffic lights per area and year from configurable models (`models.toml`), coloured by
+`colours`."""
 
-Two kinds ship: `criteria_distance` (distance to the state's list criteria, per list year; Vejle's
-use for lettings agreements) and `indicator_points` (points per indicator relative to the
-municipality average, per data year; Aarhus' categorisation model). A colour change from the year
-before is an event (`changed`), for the dashboard and reports.
-"""
+from boligsocial.compute.trafficlight.colours import (
+    COLOUR_SCHEMA,
+    EPS,
+    KINDS,
+    Model,
+    colours,
+    criteria_colours,
+    inputs,
+    load_models,
+    parse_models,
+    points_colours,
+    with_changes,
+)
 
-from __future__ import annotations
-
-import tomllib
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from typing import Any
-
-import polars as pl
-
-from boligsocial.common.errors import ConfigError
-
-GREEN, YELLOW, RED = "groen", "gul", "roed"
-EPS = 1e-9
-KINDS = ("criteria_distance", "indicator_points")
-#: Criterion → (value column in the list results, udsat threshold column, scale of `near`).
-_CRITERIA = {
-    "labour": ("labour_share", "labour_threshold", 0.01),
-    "crime": ("crime_ratio", "", 1.0),  # compared with 3 (× national), not with a column
-    "education": ("education_share", "education_threshold", 0.01),
-    "income": ("income_ratio", "income_threshold", 0.01),
-}
-COLOUR_SCHEMA = {
-    "model": pl.String,
-    "layer": pl.String,
-    "area_id": pl.String,
-    "year": pl.Int64,
-    "year_kind": pl.String,
-    "colour": pl.String,
-    "score": pl.Int64,
-    "reason": pl.String,
-}
-
-
-@dataclass(frozen=True)
-class Model:
-    """One traffic-light model: its kind and its settings as written in the TOML file."""
-
-    id: str
-    kind: str
-    label_da: str
-    label_en: str
-    description_da: str
-    description_en: str
-    settings: dict[str, Any] = field(default_factory=dict)
-
-
-def inputs(model: Model) -> list[str]:
-    """The indicators a points model's colour is made of (a criteria model reads the lists)."""
-    return (
-        [ind["id"] for ind in model.settings.get("indicator", [])]
-        if model.kind != "criteria_distance"
-        else []
-    )
-
-
-def parse_models(data: dict[str, Any], source: str) -> list[Model]:
-    """Validate a models file, reporting every problem at once."""
-    problems, models = [], []
-    for mid, m in data.items():
-        where = f"{source}: [{mid}]"
-        if m.get("kind") not in KINDS:
-            problems.append(f"{where}: kind must be one of {', '.join(KINDS)}")
-            continue
-        need = (
-            (
-                "red_lists",
-                "red_min_criteria",
-                "yellow_lists",
-                "yellow_min_criteria",
-                "yellow_min_near",
-                "near",
-            )
-            if m["kind"] == "criteria_distance"
-            else ("yellow_points", "red_points", "min_denominator", "indicator")
-        )
-        problems += [f"{where}: missing '{k}'" for k in need if k not in m]
-        if m["kind"] == "criteria_distance":
-            problems += [f"{where}: near.{c} missing" for c in _CRITERIA if c not in m.get("near", {})]
-        for i, ind in enumerate(m.get("indicator", []), start=1):
-            if ind.get("worse") not in ("higher", "lower") or not {"id", "one_point", "two_points"} <= set(
-                ind
-            ):
-                problems.append(
-                    f"{where}: indicator #{i} needs id, worse (higher|lower), one_point, two_points"
-                )
-        models.append(
-            Model(
-                mid,
-                m["kind"],
-                m.get("label_da", mid),
-                m.get("label_en", mid),
-                m.get("description_da", ""),
-                m.get("description_en", ""),
-                m,
-            )
-        )
-    if problems:
-        raise ConfigError("traffic-light model problems:\n  " + "\n  ".join(problems))
-    return models
-
-
-def load_models(extra: Path | None = None) -> list[Model]:
-    """The shipped models plus a municipality's file (same id replaces a shipped model)."""
-    text = resources.files(__package__).joinpath("models.toml").read_text(encoding="utf-8")
-    models = {m.id: m for m in parse_models(tomllib.loads(text), "models.toml")}
-    if extra is not None:
-        try:
-            data = tomllib.loads(extra.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"traffic-light file not found: {extra}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{extra.name}: not valid TOML: {exc}") from exc
-        models.update({m.id: m for m in parse_models(data, extra.name)})
-    return list(models.values())
-
-
-def criteria_colours(model: Model, results: pl.DataFrame) -> pl.DataFrame:
-    """Colours per area and list year from the list results (`bsm lists` columns)."""
-    s = model.settings
-    near_exprs = []
-    for name, (value, threshold, scale) in _CRITERIA.items():
-        margin = float(s["near"][name]) * scale
-        v = pl.col(value)
-        # "near" is a setting, not law; EPS keeps a value exactly at the edge from being decided
-        # by binary rounding of threshold ± margin (0.60 - 0.05 is 0.5499999999999999)
-        if name == "crime":  # at or above 3× national minus the margin
-            near_exprs.append((v - (3.0 - margin) >= -EPS).fill_null(False))
-        elif name == "income":  # below 55 % plus the margin
-            near_exprs.append(((pl.col(threshold) + margin) - v > EPS).fill_null(False))
-        else:
-            near_exprs.append((v - (pl.col(threshold) - margin) > EPS).fill_null(False))
-    near = pl.sum_horizontal([e.cast(pl.Int64) for e in near_exprs])
-
-    def on(lists: list[str]) -> pl.Expr:
-        return pl.any_horizontal([pl.col(n).fill_null(False) for n in lists]) if lists else pl.lit(False)
-
-    met = pl.col("criteria_met").fill_null(0)
-    red = on(s["red_lists"]) | (met >= s["red_min_criteria"])
-    yellow = on(s["yellow_lists"]) | (met >= s["yellow_min_criteria"]) | (near >= s["yellow_min_near"])
-    colour = pl.when(red).then(pl.lit(RED)).when(yellow).then(pl.lit(YELLOW)).otherwise(pl.lit(GREEN))
-    category = pl.col("category").replace({"none": "ingen"})
-    reason = pl.format("opfyldte kriterier: {}, tæt på: {}, kategori: {}", met, near, category)
-    return results.select(
-        pl.lit(model.id).alias("model"),
-        "layer",
-        "area_id",
-        pl.col("list_year").alias("year"),
-        pl.lit("list_year").alias("year_kind"),
-        colour.alias("colour"),
-        met.alias("score"),
-        reason.alias("reason"),
-    ).cast(COLOUR_SCHEMA)  # type: ignore[arg-type]
-
-
-def points_colours(model: Model, values: pl.DataFrame, municipality_layer: str) -> pl.DataFrame:
-    """Colours per area and data year from indicator values relative to the municipality total.
-
-    `values`: indicator_values rows with housing_type '*' (numerator, denominator per area)."""
-    s = model.settings
-    rate = pl.col("numerator") / pl.col("denominator")
-    totals = values.filter(pl.col("layer") == municipality_layer).select(
-        "year", "indicator", rate.alias("total")
-    )
-    areas = values.filter(pl.col("layer") != municipality_layer)
-    parts = []
-    for ind in s["indicator"]:
-        part = areas.filter(pl.col("indicator") == ind["id"]).join(totals, on=["year", "indicator"])
-        ratio = rate / pl.col("total")
-        if ind["worse"] == "higher":
-            points = pl.when(ratio >= ind["two_points"]).then(2).when(ratio >= ind["one_point"]).then(1)
-        else:
-            points = pl.when(ratio <= ind["two_points"]).then(2).when(ratio <= ind["one_point"]).then(1)
-        counted = (pl.col("denominator") >= s["min_denominator"]) & (pl.col("total") > 0)
-        parts.append(
-            part.select(
-                "layer",
-                "area_id",
-                "year",
-                pl.lit(ind["id"]).alias("indicator"),
-                pl.when(counted).then(points.otherwise(0)).otherwise(0).alias("points"),
-            )
-        )
-    if not parts:
-        return pl.DataFrame(schema=COLOUR_SCHEMA)
-    scored = (
-        pl.concat(parts)
-        .group_by("layer", "area_id", "year")
-        .agg(
-            pl.col("points").sum().alias("score"),
-            pl.format("{}: {}", "indicator", "points").filter(pl.col("points") > 0).alias("why"),
-        )
-    )
-    colour = (
-        pl.when(pl.col("score") >= s["red_points"])
-        .then(pl.lit(RED))
-        .when(pl.col("score") >= s["yellow_points"])
-        .then(pl.lit(YELLOW))
-        .otherwise(pl.lit(GREEN))
-    )
-    return scored.select(
-        pl.lit(model.id).alias("model"),
-        "layer",
-        "area_id",
-        "year",
-        pl.lit("data_year").alias("year_kind"),
-        colour.alias("colour"),
-        "score",
-        pl.format("{} point ({})", "score", pl.col("why").list.join(", ")).alias("reason"),
-    ).cast(COLOUR_SCHEMA)  # type: ignore[arg-type]
-
-
-def with_changes(colours: pl.DataFrame) -> pl.DataFrame:
-    """Add the previous year's colour and whether it changed (the colour-change events)."""
-    return (
-        colours.sort("model", "layer", "area_id", "year")
-        .with_columns(
-            pl.col("colour").shift(1).over("model", "layer", "area_id").alias("previous"),
-        )
-        .with_columns(
-            (pl.col("previous").is_not_null() & (pl.col("previous") != pl.col("colour"))).alias("changed")
-        )
-    )
-
-
-def colours(
-    models: list[Model], results: pl.DataFrame, values: pl.DataFrame, municipality_layer: str
-) -> pl.DataFrame:
-    """Every model's colours for every area and year, with change events."""
-    frames = [
-        criteria_colours(m, results)
-        if m.kind == "criteria_distance"
-        else points_colours(m, values, municipality_layer)
-        for m in models
-    ]
-    return with_changes(pl.concat(frames)) if frames else pl.DataFrame(schema=COLOUR_SCHEMA)
+__all__ = [
+    "COLOUR_SCHEMA",
+    "EPS",
+    "KINDS",
+    "Model",
+    "colours",
+    "criteria_colours",
+    "inputs",
+    "load_models",
+    "parse_models",
+    "points_colours",
+    "with_changes",
+]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from boligsocial.common.errors import ConfigError
-from boligsocial.expressions import Expression, parse
+from boligsocial.compute.catalogue.expressions import Expression, parse
 
 UNITS = {
     "count": ("antal", "persons"),
