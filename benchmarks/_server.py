@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from boligsocial.access import Access, default_access_path
+from boligsocial.publish.access import Access, default_access_path
 
 USER, PASSWORD, ROLE = "benchmark", "benchmark-password", "staff"
 

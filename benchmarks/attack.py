@@ -43,7 +43,7 @@ def _app(db: Path, access: Path, roles: list[str], organisation: str) -> tuple[o
 
 def _schema_problem(truth: Truth) -> str | None:
     """Why the database cannot be attacked as it is (another version's schema), if it cannot."""
-    from boligsocial.store import SCHEMA_VERSION
+    from boligsocial.store.database import SCHEMA_VERSION
 
     if truth.schema_version != SCHEMA_VERSION:
         return (

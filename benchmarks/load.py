@@ -21,7 +21,7 @@ STAGES = {
     "generate": "from boligsocial.example import generate; import sys, json; "
     "print(json.dumps(generate(__import__('pathlib').Path(sys.argv[1]), seed=int(sys.argv[3]), "
     "scale=float(sys.argv[2]))))",
-    "check": "from boligsocial.delivery import check; import sys, json; "
+    "check": "from boligsocial.pipeline.delivery import check; import sys, json; "
     "r = check(__import__('pathlib').Path(sys.argv[1])); print(json.dumps({'errors': r.error_count}))",
     "load": "from boligsocial.pipeline import load; import sys, json; from pathlib import Path; "
     "s = load(Path(sys.argv[1]), Path(sys.argv[4]), Path(sys.argv[5])); "

@@ -24,8 +24,8 @@ from collections import Counter
 from pathlib import Path
 
 from boligsocial.common.files import read_kept, write_kept
-from boligsocial.disclosure import load_policies
-from boligsocial.service import Service, base
+from boligsocial.publish.disclosure import load_policies
+from boligsocial.publish.service import Service, base
 
 #: Size bands of the flows between areas (movers in one year), for what each policy shows of them.
 BANDS = ((1, 4), (5, 9), (10, 19), (20, 49), (50, None))

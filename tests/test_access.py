@@ -18,12 +18,12 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from boligsocial.access import Access, Throttle
-from boligsocial.access import store as access_module
 from boligsocial.common.errors import ConfigError
 from boligsocial.outputs.cli import app as cli
 from boligsocial.outputs.web import create_app
 from boligsocial.outputs.web.settings import WebSettings
+from boligsocial.publish.access import Access, Throttle
+from boligsocial.publish.access import store as access_module
 
 BSM = Path(sys.executable).parent / "bsm"
 STRONG = "blæksprutte cykler langsomt til Tønder"
@@ -271,7 +271,7 @@ def test_a_removed_record_shows_and_retention_does_not(tmp_path: Path, store: Ac
         # re-chain them as they were written then (a test of retention, not of tampering)
         rows = con.execute("SELECT id, at, username, role, event, target, ip, detail FROM audit ORDER BY id")
         previous = "0" * 64
-        from boligsocial.access.auditlog import FIELDS, record_hash
+        from boligsocial.publish.access.auditlog import FIELDS, record_hash
 
         for r in rows.fetchall():
             digest = record_hash(previous, dict(zip(FIELDS, r, strict=True)))

@@ -13,7 +13,7 @@ import pytest
 from boligsocial.outputs.web import create_app
 from boligsocial.outputs.web.answers import AnswerCache
 from boligsocial.outputs.web.settings import WebSettings
-from boligsocial.service import Service
+from boligsocial.publish.service import Service
 
 STRONG = "blæksprutte cykler langsomt til Tønder"
 
@@ -192,7 +192,7 @@ def test_a_protection_needed_by_parallel_requests_is_built_once() -> None:
     wait for one build instead of each making its own."""
     import threading
 
-    from boligsocial.service.base import _shared
+    from boligsocial.publish.service.base import _shared
 
     built: list[int] = []
 

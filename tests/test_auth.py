@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from boligsocial.access import Access
 from boligsocial.outputs.cli import app as cli
 from boligsocial.outputs.web import create_app
 from boligsocial.outputs.web.settings import WebSettings
+from boligsocial.publish.access import Access
 from conftest import HOUSING_ORG, ROLES, client_for
 
 OWN_AREA = "fjordby-egebo"  # only Fjordby Boligselskab has dwellings there in the example

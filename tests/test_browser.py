@@ -71,7 +71,7 @@ def free_port() -> int:
 @contextmanager
 def serving(example_db: Path, *options: str) -> Iterator[str]:
     """A real `bsm serve` process on the example (with a user per role) until the block ends."""
-    from boligsocial.access import Access, default_access_path
+    from boligsocial.publish.access import Access, default_access_path
 
     store = Access(default_access_path(example_db))
     for role in ROLES:
@@ -526,7 +526,7 @@ def test_the_revision_page_for_admins(browser: Browser, server: str, width: int,
 def test_the_users_page_revokes_a_token(
     browser: Browser, server: str, example_db: Path, width: int, height: int
 ) -> None:
-    from boligsocial.access import Access, default_access_path
+    from boligsocial.publish.access import Access, default_access_path
 
     store = Access(default_access_path(example_db))
     secret = store.new_token("politician", f"revoke at {width}")

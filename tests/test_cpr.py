@@ -24,11 +24,11 @@ import pytest
 
 from boligsocial.common.errors import ConfigError, DeliveryInvalid
 from boligsocial.common.problems import Report, mask_cpr
-from boligsocial.delivery import check
 from boligsocial.ingest import cpr
 from boligsocial.ingest.mapping import parse_mapping
 from boligsocial.ingest.pseudonym import load_or_create_key, pseudonymise
 from boligsocial.pipeline import load
+from boligsocial.pipeline.delivery import check
 from builders import SmallDelivery
 
 # --- the shape of a CPR number ----------------------------------------------------------------

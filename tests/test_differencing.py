@@ -289,8 +289,8 @@ def test_the_public_view_of_the_moves_shows_nothing_the_default_view_hides(examp
     """Anyone with a login can also look as the public (anonymous access): a flow the public view
     shows and the default view hides would undo the default's protection (the hidden cell given,
     its relations give away others). So the public view starts from the default's hidden cells."""
-    from boligsocial.disclosure import load_policies
-    from boligsocial.service import Service
+    from boligsocial.publish.disclosure import load_policies
+    from boligsocial.publish.service import Service
 
     policies = load_policies()
     svc = Service(example_db, policies, keep=False)

@@ -13,11 +13,11 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from boligsocial import disclosure as dc
 from boligsocial.common.errors import ConfigError
 from boligsocial.outputs.web import create_app
 from boligsocial.outputs.web.settings import WebSettings
 from boligsocial.pipeline import load
+from boligsocial.publish import disclosure as dc
 from builders import X0, Y0, SmallDelivery, person
 
 DEFAULT = dc.load_policies()["default"]

@@ -20,8 +20,6 @@ import shapely
 from pypdf import PdfReader
 
 from boligsocial.common.errors import InvalidParameter
-from boligsocial.compute.narrative import list_sentences
-from boligsocial.disclosure import Policy, load_policies, shipped_policies
 from boligsocial.outputs.export import AudienceRefused, at_least_as_strict, audience_for, export, publication
 from boligsocial.outputs.export.notes import (
     EXACT_WARNING,
@@ -32,7 +30,9 @@ from boligsocial.outputs.export.notes import (
     warning,
 )
 from boligsocial.outputs.export.published import Publication
-from boligsocial.service import Service, Viewer
+from boligsocial.publish.disclosure import Policy, load_policies, shipped_policies
+from boligsocial.publish.service import Service, Viewer
+from boligsocial.publish.service.narrative import list_sentences
 from conftest import client_for
 
 pytestmark = pytest.mark.slow  # makes every file format

@@ -13,14 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-import boligsocial.service.base as base
-from boligsocial import disclosure as dc
+import boligsocial.publish.service.base as base
 from boligsocial.common.files import kept_dir
 from boligsocial.outputs.web import create_app, prepare
 from boligsocial.outputs.web.settings import WebSettings
 from boligsocial.pipeline import load
-from boligsocial.service import Service
-from boligsocial.service.protection import Protections
+from boligsocial.publish import disclosure as dc
+from boligsocial.publish.service import Service
+from boligsocial.publish.service.protection import Protections
 
 pytestmark = pytest.mark.slow  # builds protections and starts export processes
 

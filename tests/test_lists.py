@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from boligsocial.common.errors import ConfigError
-from boligsocial.compute.lists import History, compute_lists, evaluate_area, evaluate_test, exact, list_years
+from boligsocial.common.numbers import exact
+from boligsocial.compute.lists import History, compute_lists, evaluate_area, evaluate_test, list_years
 from boligsocial.compute.measures import compute_measures
 from boligsocial.compute.rulesets import RuleBook, load_rulebook
 

@@ -10,7 +10,7 @@ import pytest
 from boligsocial import pipeline
 from boligsocial.common.errors import DatabaseError, DeliveryInvalid
 from boligsocial.pipeline import load
-from boligsocial.summary import database_summary
+from boligsocial.store.summary import database_summary
 from builders import SmallDelivery
 
 

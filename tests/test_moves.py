@@ -86,7 +86,7 @@ def tables(tmp_path: Path) -> dict[str, pl.DataFrame]:
 
 
 def test_flows_count_moves_not_births_or_endings(tmp_path: Path) -> None:
-    from boligsocial.service import Service
+    from boligsocial.publish.service import Service
 
     db = tmp_path / "bsm.duckdb"
     load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
@@ -107,7 +107,7 @@ def test_flows_count_moves_not_births_or_endings(tmp_path: Path) -> None:
 
 def test_flows_by_trait_area_and_housing_type(tmp_path: Path) -> None:
     from boligsocial.common.errors import InvalidParameter, NotFound
-    from boligsocial.service import Service
+    from boligsocial.publish.service import Service
 
     db = tmp_path / "bsm.duckdb"
     load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
@@ -167,7 +167,7 @@ def test_area_tallies(tmp_path: Path) -> None:
 
 
 def test_turnover_is_published_only_when_its_parts_are(tmp_path: Path) -> None:
-    from boligsocial.service import Service, audience
+    from boligsocial.publish.service import Service, audience
 
     db = tmp_path / "bsm.duckdb"
     load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
@@ -258,7 +258,7 @@ def test_bsm_flows_by_area_and_for_an_audience(tmp_path: Path) -> None:
 
 
 def test_displacement_says_where_out_movers_went_and_their_effect(tmp_path: Path) -> None:
-    from boligsocial.service import Service
+    from boligsocial.publish.service import Service
 
     db = tmp_path / "bsm.duckdb"
     d = delivery()

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from boligsocial.disclosure.partition import Rule, Year, aligned, join, solve, ties
-from boligsocial.disclosure.policy import Policy
-from boligsocial.disclosure.protection import protect_year
+from boligsocial.publish.disclosure.partition import Rule, Year, aligned, join, solve, ties
+from boligsocial.publish.disclosure.policy import Policy
+from boligsocial.publish.disclosure.protection import protect_year
 
 RULE = Rule(small=4, rate_min=20, min_area=0)
 

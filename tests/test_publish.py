@@ -18,11 +18,11 @@ from psycopg import sql
 import boligsocial.outputs.postgis.write as publish_module
 import postgres
 from boligsocial.common.errors import DatabaseError, InvalidParameter
-from boligsocial.disclosure import load_policies
 from boligsocial.outputs.export import Publication, publication
 from boligsocial.outputs.export.notes import EXACT_WARNING
 from boligsocial.outputs.postgis import MARKER, masked, publish
-from boligsocial.service import Service, Viewer
+from boligsocial.publish.disclosure import load_policies
+from boligsocial.publish.service import Service, Viewer
 
 pytestmark = pytest.mark.slow  # publishes to a real PostgreSQL
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from boligsocial.access import Access, default_access_path
 from boligsocial.outputs.web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE
+from boligsocial.publish.access import Access, default_access_path
 from builders import SmallDelivery, person
 
 pytestmark = pytest.mark.slow  # starts real bsm serve processes

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from boligsocial.common.problems import CODES, Problem, Report, Severity
-from boligsocial.delivery import check
+from boligsocial.pipeline.delivery import check
 from builders import X0, Y0, SmallDelivery, person
 
 

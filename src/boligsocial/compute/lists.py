@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 import polars as pl
 
+from boligsocial.common.numbers import exact
 from boligsocial.compute.rulesets import LIST_NAMES, RuleBook, RuleSet, Test
 
 SEVERITY = ("omdannelse", "parallelsamfund", "udsat", "forebyggelse")
@@ -39,13 +39,6 @@ _NUMERATOR = {
 
 Row = dict[str, Any]
 Ages = tuple[tuple[int, int], ...]
-
-
-def exact(value: Any) -> Fraction:
-    """A number as an exact fraction; floats go through their shortest decimal repr (0.1 → 1/10)."""
-    if isinstance(value, float):
-        return Fraction(Decimal(repr(value)))
-    return Fraction(value)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def actor() -> str:
 
 def audit_cli(db: Path, event: str, target: str, **detail: object) -> None:
     """Record in the installation's audit log (beside `db`) what a command published."""
-    from boligsocial.access import Access, default_access_path
+    from boligsocial.publish.access import Access, default_access_path
 
     Access(default_access_path(db)).log(event, actor(), target, None, role="operator", detail=detail)
 

@@ -63,7 +63,7 @@ def check(
 
     Exit code 1 when there are errors. Example: [bold]bsm check demo/delivery --format json[/]
     """
-    from boligsocial.delivery import check as run_check
+    from boligsocial.pipeline.delivery import check as run_check
 
     try:
         with progress_bar() as progress:
@@ -144,7 +144,7 @@ def info(db: DbOption) -> None:
 
     Example: [bold]bsm info --db demo/bsm.duckdb[/]
     """
-    from boligsocial.summary import database_summary
+    from boligsocial.store.summary import database_summary
 
     try:
         s = database_summary(db)

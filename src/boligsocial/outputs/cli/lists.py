@@ -48,7 +48,7 @@ def lists_command(
     Shares and ratios are fractions; flags are true/false, empty where the regime has no such list.
     Example: [bold]bsm lists --db demo/bsm.duckdb --year 2026 --format csv --out lister.csv[/]
     """
-    from boligsocial.service import list_disagreements, list_results
+    from boligsocial.publish.service import list_disagreements, list_results
 
     check_format(fmt)
     try:
@@ -178,7 +178,7 @@ def forecast_command(
     The latest data year Y gives list Y+1 exactly (see [bold]bsm lists[/]); the forecast covers Y+2
     and Y+3. Example: [bold]bsm forecast --db demo/bsm.duckdb --backtest[/]
     """
-    from boligsocial.service import backtest_report, forecast_table
+    from boligsocial.publish.service import backtest_report, forecast_table
 
     check_format(fmt)
     try:

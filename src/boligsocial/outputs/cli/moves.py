@@ -50,7 +50,7 @@ def flows(
     An empty from/to is outside the municipality (or outside the layer's areas).
     Example: [bold]bsm flows --db demo/bsm.duckdb --from 2020 --by housing_type --trait outside_labour[/]
     """
-    from boligsocial.service import flows_table
+    from boligsocial.publish.service import flows_table
 
     check_format(fmt)
     try:

@@ -43,8 +43,8 @@ PolicyOption = Annotated[
 def _publication(db: Path, audience: str, policy: Path | None) -> Publication:
     """The publication for `audience` with the installation's policies (shipped, overridden by
     `policy`)."""
-    from boligsocial.disclosure import load_policies
     from boligsocial.outputs.export import publication
+    from boligsocial.publish.disclosure import load_policies
 
     return publication(db, audience, load_policies(policy))
 

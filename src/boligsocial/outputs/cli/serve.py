@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from boligsocial.access import Access, default_access_path
 from boligsocial.common.errors import BsmError
 from boligsocial.outputs.cli.common import app, console, fail, progress_bar
 from boligsocial.outputs.cli.delivery import info
+from boligsocial.publish.access import Access, default_access_path
 
 if TYPE_CHECKING:
     from boligsocial.outputs.web.settings import WebSettings
@@ -116,7 +116,7 @@ def _run(
     import uvicorn
 
     from boligsocial.outputs.web import create_app, prepare
-    from boligsocial.summary import database_summary
+    from boligsocial.store.summary import database_summary
 
     try:
         database_summary(db)
@@ -151,11 +151,11 @@ def demo(
 
     Reuses what is already built. Example: [bold]bsm demo --dir demo --no-serve[/]
     """
-    from boligsocial.delivery import fingerprint
     from boligsocial.example import generate as make
     from boligsocial.pipeline import load as run_load
-    from boligsocial.store import SCHEMA_VERSION
-    from boligsocial.summary import database_summary
+    from boligsocial.pipeline.delivery import fingerprint
+    from boligsocial.store.database import SCHEMA_VERSION
+    from boligsocial.store.summary import database_summary
 
     delivery, db, key = directory / "delivery", directory / "bsm.duckdb", directory / "pseudonym.key"
     try:

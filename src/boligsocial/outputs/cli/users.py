@@ -13,8 +13,6 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from boligsocial.access import TOKEN_DAYS, Access, default_access_path
-from boligsocial.access.auditlog import plain, text_frame
 from boligsocial.common.errors import BsmError
 from boligsocial.outputs.cli.common import (
     AccessOption,
@@ -28,6 +26,8 @@ from boligsocial.outputs.cli.common import (
     err,
     fail,
 )
+from boligsocial.publish.access import TOKEN_DAYS, Access, default_access_path
+from boligsocial.publish.access.auditlog import plain, text_frame
 
 users_app = typer.Typer(
     help="Users of the dashboard and the API: add, remove, list, set-role, unlock, token, tokens, "

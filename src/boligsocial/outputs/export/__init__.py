@@ -11,11 +11,11 @@ from pathlib import Path
 
 from boligsocial.common.errors import InvalidParameter
 from boligsocial.common.files import private_files, restrict
-from boligsocial.disclosure import Policy, load_policies
 from boligsocial.outputs.export.audience import AudienceRefused, audience_for, viewer_of
 from boligsocial.outputs.export.notes import at_least_as_strict
 from boligsocial.outputs.export.published import Publication
-from boligsocial.service import Service, Viewer
+from boligsocial.publish.disclosure import Policy, load_policies
+from boligsocial.publish.service import Service, Viewer
 
 #: The export formats and the media type each is served as.
 MEDIA_TYPES = {

@@ -9,9 +9,9 @@ exact counts.
 from __future__ import annotations
 
 from boligsocial.common.errors import InvalidParameter, RequestError
-from boligsocial.disclosure import AUDIENCE_OF_ROLE, Policy
 from boligsocial.outputs.export.notes import at_least_as_strict
-from boligsocial.service import Viewer
+from boligsocial.publish.disclosure import AUDIENCE_OF_ROLE, Policy
+from boligsocial.publish.service import Viewer
 
 
 class AudienceRefused(RequestError):

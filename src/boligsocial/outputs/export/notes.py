@@ -9,7 +9,7 @@ policy does not use (a policy hiding 1–9 writes "<10", never "<5").
 
 from __future__ import annotations
 
-from boligsocial.disclosure import NODATA, SMALL, Policy
+from boligsocial.publish.disclosure import NODATA, SMALL, Policy
 
 #: What a hidden figure that is not a small count is written as (Excel, PDF).
 HIDDEN_TEXT = "ikke vist"

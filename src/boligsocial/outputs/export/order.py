@@ -15,9 +15,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from boligsocial.disclosure import Policy
 from boligsocial.outputs.export.published import Publication
-from boligsocial.service import Service, Viewer
+from boligsocial.publish.disclosure import Policy
+from boligsocial.publish.service import Service, Viewer
 
 #: Services this process keeps (one per database and set of policies), the least used dropped.
 _SERVICES: OrderedDict[tuple[str, tuple[tuple[str, Policy], ...]], Service] = OrderedDict()

@@ -17,9 +17,9 @@ from typing import Any
 
 import polars as pl
 
-from boligsocial.disclosure import Policy
 from boligsocial.outputs.export import notes
-from boligsocial.service import Service, Viewer
+from boligsocial.publish.disclosure import Policy
+from boligsocial.publish.service import Service, Viewer
 
 #: Units in the catalogue and how an export writes them (shares become percent).
 PERCENT_UNITS = {"share"}

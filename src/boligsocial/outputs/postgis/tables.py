@@ -11,10 +11,10 @@ import polars as pl
 
 from boligsocial.common.errors import InvalidParameter, NotFound
 from boligsocial.common.progress import silent
-from boligsocial.disclosure import Policy
 from boligsocial.outputs.export.gis import field_descriptions
 from boligsocial.outputs.export.notes import state_description
 from boligsocial.outputs.export.published import UNIT_TEXT, Publication
+from boligsocial.publish.disclosure import Policy
 
 SRID = 25832
 GATHER = "Samler de publicerede tabeller"

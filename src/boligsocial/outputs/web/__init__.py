@@ -24,15 +24,15 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boligsocial import __version__
-from boligsocial.access import Access, Throttle, default_access_path
 from boligsocial.common.errors import BsmError, DatabaseError, RequestError
 from boligsocial.outputs.web import api, auth, pages
 from boligsocial.outputs.web.answers import AnswerCache
 from boligsocial.outputs.web.jobs import ExportJobs
 from boligsocial.outputs.web.schemas import errors_as_json
 from boligsocial.outputs.web.settings import WebSettings
-from boligsocial.service import Service
-from boligsocial.service.elsewhere import in_own_process
+from boligsocial.publish.access import Access, Throttle, default_access_path
+from boligsocial.publish.service import Service
+from boligsocial.publish.service.elsewhere import in_own_process
 
 STATIC = Path(__file__).parent / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"

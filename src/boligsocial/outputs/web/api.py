@@ -14,11 +14,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as Path_
 from fastapi.responses import FileResponse, PlainTextResponse, Response
 
-from boligsocial.access import TOKEN_DAYS
-from boligsocial.access.auditlog import text_frame
 from boligsocial.common.errors import ConfigError, InvalidParameter, NotFound
 from boligsocial.compute.moves import SHARE_CRITERIA, TRAITS
-from boligsocial.disclosure import AUDIENCE_OF_ROLE
 from boligsocial.outputs.export import FORMATS, MEDIA_TYPES, audience_for
 from boligsocial.outputs.export.notes import warning
 from boligsocial.outputs.export.order import Order, make
@@ -58,8 +55,11 @@ from boligsocial.outputs.web.schemas import (
     answer,
     one_of,
 )
-from boligsocial.service import Service, Viewer
-from boligsocial.service.moves import GROUPINGS
+from boligsocial.publish.access import TOKEN_DAYS
+from boligsocial.publish.access.auditlog import text_frame
+from boligsocial.publish.disclosure import AUDIENCE_OF_ROLE
+from boligsocial.publish.service import Service, Viewer
+from boligsocial.publish.service.moves import GROUPINGS
 
 router = APIRouter(
     prefix="/api/v1",

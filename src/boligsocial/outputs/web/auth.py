@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from boligsocial.access import Access, User
 from boligsocial.common.errors import RequestError
-from boligsocial.disclosure import AUDIENCE_OF_ROLE
 from boligsocial.outputs.web.i18n import LANGUAGES, texts
-from boligsocial.service import Viewer
+from boligsocial.publish.access import Access, User
+from boligsocial.publish.disclosure import AUDIENCE_OF_ROLE
+from boligsocial.publish.service import Viewer
 
 SESSION_COOKIE = "bsm_session"
 LOGIN_CSRF_COOKIE = "bsm_login_csrf"

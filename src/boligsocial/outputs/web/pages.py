@@ -11,7 +11,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from boligsocial.access import EVENTS, Access
 from boligsocial.common.errors import ConfigError, NotFound
 from boligsocial.outputs.web.auth import (
     MAY_EXPORT,
@@ -24,7 +23,8 @@ from boligsocial.outputs.web.auth import (
     viewer,
 )
 from boligsocial.outputs.web.i18n import texts
-from boligsocial.service import Service
+from boligsocial.publish.access import EVENTS, Access
+from boligsocial.publish.service import Service
 
 router = APIRouter(include_in_schema=False)
 #: The newest records the Revision page shows (the CSV download has up to 100,000).

@@ -38,7 +38,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from boligsocial.common.errors import ConfigError
-from boligsocial.disclosure import Policy, load_policies
+from boligsocial.publish.disclosure import Policy, load_policies
 
 Anonymous = Literal["off", "public"]
 Language = Literal["da", "en"]

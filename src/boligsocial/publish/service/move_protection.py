@@ -1,4 +1,4 @@
-"""The moves as linked tables for the disclosure step (`boligsocial.disclosure.relations`).
+"""The moves as linked tables for the disclosure step (`boligsocial.publish.disclosure.relations`).
 
 Per move year, every figure of the Flytninger page and the moves API is a cell: flows between
 areas, housing types and kinds of area (for each trait), each area's tallies and mover profiles,
@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from boligsocial import disclosure as dc
 from boligsocial.compute.moves import TRAITS
-from boligsocial.disclosure.protection import Protection
-from boligsocial.disclosure.relations import Cell, Table, protect
-from boligsocial.service.protection import Protections
+from boligsocial.publish import disclosure as dc
+from boligsocial.publish.disclosure.protection import Protection
+from boligsocial.publish.disclosure.relations import Cell, Table, protect
+from boligsocial.publish.service.protection import Protections
 
 #: The flow measures: movers, and movers with each trait.
 FLOW_MEASURES = ("movers", *TRAITS)

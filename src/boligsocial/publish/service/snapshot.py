@@ -9,9 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
-from boligsocial import disclosure as dc
 from boligsocial.compute.indicators import ALL_HOUSING
-from boligsocial.store import SCHEMA_VERSION, connect_read, frame, get_meta
+from boligsocial.publish import disclosure as dc
+from boligsocial.store.database import SCHEMA_VERSION, connect_read, frame, get_meta
 
 _TABLES = (
     "areas",

@@ -8,16 +8,16 @@ from typing import Any
 
 import polars as pl
 
-from boligsocial import disclosure as dc
 from boligsocial.common.errors import NotFound
 from boligsocial.compute.backtest import Calibration, backtest
 from boligsocial.compute.forecast import Settings as ForecastSettings
 from boligsocial.compute.lists import compute_lists, result_columns, results_frame
-from boligsocial.compute.narrative import colour_sentence, list_sentences
 from boligsocial.compute.rulesets import load_rulebook
-from boligsocial.service.base import ServiceBase
-from boligsocial.service.snapshot import Viewer
-from boligsocial.store import connect_read, list_inputs, read_measures
+from boligsocial.publish import disclosure as dc
+from boligsocial.publish.service.base import ServiceBase
+from boligsocial.publish.service.narrative import colour_sentence, list_sentences
+from boligsocial.publish.service.snapshot import Viewer
+from boligsocial.store.database import connect_read, list_inputs, read_measures
 
 
 class ListQueries(ServiceBase):

@@ -1,7 +1,7 @@
 """Access control: users, roles, sessions, API tokens and login throttling in the access store
 (`store`), the password policy (`passwords`), and the hash-chained audit log (`auditlog`)."""
 
-from boligsocial.access.store import (
+from boligsocial.publish.access.store import (
     EVENTS,
     ROLES,
     SESSION_SECONDS,

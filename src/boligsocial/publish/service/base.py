@@ -12,14 +12,14 @@ from typing import Any
 import polars as pl
 
 from boligsocial import __version__
-from boligsocial import disclosure as dc
 from boligsocial.common.errors import DatabaseError, InvalidParameter, NotFound, NotPermitted
 from boligsocial.common.files import kept_dir, kept_lock, read_kept, write_kept
-from boligsocial.disclosure.protection import Protection, Region
-from boligsocial.service.move_protection import MoveProtection
-from boligsocial.service.move_protection import build as build_moves
-from boligsocial.service.protection import Protections, Statistics
-from boligsocial.service.snapshot import Snapshot, Viewer, load_snapshot
+from boligsocial.publish import disclosure as dc
+from boligsocial.publish.disclosure.protection import Protection, Region
+from boligsocial.publish.service.move_protection import MoveProtection
+from boligsocial.publish.service.move_protection import build as build_moves
+from boligsocial.publish.service.protection import Protections, Statistics
+from boligsocial.publish.service.snapshot import Snapshot, Viewer, load_snapshot
 
 #: Protections already built in this process, shared by every service on the same database file
 #: and version (the CLI, the exports and the tests make many services over one file): (file,
@@ -58,9 +58,9 @@ def _shared(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
 def _code_digest() -> str:
     """What the protections' code is: a kept file made by other code (an upgrade that changed how
     cells are protected, without a new version number) is never read."""
-    from boligsocial.disclosure import partition, relations
-    from boligsocial.disclosure import protection as area_protection
-    from boligsocial.service import move_protection, protection
+    from boligsocial.publish.disclosure import partition, relations
+    from boligsocial.publish.disclosure import protection as area_protection
+    from boligsocial.publish.service import move_protection, protection
 
     digest = hashlib.sha256(__version__.encode())
     for module in (partition, relations, area_protection, move_protection, protection):

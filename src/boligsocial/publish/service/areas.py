@@ -8,11 +8,11 @@ import numpy as np
 import polars as pl
 import shapely
 
-from boligsocial import disclosure as dc
 from boligsocial.compute.indicators import ALL_HOUSING, MUNICIPALITY_LAYER
-from boligsocial.service.base import ServiceBase
-from boligsocial.service.protection import almen_region, area_region
-from boligsocial.service.snapshot import Viewer
+from boligsocial.publish import disclosure as dc
+from boligsocial.publish.service.base import ServiceBase
+from boligsocial.publish.service.protection import almen_region, area_region
+from boligsocial.publish.service.snapshot import Viewer
 
 
 class AreaQueries(ServiceBase):

@@ -6,11 +6,11 @@ from typing import Any
 
 import polars as pl
 
-from boligsocial import disclosure as dc
 from boligsocial.common.errors import InvalidParameter, NotPermitted
 from boligsocial.compute.moves import SHARE_CRITERIA, TRAITS
-from boligsocial.service.base import ServiceBase
-from boligsocial.service.move_protection import (
+from boligsocial.publish import disclosure as dc
+from boligsocial.publish.service.base import ServiceBase
+from boligsocial.publish.service.move_protection import (
     TALLIES,
     MoveProtection,
     displaced,
@@ -20,7 +20,7 @@ from boligsocial.service.move_protection import (
     profile,
     tally,
 )
-from boligsocial.service.snapshot import Viewer
+from boligsocial.publish.service.snapshot import Viewer
 
 #: The counts of an area's move tallies, each published as a count.
 TALLY_COUNTS = TALLIES

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from boligsocial.disclosure import AREA_SMALL, Policy
+from boligsocial.publish.disclosure import AREA_SMALL, Policy
 
 CRITERIA = ("labour", "crime", "education", "income")
 _NAMES = {

@@ -1,5 +1,5 @@
 """The service's side of the disclosure step: the database's atoms and statistics turned into the
-inputs of `boligsocial.disclosure.protection`, and which statistics each published figure is made
+inputs of `boligsocial.publish.disclosure.protection`, and which statistics each published figure is made
 of. One `Protection` per policy, built on first use and kept until the database changes."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from functools import cached_property
 import numpy as np
 import polars as pl
 
-from boligsocial import disclosure as dc
 from boligsocial.compute.indicators import MUNICIPALITY_LAYER
 from boligsocial.contract import HOUSING_TYPES
-from boligsocial.disclosure.partition import Year, ties
-from boligsocial.disclosure.protection import Protection, protect_year
-from boligsocial.service.snapshot import Snapshot
+from boligsocial.publish import disclosure as dc
+from boligsocial.publish.disclosure.partition import Year, ties
+from boligsocial.publish.disclosure.protection import Protection, protect_year
+from boligsocial.publish.service.snapshot import Snapshot
 
 #: The list measures as (numerator, population) building blocks, and whether they are shares.
 MEASURE_BLOCKS = {m: (num, den, unit == "share") for m, (_, (num, den), unit) in dc.MEASURES.items()}

@@ -22,7 +22,8 @@ import polars as pl
 
 from boligsocial.common.errors import DatabaseError
 from boligsocial.common.files import exclusive, forget_kept, private_files, remove_stale_copies, restrict
-from boligsocial.compute.lists import Ages, exact
+from boligsocial.common.numbers import exact
+from boligsocial.compute.lists import Ages
 
 SCHEMA_VERSION = "4"  # 2: lists, forecast, traffic lights, moves; 3: moves in every layer, by trait;
 # 4: atoms and statistics for the disclosure step

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from boligsocial.disclosure.cells import (
+from boligsocial.publish.disclosure.cells import (
     AREA_SMALL,
     DIFFERENCING,
     HIDDEN,
@@ -18,7 +18,7 @@ from boligsocial.disclosure.cells import (
     UNCERTAIN,
     cell,
 )
-from boligsocial.disclosure.policy import Policy
+from boligsocial.publish.disclosure.policy import Policy
 
 #: Published columns of each list measure, and its building blocks (numerator, population).
 MEASURES = {

@@ -36,10 +36,10 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from boligsocial.access.auditlog import FIELDS, GENESIS, Verdict, iso, now_iso, record_hash, verify
-from boligsocial.access.passwords import check_password as check_policy
 from boligsocial.common.errors import ConfigError
 from boligsocial.common.files import file_mode, private_files, restrict
+from boligsocial.publish.access.auditlog import FIELDS, GENESIS, Verdict, iso, now_iso, record_hash, verify
+from boligsocial.publish.access.passwords import check_password as check_policy
 
 ROLES = ("admin", "analyst", "staff", "politician", "housing_association")
 SESSION_SECONDS = 8 * 3600

@@ -11,7 +11,7 @@ figures are published where all their parts are (`rows`). Suppressed is a state 
 (`state`, with a `reason`), never a zero or an empty value. docs/access.md has the method.
 """
 
-from boligsocial.disclosure.cells import (
+from boligsocial.publish.disclosure.cells import (
     AREA_SMALL,
     DIFFERENCING,
     HIDDEN,
@@ -25,14 +25,14 @@ from boligsocial.disclosure.cells import (
     cell,
     suppress,
 )
-from boligsocial.disclosure.policy import (
+from boligsocial.publish.disclosure.policy import (
     AUDIENCE_OF_ROLE,
     Policy,
     load_policies,
     parse_policies,
     shipped_policies,
 )
-from boligsocial.disclosure.rows import (
+from boligsocial.publish.disclosure.rows import (
     DECOMPOSITION_TERMS,
     LABEL,
     MEASURES,

@@ -3,7 +3,7 @@
 A `Service` holds an in-memory snapshot of a database's aggregated tables (reloaded when the file
 changes), so API calls are fast filters on small frames and pages never compute anything the API
 would compute differently. Every answer is published for a `Viewer` through the disclosure step
-(`boligsocial.disclosure`) with the viewer's policy before it leaves. Nothing here writes.
+(`boligsocial.publish.disclosure`) with the viewer's policy before it leaves. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import polars as pl
 
-from boligsocial import disclosure as dc
 from boligsocial.common.errors import InvalidParameter
 from boligsocial.compute.backtest import Calibration
-from boligsocial.service.areas import AreaQueries
-from boligsocial.service.lists import ListQueries
-from boligsocial.service.moves import MoveQueries
-from boligsocial.service.snapshot import Snapshot, Viewer, load_snapshot
+from boligsocial.publish import disclosure as dc
+from boligsocial.publish.service.areas import AreaQueries
+from boligsocial.publish.service.lists import ListQueries
+from boligsocial.publish.service.moves import MoveQueries
+from boligsocial.publish.service.snapshot import Snapshot, Viewer, load_snapshot
 
 
 class Service(AreaQueries, ListQueries, MoveQueries):

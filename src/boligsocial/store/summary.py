@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from boligsocial.compute.indicators import MUNICIPALITY_LAYER
-from boligsocial.store import connect_read, get_meta
+from boligsocial.store.database import connect_read, get_meta
 
 
 @dataclass(frozen=True)

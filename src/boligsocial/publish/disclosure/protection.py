@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from boligsocial.disclosure.partition import Labels, Rule, Year, aligned, solve
-from boligsocial.disclosure.policy import Policy
+from boligsocial.publish.disclosure.partition import Labels, Rule, Year, aligned, solve
+from boligsocial.publish.disclosure.policy import Policy
 
 Region = Hashable
 

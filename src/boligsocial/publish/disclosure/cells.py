@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from boligsocial.disclosure.policy import Policy
+from boligsocial.publish.disclosure.policy import Policy
 
 #: The states a published cell can have.
 OK, UNCERTAIN, SMALL, ROUNDED, SUPPRESSED, NODATA = (

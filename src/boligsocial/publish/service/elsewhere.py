@@ -12,13 +12,13 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
-from boligsocial import disclosure as dc
-from boligsocial.service.base import Builder
+from boligsocial.publish import disclosure as dc
+from boligsocial.publish.service.base import Builder
 
 
 def build(db: Path, policies: dict[str, dc.Policy], what: str, policy: dc.Policy) -> None:
     """In the child: make and keep one protection (`what` is "areas" or "moves")."""
-    from boligsocial.service import Service
+    from boligsocial.publish.service import Service
 
     svc = Service(db, policies)
     if what == "moves":

@@ -1,8 +1,6 @@
-"""The load pipeline: delivery files → validated tables → pseudonyms → areas → indicators → database.
-
-This module is the I/O edge that strings the pure steps together: `delivery.read_delivery` reads and
-validates (and `delivery.check` stops there), `load` goes on and commits everything atomically.
-"""
+"""A load: a delivery read and checked (`delivery`), pseudonymised, placed in the areas,
+computed (`write`) and committed to the database in one swap, so a failed load leaves the old
+database as it was."""
 
 from __future__ import annotations
 
@@ -21,19 +19,18 @@ from boligsocial import __version__
 from boligsocial.common.errors import DatabaseError, DeliveryInvalid
 from boligsocial.common.problems import Report
 from boligsocial.common.progress import Progress, silent
-from boligsocial.compute import statistics as st
-from boligsocial.compute.backtest import history_until
-from boligsocial.compute.catalogue import Indicator, load_catalogue
-from boligsocial.compute.classify import FIGURES, classify, exact_figures
-from boligsocial.compute.forecast import forecast
-from boligsocial.compute.indicators import MUNICIPALITY_LAYER, compute, usable
-from boligsocial.compute.lists import DISAGREEMENT_SCHEMA, Ages, compute_lists, results_frame
+from boligsocial.compute.catalogue import load_catalogue
+from boligsocial.compute.indicators import compute, usable
 from boligsocial.compute.measures import compute_measures
-from boligsocial.compute.moves import decompositions, moves_in
-from boligsocial.compute.rulesets import RuleBook, load_rulebook
-from boligsocial.compute.trafficlight import Model, colours, inputs, load_models
-from boligsocial.contract import OFFICIAL_LISTS
-from boligsocial.delivery import (
+from boligsocial.compute.rulesets import load_rulebook
+from boligsocial.compute.trafficlight import load_models
+from boligsocial.geo.areas import OPEN_FROM, OPEN_TO, Areas
+from boligsocial.geo.assign import Assignment, assign_addresses
+from boligsocial.geo.atoms import build_atoms
+from boligsocial.ingest.municipality import Municipality
+from boligsocial.ingest.pseudonym import key_id, load_or_create_key
+from boligsocial.ingest.sources import ROW
+from boligsocial.pipeline.delivery import (
     TRAFFIC_FILE,
     Delivery,
     own_file,
@@ -41,15 +38,22 @@ from boligsocial.delivery import (
     read_delivery,
     residents_per_address,
 )
-from boligsocial.geo.areas import OPEN_FROM, OPEN_TO, Areas
-from boligsocial.geo.assign import Assignment, assign_addresses
-from boligsocial.geo.atoms import ATOM_LAYER, Atoms, aggregate, build_atoms
-from boligsocial.ingest.mapping import Mapping, TableMapping
-from boligsocial.ingest.municipality import Municipality
-from boligsocial.ingest.pseudonym import key_id, load_or_create_key
-from boligsocial.ingest.sources import ROW, read_table
-from boligsocial.ingest.validate import validate_table
-from boligsocial.store import SCHEMA_VERSION, frame, get_meta, list_inputs, replace_rows, replacing, set_meta
+from boligsocial.pipeline.write import (
+    from_atoms,
+    write_indicators,
+    write_lists,
+    write_moves,
+    write_statistics,
+    write_traffic_lights,
+)
+from boligsocial.store.database import (
+    SCHEMA_VERSION,
+    frame,
+    get_meta,
+    replace_rows,
+    replacing,
+    set_meta,
+)
 
 #: Which housing organisations have dwellings in each area (latest boundaries): a housing
 #: association's own areas, for its detailed profiles.
@@ -148,7 +152,7 @@ def load(
         report.extend(skipped)
         code = delivery.municipality.code
         per_atom = compute(residents, addresses, atoms.assignment(), indicators, code)
-        values = _from_atoms(
+        values = from_atoms(
             per_atom, atoms, ["year", "indicator", "housing_type"], ["numerator", "denominator"]
         )
         write_indicators(con, indicators, values)
@@ -163,7 +167,7 @@ def load(
             for ages in {rs.ages() for rs in book.rulesets}
         }
         measures = {
-            ages: _from_atoms(
+            ages: from_atoms(
                 m, atoms, ["year"], [c for c in m.columns if c not in ("layer", "area_id", "year")]
             )
             .select(m.columns)
@@ -203,128 +207,6 @@ def load(
     return LoadSummary(delivery.municipality.name, years, delivery.persons.height, report, seconds)
 
 
-def write_lists(
-    con: duckdb.DuckDBPyConnection, book: RuleBook, measures: dict[Ages, pl.DataFrame], region: str
-) -> None:
-    """Compute every list year the data allow and store results and disagreements."""
-    areas, reference, official = list_inputs(con, region)
-    rows, disagree = compute_lists(book, measures, areas, reference, official)
-    results = results_frame(rows, book)
-    replace_rows(con, "list_results", results, None)
-    replace_rows(con, "list_disagreements", pl.DataFrame(disagree, schema=DISAGREEMENT_SCHEMA), None)
-    latest = book.for_year(max(results.get_column("list_year").to_list()) + 1) if results.height else None
-    if latest is not None:
-        criteria, lists = forecast(
-            book, measures[latest.ages()], areas, reference, history_until(official, results, 9999)
-        )
-        replace_rows(con, "forecast_criteria", criteria, None)
-        replace_rows(con, "forecast_lists", lists, None)
-
-
-def _from_atoms(per_atom: pl.DataFrame, atoms: Atoms, keys: list[str], sums: list[str]) -> pl.DataFrame:
-    """Figures per area of every layer as sums of the figures per atom, plus the municipality's
-    own rows: every published area figure is then exactly the sum over its atoms."""
-    own = per_atom.filter(pl.col("layer") != ATOM_LAYER)
-    summed = aggregate(per_atom.filter(pl.col("layer") == ATOM_LAYER), atoms.members, keys, sums)
-    return pl.concat([summed.select(own.columns).cast(own.schema), own])
-
-
-def write_statistics(
-    con: duckdb.DuckDBPyConnection,
-    residents: pl.DataFrame,
-    addresses: pl.DataFrame,
-    atoms: Atoms,
-    indicators: list[Indicator],
-    per_atom: pl.DataFrame,
-    atom_measures: dict[Ages, pl.DataFrame],
-    code: str,
-) -> None:
-    """What the disclosure step needs: the atoms, every statistic per atom, which statistics are
-    the same, and the differences between statistics an attacker can form (`statistics`)."""
-    zero_one = st.zero_one_values(residents, addresses, indicators, code)
-    defined = [s for i in indicators for s in st.indicator_statistics(i, zero_one[i.id])]
-    defined += [s for ages in atom_measures for s in st.criteria_statistics(ages)]
-    defined += st.housing_statistics()
-    counts = [s for s in defined if s.kind == st.COUNT]
-    kinds = st.patterns(residents, addresses, counts, code)
-    atoms_only = pl.col("layer") == ATOM_LAYER
-    values = st.statistic_values(
-        per_atom.filter(atoms_only), {ages: m.filter(atoms_only) for ages, m in atom_measures.items()}
-    )
-    same = st.canonical(kinds, [s.id for s in counts]) | st.canonical_sums(
-        values, [s.id for s in defined if s.kind == st.SUM]
-    )
-    kept = set(same.values())
-    derived = st.derivations(kinds, {same[s.id] for s in counts})
-    replace_rows(con, "atoms", atoms.members, None)
-    replace_rows(con, "atom_values", values.filter(pl.col("statistic").is_in(list(kept))), None)
-    replace_rows(
-        con,
-        "statistics",
-        pl.DataFrame(
-            [{"id": s.id, "kind": s.kind, "canonical": same.get(s.id, s.id)} for s in defined],
-            schema={"id": pl.String, "kind": pl.String, "canonical": pl.String},
-        ),
-        None,
-    )
-    replace_rows(
-        con,
-        "statistic_relations",
-        pl.DataFrame(
-            [
-                {"derivation": n, "statistic": s, "coefficient": c}
-                for n, d in enumerate(derived)
-                for s, c in d.coefficients
-            ],
-            schema={"derivation": pl.Int32, "statistic": pl.String, "coefficient": pl.Int32},
-        ),
-        None,
-    )
-
-
-MOVE_TABLES = (
-    "move_displaced",
-    "move_flows",
-    "move_areas",
-    "mover_profiles",
-    "move_decomposition",
-)
-
-
-def write_moves(con: duckdb.DuckDBPyConnection, years: list[int]) -> None:
-    """Flows, per-area tallies, mover profiles and the exact decomposition for every layer, between
-    consecutive data `years` (sorted)."""
-    if len(years) < 2:
-        return
-    # computed inside the database, where the person-years already are (no copy into a new one)
-    con.execute("CREATE OR REPLACE TEMP VIEW residents AS SELECT * FROM persons WHERE address_id IS NOT NULL")
-    con.execute("CREATE OR REPLACE TEMP VIEW assignment AS SELECT * FROM address_areas")
-    has_moves = bool(con.execute("SELECT count(*) FROM moves").fetchall()[0][0])
-    m = moves_in(con, years, has_moves)
-    for table, data in zip(
-        MOVE_TABLES,
-        (m.displaced, m.flows, m.areas, m.profiles, decompositions(m.groups)),
-        strict=True,
-    ):
-        replace_rows(con, table, data, None)
-
-
-def write_traffic_lights(con: duckdb.DuckDBPyConnection, models: list[Model]) -> None:
-    """Colours of every model for every area and year, from the stored lists and indicators."""
-    results = frame(con, "SELECT * FROM list_results")
-    values = frame(con, "SELECT * FROM indicator_values WHERE housing_type = '*'")
-    replace_rows(con, "traffic_light", colours(models, results, values, MUNICIPALITY_LAYER), None)
-    replace_rows(
-        con,
-        "traffic_light_models",
-        pl.DataFrame(
-            [{"model": m.id, "kind": m.kind, "inputs": ",".join(inputs(m))} for m in models],
-            schema={"model": pl.String, "kind": pl.String, "inputs": pl.String},
-        ),
-        None,
-    )
-
-
 def _check_compatible(meta: dict[str, str], municipality: Municipality, kid: str) -> None:
     if not meta:
         return
@@ -361,30 +243,6 @@ def _merge(con: duckdb.DuckDBPyConnection, delivery: Delivery) -> None:
         )
     if delivery.moves is not None:
         replace_rows(con, "moves", delivery.moves, f"year(move_date) IN ({years})")
-
-
-def write_indicators(
-    con: duckdb.DuckDBPyConnection, catalogue: list[Indicator], values: pl.DataFrame
-) -> None:
-    """Store the catalogue used and all indicator values (recomputed for every year on each load)."""
-    definitions = pl.DataFrame(
-        [
-            {
-                "id": i.id,
-                "topic": i.topic,
-                "label_da": i.label_da,
-                "label_en": i.label_en,
-                "unit": i.unit,
-                "population": i.population.source,
-                "value": i.value.source,
-                "description_da": i.description_da,
-                "description_en": i.description_en,
-            }
-            for i in catalogue
-        ]
-    )
-    replace_rows(con, "indicators", definitions, None)
-    replace_rows(con, "indicator_values", values, None)
 
 
 def _record_load(con: duckdb.DuckDBPyConnection, delivery: Delivery, report: Report, key: bytes) -> None:
@@ -448,34 +306,3 @@ def _record_load(con: duckdb.DuckDBPyConnection, delivery: Delivery, report: Rep
             "last_fingerprint": delivery.fingerprint,
         },
     )
-
-
-def classify_file(
-    figures_path: Path,
-    history_path: Path | None = None,
-    without_origin: bool = False,
-    rule_files: list[Path] | None = None,
-) -> pl.DataFrame:
-    """`bsm classify`: validate a figures file (and a history file), classify, return the results."""
-    report = Report()
-    mapping = Mapping()
-    raw, problems = read_table(figures_path, mapping, mapping.table("figures"))
-    report.extend(problems)
-    typed = None
-    if raw is not None:
-        typed, problems = validate_table(raw.frame, FIGURES, raw.file, mapping.table("figures"))
-        report.extend(problems)
-    official = pl.DataFrame(schema={"list_year": pl.Int32, "area_id": pl.String, "list": pl.String})
-    if history_path is not None:
-        hist_raw, problems = read_table(history_path, mapping, mapping.table("official_lists"))
-        report.extend(problems)
-        if hist_raw is not None:
-            hist, problems = validate_table(hist_raw.frame, OFFICIAL_LISTS, hist_raw.file, TableMapping())
-            report.extend(problems)
-            official = official if hist is None else hist.drop(ROW)
-    if not report.ok or raw is None or typed is None:
-        raise DeliveryInvalid(report)
-    book = load_rulebook(rule_files)
-    book = book.without_origin() if without_origin else book
-    rows = classify(book, exact_figures(raw.frame, typed), official)
-    return results_frame(rows, book)
