@@ -110,7 +110,9 @@ def compute(
     aggs = []
     for n, ind in enumerate(catalogue):
         pop, val = ind.population.sql, ind.value.sql
-        aggs.append(f'SUM(CASE WHEN {pop} THEN CAST({val} AS DOUBLE) END) AS "n{n}"')
+        # summed as exact decimals: a float sum depends on the order DuckDB's threads add in, so
+        # two loads of one delivery would store different last bits (and reproduce nothing)
+        aggs.append(f'CAST(SUM(CASE WHEN {pop} THEN CAST({val} AS DECIMAL(38, 9)) END) AS DOUBLE) AS "n{n}"')
         aggs.append(f'COUNT(CASE WHEN {pop} THEN {val} END) AS "d{n}"')
     sql = f"""
         WITH placed AS ({placed_sql(municipality_code)})

@@ -117,7 +117,7 @@ def patterns(
     con = _connect(residents, addresses)
     try:
         rows = con.execute(
-            f"WITH placed AS ({placed_sql(code)}) SELECT DISTINCT {cols} FROM placed"
+            f"WITH placed AS ({placed_sql(code)}) SELECT DISTINCT {cols} FROM placed ORDER BY ALL"
         ).fetchall()
     finally:
         con.close()
