@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,47 @@ def test_names_sort_in_danish_alphabetical_order() -> None:
 def test_a_language_is_chosen_from_a_code_or_falls_back_to_danish() -> None:
     assert language("en-GB") == language("en_US") == language("EN") == "en"
     assert language("de") == language(None) == language("") == "da"
+
+
+WEB = Path(__file__).parent.parent / "src" / "boligsocial" / "outputs" / "web"
+#: Names that are the same in every language (file formats), and the scripts' technical strings.
+SAME_IN_EVERY_LANGUAGE = {"GeoPackage", "GeoJSON", "Excel", "CSV", "API", "PDF"}
+TECHNICAL = {"use strict", "xMidYMid meet"}
+JS_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`((?:[^`\\]|\\.)*)`', re.S)
+
+
+def test_no_template_writes_a_word_of_its_own() -> None:
+    """Every word a template shows comes from `t` (the catalogues): text between tags and the
+    attributes a user reads (title, aria-label, alt, placeholder) hold no letters of their own."""
+    found = []
+    for path in sorted((WEB / "templates").glob("*.html")):
+        html = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", " ", path.read_text(encoding="utf-8"), flags=re.S)
+        html = re.sub(r"<script\b.*?</script>|<style\b.*?</style>", " ", html, flags=re.S)
+        shown = re.findall(r'(?:title|aria-label|alt|placeholder)="([^"]*)"', html)
+        shown += re.sub(r"<[^>]*>", "\n", html).splitlines()
+        for text in shown:
+            words = set(re.findall(r"[^\W\d_]{2,}", text)) - SAME_IN_EVERY_LANGUAGE
+            if words:
+                found.append((path.name, text.strip()))
+    assert found == []
+
+
+def test_no_script_writes_a_word_of_its_own() -> None:
+    """The pages' scripts take every word from `T` (the catalogues): no string literal with Danish
+    letters or with words in a phrase, and no literal set as an element's text."""
+    found = []
+    for path in sorted((WEB / "static").glob("*.js")):
+        source = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+        source = re.sub(r"(?m)^\s*//.*$", "", source)
+        for match in JS_STRING.finditer(source):
+            text = next(g for g in match.groups() if g is not None)
+            if match.group(3) is not None:  # a template literal: only its own parts
+                text = re.sub(r"\$\{[^}]*\}", " ", text)
+            if text in TECHNICAL or text.startswith(("<pattern", "patternTransform")):
+                continue
+            if re.search(r"[æøåÆØÅ]", text) or re.search(r"[^\W\d_]{2,} [^\W\d_]{2,}", text):
+                found.append((path.name, text))
+        found += [
+            (path.name, m) for m in re.findall(r'(?:text:|textContent =)\s*"([^"]*[^\W\d_][^"]*)"', source)
+        ]
+    assert found == []

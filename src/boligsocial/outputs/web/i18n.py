@@ -1,11 +1,13 @@
-"""The dashboard's words: the `web.*` messages of the catalogues (`common/locale/*/web.po`), for
-the templates and, without the prefix, for the pages' scripts (`T.<name>`)."""
+"""The dashboard's words, by name, for the templates (`t.<name>`) and the pages' scripts
+(`T.<name>`): the `web.*` messages of the catalogues (`common/locale/*/web.po`) without their
+prefix, and the names of the concepts (`vocabulary.po`) as `<concept>_<id>` (`list_udsat`,
+`layer_omraade`, `housing_privat_leje`, `role_staff`, …)."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from boligsocial.common.words import LANGUAGES, words
+from boligsocial.common.words import LANGUAGES, catalogue_entries
 
 __all__ = ["LANGUAGES", "texts"]
 
@@ -13,5 +15,15 @@ __all__ = ["LANGUAGES", "texts"]
 @cache
 def texts(lang: str) -> dict[str, str]:
     """The dashboard's texts of a language (Danish for anything unknown), by name."""
-    catalogue = words(lang if lang in LANGUAGES else LANGUAGES[0])
-    return {key[4:]: text for key, text in catalogue.messages.items() if key.startswith("web.")}
+    out: dict[str, str] = {}
+    for key, text, source in catalogue_entries(lang if lang in LANGUAGES else LANGUAGES[0]):
+        if source == "web.po":
+            name = key.removeprefix("web.")
+        elif source == "vocabulary.po":
+            name = key.replace(".", "_", 1)
+        else:
+            continue
+        if name in out:
+            raise ValueError(f"two messages are named '{name}' for the dashboard ({lang})")
+        out[name] = text
+    return out

@@ -24,9 +24,9 @@ function fmt(value, unit, digits) {
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
   const nf = (d) => new Intl.NumberFormat(LOCALE, { maximumFractionDigits: d, minimumFractionDigits: d });
   switch (unit) {
-    case "share": return nf(digits ?? 1).format(100 * value) + " %";
-    case "pct": return nf(digits ?? 1).format(value) + " %";
-    case "dkk": return nf(0).format(value) + " kr.";
+    case "share": return T.percent.replace("{value}", nf(digits ?? 1).format(100 * value));
+    case "pct": return T.percent.replace("{value}", nf(digits ?? 1).format(value));
+    case "dkk": return T.kroner.replace("{amount}", nf(0).format(value));
     case "count": return nf(0).format(value);
     default: return nf(digits ?? 1).format(value);
   }
@@ -209,7 +209,11 @@ function indicatorOptions(m) {
 
 function label(ind) { return CFG.lang === "da" ? ind.label_da : ind.label_en; }
 
-function categoryName(c) { return c === "none" ? T.none : T[c] || c; }
+function categoryName(c) { return T[`list_${c}`]; }
+
+/* The name of a concept's id (layer, topic, housing type, kind of area, …) from the catalogues'
+   vocabulary; a municipality's own layer or topic has none and is shown by its id, spaced. */
+function nameOf(concept, id) { return T[`${concept}_${id}`] || String(id).replaceAll("_", " "); }
 
 /* ---------- shared by several pages ---------- */
 
@@ -221,7 +225,7 @@ function badge(category, eligible) {
 }
 
 function trafficBadge(colour) {
-  const b = el("span", { class: "badge", text: T[colour] });
+  const b = el("span", { class: "badge", text: T[`colour_${colour}`] });
   b.style.background = TRAFFIC[colour];
   return b;
 }

@@ -8,7 +8,8 @@ async function area() {
   const [m, profile, breakdown] = await Promise.all([meta(), api(`${base}/profile?lang=${CFG.lang}`),
     api(`${base}/breakdown`)]);
   const latest = profile.latest;
-  document.getElementById("area-sub").textContent = `${T.layer}: ${layer} · ${profile.area.kind || ""}` +
+  document.getElementById("area-sub").textContent = `${T.layer}: ${nameOf("layer", layer)}` +
+    (profile.area.kind ? ` · ${nameOf("kind", profile.area.kind)}` : "") +
     (profile.eligible ? "" : ` · ${T.indicative}`);
   document.getElementById("why").replaceChildren(...profile.sentences.map((s) => el("p", { text: s })));
   if (latest) criteriaTable(latest);
@@ -18,10 +19,10 @@ async function area() {
     breakdown.age.map((a) => a.indicator.replace("age_", "").replace("_plus", "+").replace("_", "–")),
     breakdown.age.map((a) => a.persons));
   barChart("chart-housing", `${T.by_housing} · ${T.data_year} ${breakdown.year}`,
-    breakdown.housing.map((h) => h.housing_type), breakdown.housing.map((h) => h.persons));
+    breakdown.housing.map((h) => nameOf("housing", h.housing_type)), breakdown.housing.map((h) => h.persons));
   const topics = [...new Set(m.indicators.map((i) => i.topic))];
   const topic = document.getElementById("topic");
-  options(topic, [["kriterier", T.criteria], ...topics.map((t) => [t, t])], "kriterier");
+  options(topic, [["kriterier", T.criteria], ...topics.map((t) => [t, nameOf("topic", t)])], "kriterier");
   const draw = newest(async (current) => {
     const ids = topic.value === "kriterier" ? CRITERIA_INDICATORS
       : m.indicators.filter((i) => i.topic === topic.value).map((i) => i.id);
@@ -65,8 +66,8 @@ function forecastTable(rows) {
   const table = document.getElementById("forecast");
   if (!rows.length) { table.replaceChildren(el("tr", {}, el("td", { text: T.no_data }))); return; }
   const lists = ["udsat", "parallelsamfund", "omdannelse", "forebyggelse"];
-  table.replaceChildren(el("tr", {}, el("th", { text: T.list_year }), ...lists.map((l) => el("th", { class: "num", text: T[l] })),
-    el("th", { class: "num", text: "beskæft. (80 %)" })),
+  table.replaceChildren(el("tr", {}, el("th", { text: T.list_year }), ...lists.map((l) => el("th", { class: "num", text: T[`list_${l}`] })),
+    el("th", { class: "num", text: T.forecast_labour })),
   ...rows.map((r) => r.state === "suppressed" ? el("tr", {}, el("td", { text: String(r.list_year) }),
     el("td", { colspan: String(lists.length + 1), text: T.suppressed })) : el("tr", {}, el("td", { text: String(r.list_year) }),
     ...lists.map((l) => el("td", { class: "num", text: fmt(r[`p_${l}`], "share", 0) })),
@@ -83,7 +84,7 @@ function trafficStrips(rows) {
         s.style.background = "repeating-linear-gradient(45deg,#888 0 3px,#fff 3px 6px)";
         return s;
       }
-      const s = el("span", { text: String(r.year), title: `${T[r.colour]}: ${r.reason}` });
+      const s = el("span", { text: String(r.year), title: `${T[`colour_${r.colour}`]}: ${r.reason}` });
       s.style.background = TRAFFIC[r.colour];
       return s;
     }))]));

@@ -6,7 +6,7 @@ async function compare() {
   const m = await meta();
   const layer = document.getElementById("layer"), indicator = document.getElementById("indicator");
   const year = document.getElementById("year"), areas = document.getElementById("areas");
-  options(layer, m.layers.map((l) => [l.id, l.id]), "omraade");
+  options(layer, m.layers.map((l) => [l.id, nameOf("layer", l.id)]), "omraade");
   options(indicator, indicatorOptions(m), "outside_labour_18_64");
   options(year, m.data_years.map((y) => [y, y]).reverse(), m.data_years[m.data_years.length - 1]);
   let sortKey = "value", descending = true, rows = [];
@@ -17,7 +17,7 @@ async function compare() {
       const c = x === null ? 1 : y === null ? -1 : x < y ? -1 : x > y ? 1 : 0;
       return descending ? -c : c;
     });
-    const head = [["name", T.area], ["value", T.value], ["numerator", "tæller"], ["denominator", "nævner"]];
+    const head = [["name", T.area], ["value", T.value], ["numerator", T.numerator], ["denominator", T.denominator]];
     table.replaceChildren(el("tr", {}, ...head.map(([k, h]) => {
       const th = el("th", { text: h + (k === sortKey ? (descending ? " ▼" : " ▲") : ""), class: k === "name" ? "" : "num" });
       th.dataset.key = k;

@@ -5,7 +5,7 @@
 async function lists() {
   const m = await meta();
   const layer = document.getElementById("layer"), year = document.getElementById("year");
-  options(layer, m.layers.map((l) => [l.id, l.id]), "omraade");
+  options(layer, m.layers.map((l) => [l.id, nameOf("layer", l.id)]), "omraade");
   options(year, [...m.list_years].reverse().map((y) => [y, y]), m.list_years[m.list_years.length - 1]);
   const update = newest(async (current) => {
     const y = Number(year.value);
@@ -22,8 +22,8 @@ async function lists() {
     document.getElementById("map-title").textContent = `${T.by_category} · ${T.list_year} ${y}`;
     legendItems(document.getElementById("legend"), Object.entries(CATEGORY).map(([k, c]) => [c, categoryName(k)]), "* " + T.indicative);
     rows.sort((a, b) => (b.eligible - a.eligible) || (b.criteria_met ?? 0) - (a.criteria_met ?? 0));
-    const cols = [["name", T.area], ["residents", T.residents], ["labour_share", "beskæft."], ["crime_ratio", "krim. ×"],
-      ["education_share", "udd."], ["income_ratio", "indk."], ["nonwestern_share", "ikke-vestl."],
+    const cols = [["name", T.area], ["residents", T.residents], ["labour_share", T.col_labour], ["crime_ratio", T.col_crime],
+      ["education_share", T.col_education], ["income_ratio", T.col_income], ["nonwestern_share", T.col_nonwestern],
       ["criteria_met", T.criteria], ["category", T.category]];
     document.getElementById("table").replaceChildren(el("tr", {}, ...cols.map(([, h]) => el("th", { text: h }))),
       ...rows.map((r) => el("tr", {}, ...cols.map(([k]) => {
@@ -37,9 +37,9 @@ async function lists() {
     const dis = await api("/api/v1/lists/disagreements");
     if (!current()) return;
     const table = document.getElementById("disagreements");
-    table.replaceChildren(el("tr", {}, ...[T.list_year, T.area, T.lists, "officiel", "beregnet"].map((h) => el("th", { text: h }))),
+    table.replaceChildren(el("tr", {}, ...[T.list_year, T.area, T.lists, T.official, T.computed].map((h) => el("th", { text: h }))),
       ...dis.map((d) => el("tr", {}, el("td", { text: String(d.list_year) }), el("td", { text: d.name }),
-        el("td", { text: T[d.list] || d.list }), el("td", { text: d.official ? T.yes : T.no }),
+        el("td", { text: categoryName(d.list) }), el("td", { text: d.official ? T.yes : T.no }),
         el("td", { text: d.computed ? T.yes : T.no }))));
     if (!dis.length) table.append(el("tr", {}, el("td", { class: "muted", text: T.none })));
   });

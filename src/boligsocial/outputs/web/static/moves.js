@@ -79,7 +79,7 @@ async function movesPage() {
   const moveYears = m.data_years.slice(1);
   options(from, moveYears.map((y) => [y, y]), moveYears[Math.max(0, moveYears.length - 5)]);
   options(to, moveYears.map((y) => [y, y]), moveYears[moveYears.length - 1]);
-  options(layer, m.layers.map((l) => [l.id, T[`layer_${l.id}`] || l.id]), "omraade");
+  options(layer, m.layers.map((l) => [l.id, nameOf("layer", l.id)]), "omraade");
   let names = {};
   const label = (id) => (id === "" ? T.outside : names[id] || T[`housing_${id}`] || T[`kind_${id}`] || id);
 
@@ -145,7 +145,7 @@ async function movesPage() {
     { ...CHART_LAYOUT, height: 480, barmode: "relative",
       title: { text: `${T.decomposition_of} ${T[`criterion_${crit}`]}: ${a.area.name}`
         + (dec.length && dec.every((d) => d.state === "suppressed" && d.reason === "differencing") ? ` (${T.decomposition_hidden})` : "") },
-      xaxis: { title: { text: T.year } }, yaxis: { title: { text: crit === "income" ? "kr." : T.percent_points_short } } },
+      xaxis: { title: { text: T.year } }, yaxis: { title: { text: crit === "income" ? T.dkk : T.percent_points_short } } },
     CHART_CONFIG);
     ids("tallies").replaceChildren(
       el("tr", {}, ...[T.year, T.group_in, T.group_out, T.net_migration, T.turnover, T.births, T.ended].map((h) => el("th", { text: h }))),

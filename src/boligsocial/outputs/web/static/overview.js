@@ -6,7 +6,7 @@ async function overview() {
   const m = await meta();
   const layer = document.getElementById("layer"), mode = document.getElementById("mode");
   const indicator = document.getElementById("indicator"), year = document.getElementById("year");
-  options(layer, m.layers.map((l) => [l.id, `${l.id} (${l.areas})`]), "omraade");
+  options(layer, m.layers.map((l) => [l.id, `${nameOf("layer", l.id)} (${l.areas})`]), "omraade");
   options(indicator, indicatorOptions(m), "outside_labour_18_64");
   year.min = m.data_years[0]; year.max = m.data_years[m.data_years.length - 1]; year.step = 1;
   year.value = year.max;
@@ -38,7 +38,7 @@ async function overview() {
         if (a.state === "suppressed" || a.state === "small")
           return { fill: "url(#hatch)", state: "suppressed", label: a.label || T.suppressed };
         if (!a || a.value === null) return { fill: NO_DATA, state: "nodata", label: T.no_data };
-        return { fill: SEQ[classOf(a.value, breaks)], label: fmt(a.value, unit) + (a.state === "uncertain" ? " (usikker)" : "") };
+        return { fill: SEQ[classOf(a.value, breaks)], label: fmt(a.value, unit) + (a.state === "uncertain" ? ` (${T.uncertain})` : "") };
       }, open);
       title.textContent = `${label(data.indicator)} · ${T.data_year} ${y}`;
       const edges = [null, ...breaks, null];
@@ -58,13 +58,13 @@ async function overview() {
       drawMap(svg, geo, (id) => {
         const r = byId[id];
         if (!r) return { fill: NO_DATA, state: "nodata", label: T.no_data };
-        if (traffic) return { fill: TRAFFIC[r.colour], label: `${T[r.colour]}: ${r.reason}` };
+        if (traffic) return { fill: TRAFFIC[r.colour], label: `${T[`colour_${r.colour}`]}: ${r.reason}` };
         const c = r.eligible ? categoryName(r.category) : `${categoryName(r.category)} (${T.indicative})`;
         return { fill: CATEGORY[r.category], label: c };
       }, open);
       title.textContent = `${traffic ? T.by_traffic : T.by_category} · ${T.list_year} ${listYear}`;
       legendItems(legend, traffic
-        ? Object.entries(TRAFFIC).map(([k, c]) => [c, T[k]])
+        ? Object.entries(TRAFFIC).map(([k, c]) => [c, T[`colour_${k}`]])
         : Object.entries(CATEGORY).map(([k, c]) => [c, categoryName(k)]), "");
     } else {
       drawMap(svg, geo, () => ({ fill: NO_DATA, state: "nodata", label: T.no_data }), open);
@@ -94,7 +94,7 @@ async function watch(layer, listYear, m, current) {
   changes.replaceChildren(...changed.map((r) => el("li", {},
     el("a", { href: `/omraade/${layer}/${encodeURIComponent(r.area_id)}`, text: r.name }),
     `: ${categoryName(r.category_before || "none")} → ${categoryName(r.category)}` +
-    (r.changed ? `; ${T[r.previous] || "–"} → ${T[r.colour]}` : ""))));
+    (r.changed ? `; ${r.previous ? T[`colour_${r.previous}`] : "–"} → ${T[`colour_${r.colour}`]}` : ""))));
   if (!changed.length) changes.append(el("li", { class: "muted", text: T.none }));
 }
 
