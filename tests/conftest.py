@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,13 +24,25 @@ def key_file(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The example municipality at a tenth of its size, generated and loaded once per test run."""
+    """The example municipality at a tenth of its size, generated and loaded once per test run:
+    under pytest-xdist the first worker builds it in the run's shared folder and every worker
+    takes its own copy of the database (tests write beside it), reading the delivery in place."""
     from boligsocial.example import generate
     from boligsocial.pipeline import load
 
+    base = tmp_path_factory.getbasetemp()  # a worker's is inside the run's own folder
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "example-shared"
+    shared.mkdir(exist_ok=True)
+    with open(shared / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "done").exists():
+            generate(shared / "delivery", seed=42, scale=0.1)
+            load(shared / "delivery", shared / "bsm.duckdb", shared / "pseudonym.key")
+            (shared / "done").touch()
     root = tmp_path_factory.mktemp("example")
-    generate(root / "delivery", seed=42, scale=0.1)
-    load(root / "delivery", root / "bsm.duckdb", root / "pseudonym.key")
+    (root / "delivery").symlink_to(shared / "delivery", target_is_directory=True)
+    for name in ("bsm.duckdb", "pseudonym.key"):
+        shutil.copy2(shared / name, root / name)
     return root / "bsm.duckdb"
 
 

@@ -43,6 +43,7 @@ def test_no_session_no_token_means_401_everywhere(web) -> None:  # type: ignore[
     assert page.status_code == 303 and page.headers["location"] == "/login?next=/lister"
 
 
+@pytest.mark.slow  # every endpoint, the moves' among them: builds their protection (minutes)
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_on_each_endpoint(web, role: str) -> None:  # type: ignore[no-untyped-def]
     client = client_for(web, role)

@@ -285,6 +285,7 @@ def test_a_housing_association_sees_only_its_own_areas_in_detail(clients: dict[s
     assert all(r["hidden_reason"] == "not-your-area" for r in forecast if r["area_id"] == "A")
 
 
+@pytest.mark.slow  # builds the moves' protection for two policies (minutes)
 def test_the_public_view_of_the_moves_shows_nothing_the_default_view_hides(example_db: Path) -> None:
     """Anyone with a login can also look as the public (anonymous access): a flow the public view
     shows and the default view hides would undo the default's protection (the hidden cell given,

@@ -78,6 +78,7 @@ def test_every_operation_answers_as_its_description_says(api: tuple[Any, str]) -
     assert not failures, "\n\n".join(failures)
 
 
+@pytest.mark.slow  # every endpoint as every role, the moves' among them: builds their protection
 def test_every_role_gets_answers_in_the_shapes_the_description_names(web: Any) -> None:
     """Schemathesis asks as an analyst, who sees exact figures; the other roles' answers carry
     hidden cells (nulls with their state) and a housing association's withheld rows: each is
