@@ -68,8 +68,8 @@ def _export(
     if fmt not in FORMATS:
         raise InvalidParameter("unknown-format", f"format '{fmt}'?", {"allowed": list(FORMATS)})
     svc = pub.service
-    svc._layer(layer)
-    years = [svc._year(year, pub.data_years)] if year is not None else pub.data_years
+    svc.valid_layer(layer)
+    years = [svc.valid_year(year, pub.data_years)] if year is not None else pub.data_years
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "gpkg":
         from boligsocial.outputs.export.gis import write_gpkg

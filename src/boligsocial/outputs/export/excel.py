@@ -77,7 +77,7 @@ def write_xlsx(pub: Publication, layer: str, years: list[int], out: Path) -> Non
     if warning:
         _warning_sheet(book, pub, warning, prov)
     audience = f"målgruppe {prov['audience']}"
-    names = pub.service.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name", "kind")
+    names = pub.service.area_names(layer)
     long = pub.values_long(layer, years).join(names, on="area_id", how="left")
     by_topic: dict[str, list[dict[str, Any]]] = {}
     for ind in pub.indicators:

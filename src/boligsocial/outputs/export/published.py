@@ -83,11 +83,11 @@ class Publication:
     @cached_property
     def indicators(self) -> list[dict[str, Any]]:
         """The catalogue of indicators, in catalogue order."""
-        return self.service.snap.tables["indicators"].to_dicts()
+        return self.service.indicators()
 
     @property
     def data_years(self) -> list[int]:
-        return self.service.snap.data_years
+        return self.service.data_years()
 
     @property
     def policy(self) -> Policy:
@@ -106,26 +106,22 @@ class Publication:
 
     def names(self, layer: str) -> dict[str, str]:
         """Area id → latest name in a layer."""
-        areas = self.service.snap.area_names.filter(pl.col("layer") == layer)
-        return dict(areas.select("area_id", "name").iter_rows())
+        return dict(self.service.area_names(layer).select("area_id", "name").iter_rows())
 
     def provenance(self) -> dict[str, str]:
         """Where an export comes from: tool, rule sets, delivery, years, audience, the disclosure
         note of its policy (English and Danish) and time; first, for a file that must not leave
         the analysis function, the warning (Danish and English)."""
-        snap = self.service.snap
-        results = snap.tables["list_results"]
-        rule_sets = sorted(results.get_column("rule_set").unique().to_list()) if results.height else []
+        origin = self.service.origin()
         policy = self.policy
         years = self.data_years
         warning = self.warning()
         first = {"warning": f"{warning} / {self.warning('en')}"} if warning else {}
         return first | {
             "tool": f"boligsocial {version('boligsocial')}",
-            "municipality": f"{snap.meta.get('municipality_name', '')} "
-            f"({snap.meta.get('municipality_code', '')})",
-            "rule_sets": ", ".join(rule_sets),
-            "delivery_fingerprint": snap.meta.get("last_fingerprint", ""),
+            "municipality": f"{origin['municipality_name']} ({origin['municipality_code']})",
+            "rule_sets": origin["rule_sets"],
+            "delivery_fingerprint": origin["delivery_fingerprint"],
             "data_years": f"{years[0]}–{years[-1]}" if years else "",
             "audience": self.viewer.role,
             "disclosure_policy": f"{policy.name}: {notes.note_text(policy, 'en')}",
@@ -138,7 +134,7 @@ class Publication:
 
     def geometries(self, layer: str, year: int) -> pl.DataFrame:
         """The layer's boundaries valid in `year` (WKB, EPSG:25832)."""
-        return self.service.snap.boundaries(layer, year).select("area_id", "geometry")
+        return self.service.boundaries(layer, year)
 
     def values_long(self, layer: str, years: list[int]) -> pl.DataFrame:
         """Every indicator for every area and year, published: value (percent for shares),
@@ -195,9 +191,7 @@ class Publication:
         """One row per area and data year: name, kind, every indicator (and its state), the list
         category of the list year the data year leads to, and each traffic-light model's colour;
         with the boundary of that year as WKB in `geometry`."""
-        names = self.service.snap.area_names.filter(pl.col("layer") == layer).select(
-            "area_id", "name", "kind"
-        )
+        names = self.service.area_names(layer)
         long = self.values_long(layer, years)
         ids = [i["id"] for i in self.indicators]
         wide = long.pivot(on="indicator", index=["area_id", "year"], values="value")
@@ -245,12 +239,11 @@ class Publication:
 
     def flows(self, layer: str) -> pl.DataFrame:
         """Published moves between the layer's areas, per move year ('' is outside)."""
-        moved = self.service.snap.tables["move_flows"]
-        if moved.is_empty():
+        years = self.service.move_years(layer)
+        if not years:
             return pl.DataFrame(
                 schema={"year": pl.Int64, "from": pl.String, "to": pl.String, "movers": pl.Float64}
             )
-        years = sorted(moved.filter(pl.col("layer") == layer).get_column("year").unique().to_list())
         parts = [
             self.service.flows("area", y, y, layer, self.viewer).with_columns(
                 pl.lit(y, pl.Int64).alias("year")

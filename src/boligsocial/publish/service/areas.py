@@ -41,8 +41,8 @@ class AreaQueries(ServiceBase):
 
     def geojson(self, layer: str, year: int | None = None, tolerance: float = 5.0) -> dict[str, Any]:
         """The layer's areas valid in `year` (EPSG:25832, simplified to `tolerance` metres)."""
-        self._layer(layer)
-        year = self._year(year, self.snap.data_years)
+        self.valid_layer(layer)
+        year = self.valid_year(year, self.snap.data_years)
         return self.memo(("geojson", layer, year, tolerance), lambda: self._geojson(layer, year, tolerance))
 
     def _geojson(self, layer: str, year: int, tolerance: float) -> dict[str, Any]:
@@ -73,9 +73,9 @@ class AreaQueries(ServiceBase):
         """One indicator for every area of a layer in one year, with the municipality value
         (remembered per policy: the exports and reports ask for the same figures more than once)."""
         v = viewer or Viewer.operator()
-        self._layer(layer)
+        self.valid_layer(layer)
         ind = self._indicator(indicator)
-        year = self._year(year, self.snap.data_years)
+        year = self.valid_year(year, self.snap.data_years)
         return self.memo(
             ("values", layer, indicator, year, v.policy.name),
             lambda: self._values(layer, ind, year, v),
@@ -206,7 +206,7 @@ class AreaQueries(ServiceBase):
         groups add up to the residents, which the step knows: `boligsocial.compute.statistics`)."""
         v = viewer or Viewer.operator()
         self._area(layer, area_id)
-        year = self._year(year, self.snap.data_years)
+        year = self.valid_year(year, self.snap.data_years)
         vals = self.snap.values.filter(
             (pl.col("layer") == layer) & (pl.col("area_id") == area_id) & (pl.col("year") == year)
         )

@@ -313,13 +313,13 @@ class ServiceBase:
 
     # --- validation of parameters --------------------------------------------------------------
 
-    def _layer(self, layer: str) -> str:
+    def valid_layer(self, layer: str) -> str:
         layers = self.layers()
         if layer not in layers:
             raise NotFound("unknown-layer", f"unknown layer '{layer}'", {"allowed": layers})
         return layer
 
-    def _year(self, year: int | None, allowed: list[int], what: str = "year") -> int:
+    def valid_year(self, year: int | None, allowed: list[int], what: str = "year") -> int:
         if not allowed:
             raise NotFound(f"no-{what.replace(' ', '-')}", f"no {what}s in this database")
         if year is None:
@@ -339,11 +339,47 @@ class ServiceBase:
         return found.row(0, named=True)
 
     def _area(self, layer: str, area_id: str) -> dict[str, Any]:
-        self._layer(layer)
+        self.valid_layer(layer)
         found = self.snap.area_names.filter((pl.col("layer") == layer) & (pl.col("area_id") == area_id))
         if found.is_empty():
             raise NotFound("unknown-area", f"no area '{area_id}' in layer '{layer}'")
         return found.row(0, named=True)
+
+    # --- what the database holds, for outputs that lay out files --------------------------------
+
+    def indicators(self) -> list[dict[str, Any]]:
+        """The catalogue of indicators, in catalogue order."""
+        return list(self.snap.tables["indicators"].to_dicts())
+
+    def data_years(self) -> list[int]:
+        return list(self.snap.data_years)
+
+    def area_names(self, layer: str) -> pl.DataFrame:
+        """The layer's areas, one row each: area_id, latest name and kind."""
+        return self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name", "kind")
+
+    def boundaries(self, layer: str, year: int) -> pl.DataFrame:
+        """The layer's boundaries valid in `year`: area_id and geometry (WKB, EPSG:25832)."""
+        return self.snap.boundaries(layer, year).select("area_id", "geometry")
+
+    def move_years(self, layer: str) -> list[int]:
+        """The move years with moves between the layer's areas."""
+        moved = self.snap.tables["move_flows"]
+        if moved.is_empty():
+            return []
+        return sorted(moved.filter(pl.col("layer") == layer).get_column("year").unique().to_list())
+
+    def origin(self) -> dict[str, str]:
+        """Where the data come from: municipality name and code, the delivery's fingerprint and
+        the rule sets of the stored lists (for a file's provenance)."""
+        meta, results = self.snap.meta, self.snap.tables["list_results"]
+        rule_sets = sorted(results.get_column("rule_set").unique().to_list()) if results.height else []
+        return {
+            "municipality_name": meta.get("municipality_name", ""),
+            "municipality_code": meta.get("municipality_code", ""),
+            "delivery_fingerprint": meta.get("last_fingerprint", ""),
+            "rule_sets": ", ".join(rule_sets),
+        }
 
     # --- catalogue -----------------------------------------------------------------------------
 

@@ -47,10 +47,10 @@ class ListQueries(ServiceBase):
             known = [c for c in result_columns(book) if c in stored.columns]
             table = stored.select(known + [c for c in stored.columns if c not in known])
         if layer is not None:
-            self._layer(layer)
+            self.valid_layer(layer)
             table = table.filter(pl.col("layer") == layer)
         if year is not None:
-            self._year(year, self.list_years(), "list year")
+            self.valid_year(year, self.list_years(), "list year")
             table = table.filter(pl.col("list_year") == year)
         return self._publish_rows(table.sort("list_year", "layer", "area_id"), viewer)
 
@@ -86,10 +86,10 @@ class ListQueries(ServiceBase):
         )
         table = names.join(wide, on=["layer", "area_id"]).join(crit, on=keys, how="left")
         if layer is not None:
-            self._layer(layer)
+            self.valid_layer(layer)
             table = table.filter(pl.col("layer") == layer)
         if year is not None:
-            self._year(year, sorted(table.get_column("list_year").unique().to_list()), "forecast year")
+            self.valid_year(year, sorted(table.get_column("list_year").unique().to_list()), "forecast year")
             table = table.filter(pl.col("list_year") == year)
         # a forecast is made of the trend window of data years up to its latest (forecast.Settings)
         window, first = ForecastSettings().window, min(self.snap.data_years, default=0)
@@ -134,10 +134,10 @@ class ListQueries(ServiceBase):
                 raise NotFound("unknown-model", f"unknown traffic-light model '{model}'", {"allowed": models})
             table = table.filter(pl.col("model") == model)
         if layer is not None:
-            self._layer(layer)
+            self.valid_layer(layer)
             table = table.filter(pl.col("layer") == layer)
         if year is not None:
-            self._year(year, sorted(table.get_column("year").unique().to_list()))
+            self.valid_year(year, sorted(table.get_column("year").unique().to_list()))
             table = table.filter(pl.col("year") == year)
         v = viewer or Viewer.operator()
         rows = dc.publish_colours(
@@ -212,8 +212,8 @@ class ListQueries(ServiceBase):
 
     def _watch_rows(self, layer: str, list_year: int | None, v: Viewer) -> list[dict[str, Any]]:
         """Every area's category and criteria-model colour in a list year and the year before."""
-        self._layer(layer)
-        list_year = self._year(list_year, self.list_years(), "list year")
+        self.valid_layer(layer)
+        list_year = self.valid_year(list_year, self.list_years(), "list year")
         res = self.lists(layer=layer, viewer=v)
         now = res.filter(pl.col("list_year") == list_year)
         before = res.filter(pl.col("list_year") == list_year - 1).select(

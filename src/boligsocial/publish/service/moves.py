@@ -57,7 +57,7 @@ class MoveQueries(ServiceBase):
             raise InvalidParameter("unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(GROUPINGS)})
         if trait is not None and trait not in TRAITS:
             raise InvalidParameter("unknown-trait", f"trait '{trait}'?", {"allowed": sorted(TRAITS)})
-        self._layer(layer)
+        self.valid_layer(layer)
         if area is not None:
             self._area(layer, area)
         if v.role == "housing_association":  # its own areas' moves only: never an aggregate of others'
@@ -84,8 +84,8 @@ class MoveQueries(ServiceBase):
         years = sorted(table.get_column("year").unique().to_list())
         if not years:
             return pl.DataFrame(schema=schema)
-        lo = self._year(year_from if year_from is not None else years[0], years, "move year")
-        hi = self._year(year_to if year_to is not None else years[-1], years, "move year")
+        lo = self.valid_year(year_from if year_from is not None else years[0], years, "move year")
+        hi = self.valid_year(year_to if year_to is not None else years[-1], years, "move year")
         table = table.filter(pl.col("year").is_between(lo, hi))
         if area is not None:
             table = table.filter((pl.col("from_area") == area) | (pl.col("to_area") == area))
@@ -225,8 +225,8 @@ class MoveQueries(ServiceBase):
         out: list[dict[str, Any]] = []
         if not years:
             return out
-        lo = self._year(year_from if year_from is not None else years[0], years, "move year")
-        hi = self._year(year_to if year_to is not None else years[-1], years, "move year")
+        lo = self.valid_year(year_from if year_from is not None else years[0], years, "move year")
+        hi = self.valid_year(year_to if year_to is not None else years[-1], years, "move year")
         names = dict(
             self.snap.area_names.filter(pl.col("layer") == layer).select("area_id", "name").iter_rows()
         )
