@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from boligsocial.common.errors import ConfigError
 
@@ -144,9 +146,23 @@ def validated(
     return model
 
 
+class _TomlSchema(GenerateJsonSchema):
+    """TOML has no null: an optional key is one that may be left out, not one that may be null."""
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        generated = super().default_schema(schema)
+        if generated.get("default", ...) is None:
+            del generated["default"]
+        return generated
+
+
 def json_schema(kind: type[BaseModel]) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a configuration file, for editors and the docs."""
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **kind.model_json_schema()}
+    generated = kind.model_json_schema(schema_generator=_TomlSchema)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **generated}
 
 
 # --- from pydantic's errors to ours ------------------------------------------------------------------

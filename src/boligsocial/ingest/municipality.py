@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
@@ -65,9 +65,24 @@ class MunicipalityFile(Table):
 
     name: Annotated[Stripped, Field(min_length=1)]
     """The municipality's name, e.g. "Vejle Kommune"."""
-    code: Annotated[Stripped, AfterValidator(_code)]
+    code: Annotated[
+        Stripped,
+        AfterValidator(_code),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": "^ *[0-9]{3} *$"},
+                    {"type": "integer", "minimum": 100, "maximum": 999},
+                ]
+            }
+        ),
+    ]
     """The 3-digit municipality code, e.g. "630"."""
-    region: Annotated[Stripped, AfterValidator(_region)]
+    region: Annotated[
+        Stripped,
+        AfterValidator(_region),
+        WithJsonSchema({"enum": [*sorted(REGIONS), *sorted(map(int, REGIONS))]}),
+    ]
     """The region code, 1081-1085."""
     crs: Annotated[TextOrNumber, AfterValidator(_crs)] = STORAGE_CRS
     """The coordinate reference system of the address coordinates, e.g. "EPSG:25832"."""
