@@ -36,7 +36,7 @@ M = TypeVar("M", bound=BaseModel)
 class Table(BaseModel):
     """A table of a configuration file: only the keys declared, each of the type declared."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Invalid(ValueError):

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import ConfigDict, Field
 
@@ -78,32 +78,36 @@ class Mapping:
 class CsvTable(Table):
     """[csv]: how CSV files of the delivery are written."""
 
-    separator: Annotated[str, Field(min_length=1, max_length=1)] = ","
-    """One character."""
-    decimal_comma: bool = False
-    """12,5 means 12.5 in every column."""
+    separator: str = Field(default=",", min_length=1, max_length=1, description="One character.")
+    decimal_comma: bool = Field(default=False, description="12,5 means 12.5 in every column.")
 
 
 class TableSection(Table):
     """[<table>]: the delivery's own file name, column names, codes and date formats of one table."""
 
-    file: str | None = None
-    """The file instead of <table>.csv/.parquet/.xlsx."""
-    columns: dict[str, TextOrNumber] = Field(default_factory=dict)
-    """Contract column = the delivery's column."""
-    codes: dict[str, dict[str, TextOrNumber]] = Field(default_factory=dict)
-    """Per contract column: the delivery's code = the contract's code."""
-    formats: dict[str, TextOrNumber] = Field(default_factory=dict)
-    """Per date column: its strftime format, e.g. "%d-%m-%Y"."""
-    pseudonymise: list[str] = Field(default_factory=list)
-    """Identifier columns stored only as keyed pseudonyms, e.g. ["contact_cpr"]."""
+    file: str | None = Field(default=None, description="The file instead of <table>.csv/.parquet/.xlsx.")
+    columns: dict[str, TextOrNumber] = Field(
+        default_factory=dict, description="Contract column = the delivery's column."
+    )
+    codes: dict[str, dict[str, TextOrNumber]] = Field(
+        default_factory=dict, description="Per contract column: the delivery's code = the contract's code."
+    )
+    formats: dict[str, TextOrNumber] = Field(
+        default_factory=dict, description='Per date column: its strftime format, e.g. "%d-%m-%Y".'
+    )
+    pseudonymise: list[str] = Field(
+        default_factory=list,
+        description='Identifier columns stored only as keyed pseudonyms, e.g. ["contact_cpr"].',
+    )
 
 
 class PersonsSection(TableSection):
     """[persons]: as every table, and the extra indicator columns with their type."""
 
-    extra: dict[str, ExtraType] = Field(default_factory=dict)
-    """Extra persons column = "bool" or "number"; undeclared extras are not stored."""
+    extra: dict[str, ExtraType] = Field(
+        default_factory=dict,
+        description='Extra persons column = "bool" or "number"; undeclared extras are not stored.',
+    )
 
 
 class MappingFile(Table):

@@ -63,8 +63,9 @@ class MunicipalityFile(Table):
 
     model_config = ConfigDict(title="boligsocial municipality.toml")
 
-    name: Annotated[Stripped, Field(min_length=1)]
-    """The municipality's name, e.g. "Vejle Kommune"."""
+    name: Annotated[Stripped, Field(min_length=1)] = Field(
+        description='The name of the municipality, e.g. "Vejle Kommune".'
+    )
     code: Annotated[
         Stripped,
         AfterValidator(_code),
@@ -76,16 +77,16 @@ class MunicipalityFile(Table):
                 ]
             }
         ),
-    ]
-    """The 3-digit municipality code, e.g. "630"."""
+    ] = Field(description='The 3-digit municipality code, e.g. "630".')
     region: Annotated[
         Stripped,
         AfterValidator(_region),
         WithJsonSchema({"enum": [*sorted(REGIONS), *sorted(map(int, REGIONS))]}),
-    ]
-    """The region code, 1081-1085."""
-    crs: Annotated[TextOrNumber, AfterValidator(_crs)] = STORAGE_CRS
-    """The coordinate reference system of the address coordinates, e.g. "EPSG:25832"."""
+    ] = Field(description="The region code, 1081-1085.")
+    crs: Annotated[TextOrNumber, AfterValidator(_crs)] = Field(
+        default=STORAGE_CRS,
+        description='The coordinate reference system of the address coordinates, e.g. "EPSG:25832".',
+    )
 
 
 def read_municipality(delivery: Path) -> tuple[Municipality | None, list[Problem]]:

@@ -75,15 +75,14 @@ class IndicatorTable(Table):
     """[[indicator]]: a population and a value (expressions over the persons' columns)."""
 
     id: Text
-    topic: Text
-    """Grouping on pages and in exports."""
+    topic: Text = Field(description="Grouping on pages and in exports.")
     label_da: Text
     label_en: Text
     unit: Literal["count", "share", "mean", "dkk", "pct"]
-    population: ExpressionText = "True"
-    """Who is counted (default: every resident)."""
-    value: ExpressionText = "1"
-    """What is summed over the population (default: 1)."""
+    population: ExpressionText = Field(
+        default="True", description="Who is counted (default: every resident)."
+    )
+    value: ExpressionText = Field(default="1", description="What is summed over the population (default: 1).")
     description_da: str = ""
     description_en: str = ""
 

@@ -130,10 +130,12 @@ AgeBand = Annotated[
 class Settings(Table):
     """[settings]: the regime's numbers besides the tests."""
 
-    min_residents: NonNegativeInt
-    """Residents an area needs to be on a list (the lists may set their own)."""
-    residents_lag: NonNegativeInt
-    """Residents are counted at the end of data year t - residents_lag."""
+    min_residents: NonNegativeInt = Field(
+        description="Residents an area needs to be on a list (the lists may set their own)."
+    )
+    residents_lag: NonNegativeInt = Field(
+        description="Residents are counted at the end of data year t - residents_lag."
+    )
     labour_ages: AgeBand
     crime_ages: AgeBand
     education_ages: AgeBand
@@ -145,14 +147,17 @@ class CriterionTable(Table):
 
     id: str
     measure: Measure
-    lags: Annotated[list[PositiveInt], Field(min_length=1)]
-    """Data years t - lag whose yearly shares are averaged, e.g. [1, 2]."""
+    lags: list[PositiveInt] = Field(
+        min_length=1, description="Data years t - lag whose yearly shares are averaged, e.g. [1, 2]."
+    )
     op: Op
     threshold: Threshold
-    relative_to: Reference | None = None
-    """The threshold is a multiple of this reference figure."""
-    origin: bool = False
-    """An origin criterion (left out by the analysis variant without origin)."""
+    relative_to: Reference | None = Field(
+        default=None, description="The threshold is a multiple of this reference figure."
+    )
+    origin: bool = Field(
+        default=False, description="An origin criterion (left out by the analysis variant without origin)."
+    )
 
 
 class ListTable(Table):
@@ -160,15 +165,14 @@ class ListTable(Table):
 
     label: str | None = None
     min_residents: NonNegativeInt | None = None
-    count: list[str] = Field(default_factory=list)
-    """Tests counted towards `min_met`."""
+    count: list[str] = Field(default_factory=list, description="Tests counted towards `min_met`.")
     min_met: NonNegativeInt = 0
-    requires: list[str] = Field(default_factory=list)
-    """Lists the area must also be on."""
-    conditions: list[str] = Field(default_factory=list)
-    """Tests that must all be met as well."""
-    history: str | None = None
-    """A list the area must have been on in the `consecutive_years` list years before."""
+    requires: list[str] = Field(default_factory=list, description="Lists the area must also be on.")
+    conditions: list[str] = Field(default_factory=list, description="Tests that must all be met as well.")
+    history: str | None = Field(
+        default=None,
+        description="A list the area must have been on in the `consecutive_years` list years before.",
+    )
     consecutive_years: NonNegativeInt = 0
 
 

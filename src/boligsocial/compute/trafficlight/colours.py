@@ -80,16 +80,13 @@ class CriteriaModel(Table):
     label_en: str | None = None
     description_da: str = ""
     description_en: str = ""
-    red_lists: list[ListName]
-    """Red when the area is on one of these lists ..."""
-    red_min_criteria: int
-    """... or meets at least this many of the four criteria, whatever its size."""
-    yellow_lists: list[ListName]
-    """Yellow when the area is on one of these lists ..."""
-    yellow_min_criteria: int
-    """... or meets at least this many criteria ..."""
-    yellow_min_near: int
-    """... or is near at least this many."""
+    red_lists: list[ListName] = Field(description="Red when the area is on one of these lists ...")
+    red_min_criteria: int = Field(
+        description="... or meets at least this many of the four criteria, whatever its size."
+    )
+    yellow_lists: list[ListName] = Field(description="Yellow when the area is on one of these lists ...")
+    yellow_min_criteria: int = Field(description="... or meets at least this many criteria ...")
+    yellow_min_near: int = Field(description="... or is near at least this many.")
     near: Near
 
 
@@ -98,10 +95,8 @@ class PointIndicator(Table):
 
     id: str
     worse: Literal["higher", "lower"]
-    one_point: float
-    """1 point at this ratio to the municipality's value."""
-    two_points: float
-    """2 points at this ratio."""
+    one_point: float = Field(description="1 point at this ratio to the municipality's value.")
+    two_points: float = Field(description="2 points at this ratio.")
 
 
 class PointsModel(Table):
@@ -112,12 +107,9 @@ class PointsModel(Table):
     label_en: str | None = None
     description_da: str = ""
     description_en: str = ""
-    yellow_points: int
-    """Yellow from this many points."""
-    red_points: int
-    """Red from this many points."""
-    min_denominator: int
-    """Indicators with fewer persons behind them give no points."""
+    yellow_points: int = Field(description="Yellow from this many points.")
+    red_points: int = Field(description="Red from this many points.")
+    min_denominator: int = Field(description="Indicators with fewer persons behind them give no points.")
     indicator: list[PointIndicator]
 
 

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, NonNegativeInt, RootModel
+from pydantic import ConfigDict, Field, NonNegativeInt, RootModel
 
 from boligsocial.common.config import Table, parse_toml, read_toml, validated
 
@@ -48,18 +48,26 @@ class PolicyTable(Table):
     """The settings of one audience (docs/access.md). A key left out keeps the audience's value
     before (the shipped policy.toml's); the defaults shown are the `default` audience's."""
 
-    small_count_max: NonNegativeInt = _DEFAULT.small_count_max
-    """Counts 1..n are never shown exactly (0 may be)."""
-    small_count_display: Literal["<5", "round"] = "<5"
-    """A small count is shown as a label ("<5") or rounded up ("round")."""
-    rate_min_population: NonNegativeInt = _DEFAULT.rate_min_population
-    """A rate or mean on fewer persons is suppressed."""
-    rate_uncertain_population: NonNegativeInt = _DEFAULT.rate_uncertain_population
-    """A rate or mean on fewer persons is flagged as uncertain."""
-    complementary: bool = _DEFAULT.complementary
-    """Suppress a second cell where a hidden one could be recovered by differencing."""
-    min_area_population: NonNegativeInt = _DEFAULT.min_area_population
-    """Smaller areas show only their residents count."""
+    small_count_max: NonNegativeInt = Field(
+        default=_DEFAULT.small_count_max, description="Counts 1..n are never shown exactly (0 may be)."
+    )
+    small_count_display: Literal["<5", "round"] = Field(
+        default="<5", description='A small count is shown as a label ("<5") or rounded up ("round").'
+    )
+    rate_min_population: NonNegativeInt = Field(
+        default=_DEFAULT.rate_min_population, description="A rate or mean on fewer persons is suppressed."
+    )
+    rate_uncertain_population: NonNegativeInt = Field(
+        default=_DEFAULT.rate_uncertain_population,
+        description="A rate or mean on fewer persons is flagged as uncertain.",
+    )
+    complementary: bool = Field(
+        default=_DEFAULT.complementary,
+        description="Suppress a second cell where a hidden one could be recovered by differencing.",
+    )
+    min_area_population: NonNegativeInt = Field(
+        default=_DEFAULT.min_area_population, description="Smaller areas show only their residents count."
+    )
 
 
 Audience = Literal["default", "analyst", "public"]
