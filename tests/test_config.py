@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import Field, RootModel
 
 from boligsocial.common.config import Table, check, read_toml, validated
@@ -197,3 +199,54 @@ def test_the_documented_mapping_and_a_municipality_file_pass_their_schemas_and_l
         "rent_arrears": "bool",
         "debt_dkk": "number",
     }
+
+
+_KEYS = st.sampled_from(
+    [
+        "id",
+        "test",
+        "lists",
+        "settings",
+        "udsat",
+        "count",
+        "requires",
+        "history",
+        "columns",
+        "extra",
+        "pseudonymise",
+        "persons",
+        "csv",
+        "indicator",
+        "kind",
+        "near",
+        "default",
+        "value",
+        "lags",
+    ]
+)
+_TOML = st.recursive(
+    st.one_of(st.integers(-3, 3000), st.floats(allow_nan=False), st.booleans(), st.text(max_size=5), _KEYS),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.one_of(_KEYS, st.text(max_size=3)), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.one_of(_KEYS, st.text(max_size=3)), _TOML, max_size=5))
+def test_whatever_a_file_holds_a_loader_answers_with_its_model_or_a_config_error(
+    data: dict[str, Any],
+) -> None:
+    """The checks across keys read the raw TOML, so they must survive any shape of it."""
+    from boligsocial.compute.catalogue import parse_catalogue
+    from boligsocial.compute.rulesets import parse_ruleset
+    from boligsocial.compute.trafficlight import parse_models
+    from boligsocial.ingest.mapping import parse_mapping
+    from boligsocial.publish.disclosure import parse_policies
+
+    for parse in (parse_ruleset, parse_catalogue, parse_models, parse_policies, parse_mapping):
+        try:
+            parse(data, "f.toml")
+        except ConfigError as exc:
+            assert str(exc).count("\n  f.toml: ") >= 1

@@ -132,7 +132,8 @@ def _contract_names(section: dict[str, Any], key: str) -> list[str]:
     """The column names of `pseudonymise` or `extra` as the contract's (a mapped column's own name
     works too)."""
     columns, names = section.get("columns", {}), section.get(key, [])
-    contract = {src: dst for dst, src in columns.items()} if isinstance(columns, dict) else {}
+    columns = columns if isinstance(columns, dict) else {}
+    contract = {str(src): dst for dst, src in columns.items() if isinstance(src, str | int)}
     return [contract.get(c, c) for c in names if isinstance(c, str)] if isinstance(names, list | dict) else []
 
 
