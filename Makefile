@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint install clean benchmark
+.PHONY: demo test test-fast lint install clean benchmark schemas
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/bsm demo --dir demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -30,6 +30,10 @@ test: lint
 # cores, for a quick round while working (about 1.5 minutes); `make test` (and CI) runs everything
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow" -q -n 2
+
+# docs/schemas/*.schema.json from the configuration models (tests/test_config.py fails when stale)
+schemas: $(STAMP)
+	$(BIN)/python scripts/schemas.py
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/load.py --scales 0.25,0.5,1,2

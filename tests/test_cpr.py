@@ -25,7 +25,7 @@ import pytest
 from boligsocial.common.errors import ConfigError, DeliveryInvalid
 from boligsocial.common.problems import Report, mask_cpr
 from boligsocial.ingest import cpr
-from boligsocial.ingest.mapping import parse_mapping
+from boligsocial.ingest.mapping import Mapping, TableMapping, load_mapping, parse_mapping
 from boligsocial.ingest.pseudonym import load_or_create_key, pseudonymise
 from boligsocial.pipeline import load
 from boligsocial.pipeline.delivery import check
@@ -634,16 +634,96 @@ def test_known_extra_columns_are_typed_and_checked(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "says"),
     [
-        ({"addresses": {"extra": {"x": "bool"}}}, "unknown key(s) ['extra']"),
-        ({"persons": {"extra": {"x": "text"}}}, 'allowed: "bool", "number"'),
-        ({"persons": {"pseudonymise": "contact_cpr"}}, "must be a list of column names"),
-        ({"persons": {"pseudonymise": ["x"], "extra": {"x": "number"}}}, "choose one"),
+        (
+            {"addresses": {"extra": {"x": "bool"}}},
+            "addresses.extra: ukendt nøgle / unknown key "
+            "(tilladt/allowed: file, columns, codes, formats, pseudonymise)",
+        ),
+        (
+            {"persons": {"extra": {"x": "text"}}},
+            "persons.extra.x: ukendt værdi / unknown value: 'text' (tilladt/allowed: bool, number)",
+        ),
+        (
+            {"persons": {"pseudonymise": "contact_cpr"}},
+            "persons.pseudonymise: skal være en liste, fx [...] / must be a list, e.g. [...]",
+        ),
+        (
+            {"persons": {"pseudonymise": ["x"], "extra": {"x": "number"}}},
+            "persons.extra.x: også erklæret i pseudonymise; et pseudonym er tekst, ikke bool eller tal: "
+            "vælg én / also declared in pseudonymise; a pseudonym is text, not a bool or number: choose one",
+        ),
+        (
+            {"csv": {"separator": ";;"}},
+            "csv.separator: må højst have 1 tegn / must have at most 1 character(s): ';;'",
+        ),
     ],
 )
 def test_wrong_mapping_keys_are_refused(toml: dict[str, Any], says: str) -> None:
     with pytest.raises(ConfigError) as info:
         parse_mapping(toml)
-    assert says in str(info.value)
+    assert str(info.value).splitlines() == [
+        "fejl i mappingfilen / mapping file problems:",
+        f"  mapping.toml: {says}",
+    ]
+
+
+def test_a_misspelled_mapping_key_is_refused_with_a_hint_and_every_problem_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "kortlægning.toml"
+    path.write_text(
+        '[csv]\nseperator = ";"\ndecimal_comma = "ja"\n'
+        '[persons]\npseudonymize = ["contact_cpr"]\n[persons.columns]\nperson_id = "CPR"\n'
+        '[adresses]\nfile = "adr.csv"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_mapping(path)
+    assert str(info.value).splitlines()[1:] == [
+        "  kortlægning.toml: csv.decimal_comma: skal være true eller false / must be true or false",
+        "  kortlægning.toml: csv.seperator: ukendt nøgle / unknown key; "
+        "mente du 'separator'? / did you mean 'separator'?",
+        "  kortlægning.toml: persons.pseudonymize: ukendt nøgle / unknown key; "
+        "mente du 'pseudonymise'? / did you mean 'pseudonymise'?",
+        "  kortlægning.toml: adresses: ukendt nøgle / unknown key; "
+        "mente du 'addresses'? / did you mean 'addresses'?",
+    ]
+
+
+def test_a_mapping_reads_as_it_always_did() -> None:
+    """The documented example (docs/delivery.md) gives exactly the mapping the hand-written loader
+    gave: codes written as numbers are text, own names in pseudonymise and extra become the
+    contract's, and only the sections written are tables."""
+    m = parse_mapping(
+        {
+            "csv": {"separator": ";", "decimal_comma": True},
+            "persons": {
+                "file": "befolkning.xlsx",
+                "pseudonymise": ["contact_cpr", "CPR", "contact_cpr"],
+                "columns": {"person_id": "CPR", "year": "AAR"},
+                "codes": {"education": {"10": "grundskole", "20": 3}},
+                "formats": {"birth_date": "%d-%m-%Y"},
+                "extra": {"rent_arrears": "bool", "AAR": "number"},
+            },
+            "areas": {"file": "omraader.shp", "columns": {"area_id": "OMR_ID"}},
+            "moves": {},
+        }
+    )
+    assert m == Mapping(
+        {
+            "persons": TableMapping(
+                "befolkning.xlsx",
+                {"person_id": "CPR", "year": "AAR"},
+                {"education": {"10": "grundskole", "20": "3"}},
+                {"birth_date": "%d-%m-%Y"},
+                ("contact_cpr", "person_id"),
+                {"rent_arrears": "bool", "year": "number"},
+            ),
+            "areas": TableMapping("omraader.shp", {"area_id": "OMR_ID"}),
+            "moves": TableMapping(),
+        },
+        ";",
+        True,
+    )
+    assert parse_mapping({}) == Mapping() == load_mapping(None)
 
 
 def test_mapping_names_may_be_the_deliverys_own() -> None:

@@ -73,8 +73,41 @@ def test_an_installation_overrides_the_policy_in_its_own_file(tmp_path: Path) ->
     own.write_text('[default]\nsmall_count_display = "hide"\nrate_min_population = -1\nfoo = 1\n')
     with pytest.raises(ConfigError) as info:
         dc.load_policies(own)
-    assert "small_count_display" in str(info.value) and "rate_min_population" in str(info.value)
-    assert "foo" in str(info.value)
+    assert str(info.value).splitlines() == [
+        "fejl i diskretionspolitikken / disclosure policy problems:",
+        "  policy.toml: default.small_count_display: ukendt værdi / unknown value: 'hide' "
+        "(tilladt/allowed: <5, round)",
+        "  policy.toml: default.rate_min_population: skal være mindst 0 / must be at least 0: -1",
+        "  policy.toml: default.foo: ukendt nøgle / unknown key (tilladt/allowed: small_count_max, "
+        "small_count_display, rate_min_population, rate_uncertain_population, complementary, "
+        "min_area_population)",
+    ]
+
+
+def test_a_misspelled_audience_or_setting_is_refused_with_a_hint(tmp_path: Path) -> None:
+    own = tmp_path / "policy.toml"
+    own.write_text(
+        '[defualt]\nsmall_count_max = 9\n[public]\nmin_area_populaton = 500\ncomplementary = "yes"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        dc.load_policies(own)
+    assert str(info.value).splitlines()[1:] == [
+        "  policy.toml: defualt: ukendt nøgle / unknown key: 'defualt' "
+        "(tilladt/allowed: default, analyst, public); mente du 'default'? / did you mean 'default'?",
+        "  policy.toml: public.complementary: skal være true eller false / must be true or false",
+        "  policy.toml: public.min_area_populaton: ukendt nøgle / unknown key; "
+        "mente du 'min_area_population'? / did you mean 'min_area_population'?",
+    ]
+
+
+def test_the_shipped_policies_read_as_they_always_did() -> None:
+    """policy.toml gives exactly these policies, one for each audience a role reads with."""
+    assert dc.load_policies() == {
+        "default": dc.Policy("default"),
+        "analyst": dc.Policy("analyst", 0, "<5", 20, 50, False, 0),
+        "public": dc.Policy("public", 4, "<5", 50, 100, True, 250),
+    }
+    assert set(dc.load_policies()) == set(dc.AUDIENCE_OF_ROLE.values())
 
 
 # --- the property: random small deliveries, every endpoint, every non-analyst role -----------------

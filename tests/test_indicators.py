@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from boligsocial.common.errors import ConfigError
+from boligsocial.compute.catalogue import builtin, load_catalogue, parse_catalogue
 from boligsocial.pipeline import load
 from builders import SmallDelivery
 
@@ -113,5 +114,59 @@ def test_catalogue_errors_are_all_reported(tmp_path: Path, small: SmallDelivery,
     )
     with pytest.raises(ConfigError) as info:
         load(folder, tmp_path / "x.duckdb", key_file)
-    assert "unit must be one of" in str(info.value) and "not allowed" in str(info.value)
+    lines = str(info.value).splitlines()
+    assert lines[:2] == [
+        "fejl i indikatorkataloget / indicator catalogue problems:",
+        "  indicators.toml: indicator[1].unit: ukendt værdi / unknown value: 'liters' "
+        "(tilladt/allowed: count, share, mean, dkk, pct)",
+    ]
+    assert lines[2].startswith(
+        "  indicators.toml: indicator[2].value: udtrykket kan ikke bruges / the expression cannot be used: "
+    )
+    assert "not allowed" in lines[2] and len(lines) == 3
     assert not (tmp_path / "x.duckdb").exists()
+
+
+def test_a_misspelled_key_in_a_catalogue_is_refused_with_a_hint() -> None:
+    entry = {"id": "x", "topic": "t", "label_da": "x", "label_en": "x", "unit": "share"}
+    with pytest.raises(ConfigError) as info:
+        parse_catalogue(
+            {"indicator": [{**entry, "populaton": "age >= 18"}, {**entry, "label_en": ""}]}, "indicators.toml"
+        )
+    assert str(info.value).splitlines()[1:] == [
+        "  indicators.toml: indicator[1].populaton: ukendt nøgle / unknown key; "
+        "mente du 'population'? / did you mean 'population'?",
+        "  indicators.toml: indicator[2].label_en: må ikke være tom / must not be empty",
+        "  indicators.toml: indicator[2].id: id'et findes to gange / the id appears twice: 'x'",
+    ]
+    with pytest.raises(ConfigError, match="indicater: ukendt nøgle / unknown key; mente du 'indicator'"):
+        parse_catalogue({"indicater": [entry]}, "indicators.toml")
+
+
+def test_the_shipped_catalogue_reads_as_it_always_did() -> None:
+    """Every shipped indicator is its TOML entry, with the defaults the loader always gave."""
+    import tomllib
+
+    from boligsocial.compute import catalogue
+
+    folder = Path(catalogue.__file__).parent
+    raw = [
+        (entry, path.name)
+        for path in sorted(folder.glob("*.toml"))
+        for entry in tomllib.loads(path.read_text(encoding="utf-8"))["indicator"]
+    ]
+    got = builtin()
+    assert len(got) == len(raw) > 30
+    for indicator, (entry, source) in zip(got, raw, strict=True):
+        assert (indicator.id, indicator.topic, indicator.unit, indicator.source) == (
+            entry["id"],
+            entry["topic"],
+            entry["unit"],
+            source,
+        )
+        assert (indicator.label_da, indicator.label_en) == (entry["label_da"], entry["label_en"])
+        assert indicator.description_da == entry.get("description_da", "")
+        assert indicator.description_en == entry.get("description_en", "")
+        assert indicator.population.source == entry.get("population", "True")
+        assert indicator.value.source == entry.get("value", "1")
+    assert [i.id for i in load_catalogue()] == [i.id for i in got]

@@ -19,7 +19,8 @@ from boligsocial.common.errors import ConfigError
 from boligsocial.common.numbers import exact
 from boligsocial.compute.lists import History, compute_lists, evaluate_area, evaluate_test, list_years
 from boligsocial.compute.measures import compute_measures
-from boligsocial.compute.rulesets import RuleBook, load_rulebook
+from boligsocial.compute.rulesets import ListRule, RuleBook, load_rulebook
+from boligsocial.compute.rulesets import Test as Criterion
 
 BOOK = load_rulebook()
 RS2021 = BOOK.for_year(2021)
@@ -444,12 +445,106 @@ def test_a_broken_rule_set_reports_every_problem(tmp_path) -> None:
     with pytest.raises(ConfigError) as info:
         load_rulebook([tmp_path / "bad.toml"])
     text = str(info.value)
+    assert text.startswith("fejl i regelsættet / rule set problems:\n")
     for expected in (
-        "lacks 'residents_lag'",
-        "measure must be",
-        "op must be",
-        "lags must be",
-        "decimal string",
-        "unknown test 'b'",
+        "bad.toml: settings.residents_lag: mangler / is missing",
+        "bad.toml: settings.income_ages: mangler / is missing",
+        "bad.toml: test[1].measure: ukendt værdi / unknown value: 'happiness' (tilladt/allowed: labour,",
+        "bad.toml: test[1].op: ukendt værdi / unknown value: '=='",
+        "bad.toml: test[1].lags[1]: skal være større end 0 / must be greater than 0",
+        'bad.toml: test[1].threshold: skriv tærsklen som decimaltal i anførselstegn, fx "0.40" / '
+        'write the threshold as a decimal string, e.g. "0.40"',
+        "bad.toml: lists.udsat.count[1]: ukendt test / unknown test: 'b' (tilladt/allowed: a)",
     ):
         assert expected in text
+    assert len(text.splitlines()) == 1 + 10  # the title and each problem once
+
+
+def test_a_misspelled_key_in_a_rule_set_is_refused_with_a_hint(tmp_path: Path) -> None:
+    source = (Path(__file__).parent.parent / "src/boligsocial/compute/rulesets/2021.toml").read_text()
+    (tmp_path / "2027.toml").write_text(
+        source.replace("min_met = 2", "min_mett = 2", 1).replace("[lists.omdannelse]", "[lists.omdanelse]")
+    )
+    with pytest.raises(ConfigError) as info:
+        load_rulebook([tmp_path / "2027.toml"])
+    assert str(info.value).splitlines()[1:] == [
+        "  2027.toml: lists.udsat.min_mett: ukendt nøgle / unknown key; "
+        "mente du 'min_met'? / did you mean 'min_met'?",
+        "  2027.toml: lists.omdanelse: ukendt nøgle / unknown key: 'omdanelse' "
+        "(tilladt/allowed: udsat, parallelsamfund, omdannelse, forebyggelse); "
+        "mente du 'omdannelse'? / did you mean 'omdannelse'?",
+    ]
+
+
+def test_a_threshold_that_is_not_a_decimal_and_unknown_references_are_named(tmp_path: Path) -> None:
+    source = (Path(__file__).parent.parent / "src/boligsocial/compute/rulesets/2021.toml").read_text()
+    (tmp_path / "2027.toml").write_text(
+        source.replace('threshold = "0.40"', 'threshold = "0,40"')
+        .replace('conditions = ["nonwestern"]', 'conditions = ["nonwestrn"]')
+        .replace('history = "parallelsamfund"', 'history = "paralelsamfund"')
+    )
+    with pytest.raises(ConfigError) as info:
+        load_rulebook([tmp_path / "2027.toml"])
+    assert str(info.value).splitlines()[1:] == [
+        "  2027.toml: test[1].threshold: ikke et decimaltal / not a decimal number: '0,40'",
+        "  2027.toml: lists.parallelsamfund.conditions[1]: ukendt test / unknown test: 'nonwestrn' "
+        "(tilladt/allowed: labour, crime, education, income, nonwestern, labour_fb, crime_fb, "
+        "education_fb, income_fb, nonwestern_fb); mente du 'nonwestern'? / did you mean 'nonwestern'?",
+        "  2027.toml: lists.omdannelse.history: ukendt liste / unknown list: 'paralelsamfund' "
+        "(tilladt/allowed: udsat, parallelsamfund, omdannelse, forebyggelse); "
+        "mente du 'parallelsamfund'? / did you mean 'parallelsamfund'?",
+    ]
+
+
+def test_the_2021_rule_set_reads_as_it_always_did() -> None:
+    """The shipped file gives exactly the objects the hand-written loader gave (thresholds exact)."""
+    tests = [
+        Criterion("labour", "labour", (1, 2), ">", Fraction(2, 5)),
+        Criterion("crime", "crime", (1, 2), ">=", Fraction(3), "national_convicted_share_18plus"),
+        Criterion("education", "education", (1,), ">", Fraction(3, 5)),
+        Criterion("income", "income", (1,), "<", Fraction(11, 20), "regional_mean_income_15_64"),
+        Criterion("nonwestern", "nonwestern", (1,), ">", Fraction(1, 2), origin=True),
+        Criterion("labour_fb", "labour", (1, 2), ">", Fraction(3, 10)),
+        Criterion("crime_fb", "crime", (1, 2), ">=", Fraction(2), "national_convicted_share_18plus"),
+        Criterion("education_fb", "education", (1,), ">", Fraction(3, 5)),
+        Criterion("income_fb", "income", (1,), "<", Fraction(13, 20), "regional_mean_income_15_64"),
+        Criterion("nonwestern_fb", "nonwestern", (1,), ">", Fraction(3, 10), origin=True),
+    ]
+    criteria = ("labour", "crime", "education", "income")
+    lists = [
+        ListRule("udsat", "udsat boligområde", 1000, criteria, 2),
+        ListRule("parallelsamfund", "parallelsamfund", requires=("udsat",), conditions=("nonwestern",)),
+        ListRule(
+            "omdannelse",
+            "omdannelsesområde",
+            requires=("parallelsamfund",),
+            history="parallelsamfund",
+            consecutive_years=5,
+        ),
+        ListRule(
+            "forebyggelse",
+            "forebyggelsesområde",
+            1000,
+            tuple(f"{c}_fb" for c in criteria),
+            2,
+            conditions=("nonwestern_fb",),
+        ),
+    ]
+    assert RS2021 is not None and RS2021.id == "2021" and RS2021.source == "2021.toml"
+    assert (RS2021.first_list_year, RS2021.last_list_year, RS2021.variant) == (2021, None, "")
+    assert RS2021.settings == {
+        "min_residents": 1000,
+        "residents_lag": 1,
+        "labour_ages": [18, 64],
+        "crime_ages": [18, 200],
+        "education_ages": [30, 59],
+        "income_ages": [15, 64],
+    }
+    assert list(RS2021.tests.values()) == tests and list(RS2021.tests) == [t.id for t in tests]
+    assert list(RS2021.lists.values()) == lists and list(RS2021.lists) == [r.name for r in lists]
+    assert [(r.id, r.first_list_year, r.last_list_year) for r in BOOK.rulesets] == [
+        ("2010", 2010, 2012),
+        ("2013", 2013, 2017),
+        ("2018", 2018, 2020),
+        ("2021", 2021, None),
+    ]

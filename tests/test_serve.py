@@ -290,13 +290,15 @@ ANONYMOUS_X = (
             ["--policy", "{tmp}/broken.toml"],
             {},
             "ugyldig diskretionspolitik i --policy / invalid disclosure policy in --policy: "
-            "disclosure policy",
+            "broken.toml: ikke gyldig TOML / not valid TOML",
             id="policy-not-toml",
         ),
         pytest.param(
             [],
             {"BSM_POLICY": "{tmp}/unknown.toml"},
-            "invalid disclosure policy in BSM_POLICY: disclosure policy problems:",
+            "invalid disclosure policy in BSM_POLICY: fejl i diskretionspolitikken / disclosure policy "
+            "problems: unknown.toml: default.min_area_populaton: ukendt nøgle / unknown key; "
+            "mente du 'min_area_population'? / did you mean 'min_area_population'?",
             id="BSM_POLICY-unknown-key",
         ),
         pytest.param(

@@ -148,7 +148,50 @@ def test_bad_model_file_reports_every_problem(tmp_path: Path) -> None:
     bad.write_text('[a]\nkind = "mood"\n[b]\nkind = "indicator_points"\nred_points = 1\n')
     with pytest.raises(ConfigError) as info:
         load_models(bad)
-    text = str(info.value)
-    assert (
-        "kind must be one of" in text and "missing 'yellow_points'" in text and "missing 'indicator'" in text
+    assert str(info.value).splitlines() == [
+        "fejl i trafiklysmodellerne / traffic-light model problems:",
+        "  trafficlight.toml: a.kind: ukendt værdi / unknown value: 'mood' "
+        "(tilladt/allowed: criteria_distance, indicator_points)",
+        "  trafficlight.toml: b.yellow_points: mangler / is missing",
+        "  trafficlight.toml: b.min_denominator: mangler / is missing",
+        "  trafficlight.toml: b.indicator: mangler / is missing",
+    ]
+
+
+def test_a_misspelled_key_in_a_model_file_is_refused_with_a_hint(tmp_path: Path) -> None:
+    own = tmp_path / "trafficlight.toml"
+    own.write_text(
+        '[kriterier]\nkind = "criteria_distance"\nred_lists = ["udsat"]\nred_min_criteria = 3\n'
+        'yellow_lists = ["forebygelse"]\nyellow_min_criteria = 2\nyellow_min_near = 9\n'
+        "[kriterier.near]\nlabour = 0\ncrime = 0\neducation = 0\nincome = 0\n"
+        '[point]\nkind = "indicator_points"\nyellow_points = 3\nred_points = 6\nmin_denominator = 20\n'
+        '[[point.indicator]]\nid = "x"\nworse = "higher"\none_points = 1.25\ntwo_points = 1.5\n'
     )
+    with pytest.raises(ConfigError) as info:
+        load_models(own)
+    assert str(info.value).splitlines()[1:] == [
+        "  trafficlight.toml: kriterier.yellow_lists[1]: ukendt værdi / unknown value: 'forebygelse' "
+        "(tilladt/allowed: udsat, parallelsamfund, omdannelse, forebyggelse); "
+        "mente du 'forebyggelse'? / did you mean 'forebyggelse'?",
+        "  trafficlight.toml: point.indicator[1].one_point: mangler / is missing",
+        "  trafficlight.toml: point.indicator[1].one_points: ukendt nøgle / unknown key; "
+        "mente du 'one_point'? / did you mean 'one_point'?",
+    ]
+
+
+def test_the_shipped_models_read_as_they_always_did() -> None:
+    """Each model keeps its settings exactly as written in models.toml (the colour code reads them)."""
+    import tomllib
+
+    from boligsocial.compute import trafficlight
+
+    path = Path(trafficlight.__file__).parent / "models.toml"
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    assert list(MODELS) == list(raw) == ["kriterier", "point"]
+    for mid, model in MODELS.items():
+        assert model.settings == raw[mid] and model.kind == raw[mid]["kind"]
+        assert (model.label_da, model.label_en) == (raw[mid]["label_da"], raw[mid]["label_en"])
+        assert (model.description_da, model.description_en) == (
+            raw[mid]["description_da"],
+            raw[mid]["description_en"],
+        )

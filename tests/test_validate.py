@@ -9,6 +9,7 @@ import pytest
 import shapely
 
 from boligsocial.common.problems import CODES, Problem, Report, Severity
+from boligsocial.ingest.municipality import Municipality, read_municipality
 from boligsocial.pipeline.delivery import check
 from builders import X0, Y0, SmallDelivery, person
 
@@ -255,6 +256,38 @@ def test_all_problems_are_collected_not_only_the_first(tmp_path: Path, small: Sm
         ("persons.csv", 5, "sex"),
         ("addresses.csv", 2, "housing_type"),
     } <= places
+
+
+def test_a_misspelled_key_in_municipality_toml_is_refused_with_a_hint(
+    tmp_path: Path, small: SmallDelivery
+) -> None:
+    small.municipality = 'nmae = "Testby Kommune"\ncode = "99"\nregion = 1083\ncrs = "EPSG:nope"\n'
+    bad = find(run(tmp_path, small), "bad-config")
+    assert [(p.file, p.column, p.value) for p in bad] == [
+        ("municipality.toml", "name", None),
+        ("municipality.toml", "code", "99"),
+        ("municipality.toml", "crs", "EPSG:nope"),
+        ("municipality.toml", "nmae", None),
+    ]
+    assert [p.message for p in bad] == [
+        "municipality.toml: name: mangler / is missing",
+        "municipality.toml: code: skal være kommunens 3-cifrede kode, fx 630 / "
+        "must be the 3-digit municipality code, e.g. 630: '99'",
+        "municipality.toml: crs: ukendt koordinatsystem; skriv en EPSG-kode som EPSG:25832 / "
+        "unknown CRS; write an EPSG code such as EPSG:25832: 'EPSG:nope'",
+        "municipality.toml: nmae: ukendt nøgle / unknown key; mente du 'name'? / did you mean 'name'?",
+    ]
+    assert bad[-1].allowed == "name"
+
+
+def test_municipality_toml_reads_as_it_always_did(tmp_path: Path) -> None:
+    """Codes may be written as numbers, text is trimmed and the CRS is written as pyproj writes it."""
+    folder = tmp_path / "delivery"
+    folder.mkdir()
+    (folder / "municipality.toml").write_text('name = " Testby Kommune "\ncode = 630\nregion = "1083"\n')
+    assert read_municipality(folder) == (Municipality("Testby Kommune", "630", "1083", "EPSG:25832"), [])
+    (folder / "municipality.toml").write_text('name = "X"\ncode = "998"\nregion = 1084\ncrs = "epsg:4326"\n')
+    assert read_municipality(folder) == (Municipality("X", "998", "1084", "EPSG:4326"), [])
 
 
 def test_many_bad_rows_are_counted_beyond_the_examples(tmp_path: Path, small: SmallDelivery) -> None:

@@ -1,2 +1,3 @@
 """What every room uses: one exception tree (`errors`), problems as data (`problems`), files
-written private and kept safely (`files`) and progress reports of long work (`progress`)."""
+written private and kept safely (`files`), configuration files as typed models with every problem
+reported at once (`config`) and progress reports of long work (`progress`)."""

@@ -31,19 +31,19 @@ is dropped. `extra` is only for persons; the shipped catalogue's columns (`speci
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-from boligsocial.common.errors import ConfigError
+from pydantic import ConfigDict, Field
 
-_TABLE_NAMES = ("addresses", "persons", "reference", "moves", "official_lists", "areas")
-_KEYS = ("file", "columns", "codes", "formats", "pseudonymise", "extra")
+from boligsocial.common.config import Issue, Table, TextOrNumber, read_toml, validated
+
 #: The only table whose extra columns are stored (as indicator columns), so the only `extra` section.
 _EXTRA_TABLE = "persons"
+ExtraType = Literal["bool", "number"]
 #: The types an extra column may be declared with (contract.EXTRA_TYPES maps them onto column types).
-EXTRA_TYPES = ("bool", "number")
+EXTRA_TYPES: tuple[str, ...] = get_args(ExtraType)
 
 
 @dataclass(frozen=True)
@@ -75,88 +75,109 @@ class Mapping:
         return self.tables.get(name, TableMapping())
 
 
-def _str_dict(value: Any, where: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(v, str | int) for v in value.values()):
-        raise ConfigError(f"{where} must be a table of text values")
-    return {str(k): str(v) for k, v in value.items()}
+class CsvTable(Table):
+    """[csv]: how CSV files of the delivery are written."""
+
+    separator: str = Field(default=",", min_length=1, max_length=1, description="One character.")
+    decimal_comma: bool = Field(default=False, description="12,5 means 12.5 in every column.")
 
 
-def _str_list(value: Any, source: str, table: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(
-            f'{source}: [{table}] pseudonymise must be a list of column names, e.g. ["contact_cpr"]'
+class TableSection(Table):
+    """[<table>]: the delivery's own file name, column names, codes and date formats of one table."""
+
+    file: str | None = Field(default=None, description="The file instead of <table>.csv/.parquet/.xlsx.")
+    columns: dict[str, TextOrNumber] = Field(
+        default_factory=dict, description="Contract column = the delivery's column."
+    )
+    codes: dict[str, dict[str, TextOrNumber]] = Field(
+        default_factory=dict, description="Per contract column: the delivery's code = the contract's code."
+    )
+    formats: dict[str, TextOrNumber] = Field(
+        default_factory=dict, description='Per date column: its strftime format, e.g. "%d-%m-%Y".'
+    )
+    pseudonymise: list[str] = Field(
+        default_factory=list,
+        description='Identifier columns stored only as keyed pseudonyms, e.g. ["contact_cpr"].',
+    )
+
+
+class PersonsSection(TableSection):
+    """[persons]: as every table, and the extra indicator columns with their type."""
+
+    extra: dict[str, ExtraType] = Field(
+        default_factory=dict,
+        description='Extra persons column = "bool" or "number"; undeclared extras are not stored.',
+    )
+
+
+class MappingFile(Table):
+    """The mapping file (mapping.toml): the delivery's own names mapped onto the contract."""
+
+    model_config = ConfigDict(title="boligsocial mapping file")
+
+    csv: CsvTable = Field(default_factory=CsvTable)
+    addresses: TableSection = Field(default_factory=TableSection)
+    persons: PersonsSection = Field(default_factory=PersonsSection)
+    reference: TableSection = Field(default_factory=TableSection)
+    moves: TableSection = Field(default_factory=TableSection)
+    official_lists: TableSection = Field(default_factory=TableSection)
+    areas: TableSection = Field(default_factory=TableSection)
+
+
+_TABLE_NAMES = tuple(name for name in MappingFile.model_fields if name != "csv")
+TITLE = ("fejl i mappingfilen", "mapping file problems")
+
+
+def _contract_names(section: dict[str, Any], key: str) -> list[str]:
+    """The column names of `pseudonymise` or `extra` as the contract's (a mapped column's own name
+    works too)."""
+    columns, names = section.get("columns", {}), section.get(key, [])
+    columns = columns if isinstance(columns, dict) else {}
+    contract = {str(src): dst for dst, src in columns.items() if isinstance(src, str | int)}
+    return [contract.get(c, c) for c in names if isinstance(c, str)] if isinstance(names, list | dict) else []
+
+
+def _both(data: dict[str, Any]) -> list[Issue]:
+    """A column declared both extra and pseudonymised (checked on the raw TOML, beside every other
+    problem): a pseudonym is text, not a bool or number."""
+    section = data.get(_EXTRA_TABLE)
+    if not isinstance(section, dict):
+        return []
+    both = sorted(set(_contract_names(section, "extra")) & set(_contract_names(section, "pseudonymise")))
+    return [
+        Issue(
+            f"{_EXTRA_TABLE}.extra.{column}",
+            "også erklæret i pseudonymise; et pseudonym er tekst, ikke bool eller tal: vælg én",
+            "also declared in pseudonymise; a pseudonym is text, not a bool or number: choose one",
+            value=column,
         )
-    return list(value)
-
-
-def _check_extra(extra: dict[str, str], pseudonymise: list[str], source: str, table: str) -> None:
-    """Every declared extra column has a known type and is not also declared to be pseudonymised."""
-    for column, dtype in extra.items():
-        if dtype not in EXTRA_TYPES:
-            allowed = ", ".join(f'"{t}"' for t in EXTRA_TYPES)
-            raise ConfigError(f"{source}: [{table}.extra] {column} = {dtype!r}; allowed: {allowed}")
-    both = sorted(set(extra) & set(pseudonymise))
-    if both:
-        raise ConfigError(
-            f"{source}: [{table}] declares {both} both as extra indicator column(s) and to be pseudonymised; "
-            "a pseudonym is text, not a bool or number: choose one"
-        )
+        for column in both
+    ]
 
 
 def parse_mapping(data: dict[str, Any], source: str = "mapping.toml") -> Mapping:
-    """Build a `Mapping` from parsed TOML, rejecting unknown tables and keys with a clear message."""
+    """Build a `Mapping` from parsed TOML, refusing unknown sections and keys with every problem at once."""
+    file = validated(MappingFile, data, source, TITLE, _both(data))
     tables: dict[str, TableMapping] = {}
-    csv = data.get("csv", {})
-    unknown = set(data) - {"csv", *_TABLE_NAMES}
-    if unknown:
-        raise ConfigError(
-            f"{source}: unknown section(s) {sorted(unknown)}; allowed: csv, {', '.join(_TABLE_NAMES)}"
-        )
     for name in _TABLE_NAMES:
-        section = data.get(name)
-        if section is None:
+        if name not in file.model_fields_set:
             continue
-        allowed = [k for k in _KEYS if k != "extra" or name == _EXTRA_TABLE]
-        bad_keys = set(section) - set(allowed)
-        if bad_keys:
-            raise ConfigError(
-                f"{source}: [{name}] has unknown key(s) {sorted(bad_keys)}; allowed: {', '.join(allowed)}"
-            )
-        codes_raw = section.get("codes", {})
-        if not isinstance(codes_raw, dict):
-            raise ConfigError(f"{source}: [{name}.codes] must hold one table per column")
-        columns = _str_dict(section.get("columns", {}), f"{source}: [{name}.columns]")
-        contract_name = {src: dst for dst, src in columns.items()}
-        pseudonymise = [
-            contract_name.get(c, c) for c in _str_list(section.get("pseudonymise", []), source, name)
-        ]
-        extra = {
-            contract_name.get(c, c): t
-            for c, t in _str_dict(section.get("extra", {}), f"{source}: [{name}.extra]").items()
-        }
-        _check_extra(extra, pseudonymise, source, name)
+        section: TableSection = getattr(file, name)
+        contract_name = {src: dst for dst, src in section.columns.items()}
+        extra = section.extra if isinstance(section, PersonsSection) else {}
         tables[name] = TableMapping(
-            file=section.get("file"),
-            columns=columns,
-            codes={col: _str_dict(m, f"{source}: [{name}.codes.{col}]") for col, m in codes_raw.items()},
-            formats=_str_dict(section.get("formats", {}), f"{source}: [{name}.formats]"),
-            pseudonymise=tuple(dict.fromkeys(pseudonymise)),
-            extra=extra,
+            file=section.file,
+            columns=dict(section.columns),
+            codes={col: dict(codes) for col, codes in section.codes.items()},
+            formats=dict(section.formats),
+            pseudonymise=tuple(dict.fromkeys(contract_name.get(c, c) for c in section.pseudonymise)),
+            extra={contract_name.get(c, c): t for c, t in extra.items()},
         )
-    separator = csv.get("separator", ",")
-    if not isinstance(separator, str) or len(separator) != 1:
-        raise ConfigError(f"{source}: [csv] separator must be one character, got {separator!r}")
-    return Mapping(tables, separator, bool(csv.get("decimal_comma", False)))
+    return Mapping(tables, file.csv.separator, file.csv.decimal_comma)
 
 
 def load_mapping(path: Path | None) -> Mapping:
     """Read a mapping file; `None` gives the identity mapping."""
     if path is None:
         return Mapping()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"mapping file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from exc
-    return parse_mapping(data, path.name)
+    return parse_mapping(read_toml(path, ("mappingfilen", "mapping file")), path.name)

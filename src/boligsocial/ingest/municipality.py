@@ -5,10 +5,13 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from boligsocial.common.config import Invalid, Table, TextOrNumber, check
 from boligsocial.common.problems import Problem
 from boligsocial.contract import REGIONS, STORAGE_CRS
 
@@ -23,6 +26,67 @@ class Municipality:
     code: str
     region: str
     crs: str = STORAGE_CRS
+
+
+def _code(code: str) -> str:
+    if not (code.isdigit() and len(code) == 3):
+        raise Invalid(
+            "skal være kommunens 3-cifrede kode, fx 630",
+            "must be the 3-digit municipality code, e.g. 630",
+            repr(code),
+        )
+    return code
+
+
+def _region(region: str) -> str:
+    if region not in REGIONS:
+        raise Invalid("ukendt regionskode", "unknown region code", repr(region), ", ".join(sorted(REGIONS)))
+    return region
+
+
+def _crs(crs: str) -> str:
+    try:
+        return str(CRS.from_user_input(crs).to_string())
+    except CRSError:
+        raise Invalid(
+            "ukendt koordinatsystem; skriv en EPSG-kode som EPSG:25832",
+            "unknown CRS; write an EPSG code such as EPSG:25832",
+            repr(crs),
+        ) from None
+
+
+Stripped = Annotated[TextOrNumber, AfterValidator(str.strip)]
+
+
+class MunicipalityFile(Table):
+    """municipality.toml: who delivered, in which region, in which coordinate reference system."""
+
+    model_config = ConfigDict(title="boligsocial municipality.toml")
+
+    name: Annotated[Stripped, Field(min_length=1)] = Field(
+        description='The name of the municipality, e.g. "Vejle Kommune".'
+    )
+    code: Annotated[
+        Stripped,
+        AfterValidator(_code),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": "^ *[0-9]{3} *$"},
+                    {"type": "integer", "minimum": 100, "maximum": 999},
+                ]
+            }
+        ),
+    ] = Field(description='The 3-digit municipality code, e.g. "630".')
+    region: Annotated[
+        Stripped,
+        AfterValidator(_region),
+        WithJsonSchema({"enum": [*sorted(REGIONS), *sorted(map(int, REGIONS))]}),
+    ] = Field(description="The region code, 1081-1085.")
+    crs: Annotated[TextOrNumber, AfterValidator(_crs)] = Field(
+        default=STORAGE_CRS,
+        description='The coordinate reference system of the address coordinates, e.g. "EPSG:25832".',
+    )
 
 
 def read_municipality(delivery: Path) -> tuple[Municipality | None, list[Problem]]:
@@ -41,48 +105,17 @@ def read_municipality(delivery: Path) -> tuple[Municipality | None, list[Problem
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return None, [Problem("unreadable-file", f"{FILE} is not valid TOML: {exc}", file=FILE)]
-    problems: list[Problem] = []
-    for key in ("name", "code", "region"):
-        if not str(data.get(key, "")).strip():
-            problems.append(Problem("bad-config", f"{FILE} lacks '{key}'", file=FILE, column=key))
-    code = str(data.get("code", "")).strip()
-    if code and not (code.isdigit() and len(code) == 3):
-        problems.append(
+    file, issues = check(MunicipalityFile, data)
+    if file is None:
+        return None, [
             Problem(
                 "bad-config",
-                f"{FILE}: code must be the 3-digit municipality code",
+                issue.line(FILE),
                 file=FILE,
-                column="code",
-                value=code,
-                allowed="e.g. 630",
+                column=issue.path or None,
+                value=issue.value,
+                allowed=issue.allowed or issue.hint,
             )
-        )
-    region = str(data.get("region", "")).strip()
-    if region and region not in REGIONS:
-        problems.append(
-            Problem(
-                "bad-config",
-                f"{FILE}: unknown region code",
-                file=FILE,
-                column="region",
-                value=region,
-                allowed=", ".join(sorted(REGIONS)),
-            )
-        )
-    crs = str(data.get("crs", STORAGE_CRS))
-    try:
-        crs = CRS.from_user_input(crs).to_string()
-    except CRSError:
-        problems.append(
-            Problem(
-                "bad-config",
-                f"{FILE}: unknown CRS",
-                file=FILE,
-                column="crs",
-                value=crs,
-                allowed="an EPSG code such as EPSG:25832",
-            )
-        )
-    if problems:
-        return None, problems
-    return Municipality(str(data["name"]).strip(), code, region, crs), []
+            for issue in issues
+        ]
+    return Municipality(file.name, file.code, file.region, file.crs), []

@@ -7,12 +7,14 @@ with a known value, so value = numerator / denominator (for unit `count`, the nu
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from boligsocial.common.config import Invalid, Issue, Table, parse_toml, read_toml, validated
 from boligsocial.common.errors import ConfigError
 from boligsocial.compute.catalogue.expressions import Expression, parse
 
@@ -22,17 +24,6 @@ UNITS = {
     "mean": ("gennemsnit", "mean"),
     "dkk": ("kr.", "DKK"),
     "pct": ("pct.", "percent"),
-}
-_FIELDS = {
-    "id",
-    "topic",
-    "label_da",
-    "label_en",
-    "unit",
-    "population",
-    "value",
-    "description_da",
-    "description_en",
 }
 
 
@@ -56,58 +47,90 @@ class Indicator:
         return self.population.names | self.value.names
 
 
+def _expression(text: str) -> str:
+    try:
+        parse(text)
+    except ConfigError as exc:
+        raise Invalid("udtrykket kan ikke bruges", "the expression cannot be used", str(exc)) from None
+    return text
+
+
+def _as_text(value: object) -> object:
+    """`value = 1` and `population = true` read as the expressions "1" and "True"."""
+    return str(value) if isinstance(value, int | float) else value
+
+
+ExpressionText = Annotated[
+    str,
+    BeforeValidator(_as_text),
+    AfterValidator(_expression),
+    WithJsonSchema(
+        {"type": ["string", "number", "boolean"], "description": "an expression (docs/indicators.md)"}
+    ),
+]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class IndicatorTable(Table):
+    """[[indicator]]: a population and a value (expressions over the persons' columns)."""
+
+    id: Text
+    topic: Text = Field(description="Grouping on pages and in exports.")
+    label_da: Text
+    label_en: Text
+    unit: Literal["count", "share", "mean", "dkk", "pct"]
+    population: ExpressionText = Field(
+        default="True", description="Who is counted (default: every resident)."
+    )
+    value: ExpressionText = Field(default="1", description="What is summed over the population (default: 1).")
+    description_da: str = ""
+    description_en: str = ""
+
+
+class CatalogueFile(Table):
+    """An indicator catalogue: the shipped compute/catalogue/*.toml or a municipality's indicators.toml."""
+
+    model_config = ConfigDict(title="boligsocial indicator catalogue")
+
+    indicator: list[IndicatorTable] = Field(default_factory=list)
+
+
+TITLE = ("fejl i indikatorkataloget", "indicator catalogue problems")
+
+
+def _duplicates(data: dict[str, Any]) -> list[Issue]:
+    """An id given to two indicators of one file (checked on the raw TOML, beside every other problem)."""
+    entries = data.get("indicator")
+    ids = [e.get("id") for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+    return [
+        Issue(f"indicator[{n}].id", "id'et findes to gange", "the id appears twice", repr(i), value=str(i))
+        for n, i in enumerate(ids, start=1)
+        if i is not None and ids.index(i) != n - 1
+    ]
+
+
 def parse_catalogue(data: dict[str, Any], source: str) -> list[Indicator]:
     """Validate a parsed catalogue file, reporting every problem at once."""
-    problems: list[str] = []
-    out: list[Indicator] = []
-    entries = data.get("indicator", [])
-    if not isinstance(entries, list):
-        raise ConfigError(f"{source}: use [[indicator]] tables")
-    for n, entry in enumerate(entries, start=1):
-        where = f"{source}: indicator #{n} ({entry.get('id', '?')})"
-        unknown = set(entry) - _FIELDS
-        if unknown:
-            problems.append(f"{where}: unknown field(s) {sorted(unknown)}")
-        missing = [k for k in ("id", "topic", "label_da", "label_en", "unit") if not entry.get(k)]
-        if missing:
-            problems.append(f"{where}: missing {', '.join(missing)}")
-            continue
-        if entry["unit"] not in UNITS:
-            problems.append(f"{where}: unit must be one of {', '.join(UNITS)}")
-        try:
-            population = parse(str(entry.get("population", "True")))
-            value = parse(str(entry.get("value", "1")))
-        except ConfigError as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        out.append(
-            Indicator(
-                id=entry["id"],
-                topic=entry["topic"],
-                label_da=entry["label_da"],
-                label_en=entry["label_en"],
-                unit=entry["unit"],
-                population=population,
-                value=value,
-                description_da=entry.get("description_da", ""),
-                description_en=entry.get("description_en", ""),
-                source=source,
-            )
+    file = validated(CatalogueFile, data, source, TITLE, _duplicates(data))
+    return [
+        Indicator(
+            id=entry.id,
+            topic=entry.topic,
+            label_da=entry.label_da,
+            label_en=entry.label_en,
+            unit=entry.unit,
+            population=parse(entry.population),
+            value=parse(entry.value),
+            description_da=entry.description_da,
+            description_en=entry.description_en,
+            source=source,
         )
-    ids = [i.id for i in out]
-    problems += [
-        f"{source}: indicator id {d!r} appears twice" for d in sorted({i for i in ids if ids.count(i) > 1})
+        for entry in file.indicator
     ]
-    if problems:
-        raise ConfigError("indicator catalogue problems:\n  " + "\n  ".join(problems))
-    return out
 
 
 def _read(text: str, source: str) -> list[Indicator]:
-    try:
-        return parse_catalogue(tomllib.loads(text), source)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    return parse_catalogue(parse_toml(text, source), source)
 
 
 def builtin() -> list[Indicator]:
@@ -123,9 +146,6 @@ def load_catalogue(extra: list[Path] | None = None) -> list[Indicator]:
     """The shipped indicators plus the municipality's files; a later file overrides an earlier id."""
     merged = {i.id: i for i in builtin()}
     for path in extra or []:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError as exc:
-            raise ConfigError(f"indicator file not found: {path}") from exc
-        merged.update({i.id: i for i in _read(text, path.name)})
+        data = read_toml(path, ("indikatorfilen", "indicator file"))
+        merged.update({i.id: i for i in parse_catalogue(data, path.name)})
     return list(merged.values())

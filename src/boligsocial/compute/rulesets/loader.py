@@ -8,20 +8,26 @@ decimal strings read as exact fractions, so no floating-point error can decide a
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
-from boligsocial.common.errors import ConfigError
+from pydantic import BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveInt, WithJsonSchema
 
-MEASURES = ("labour", "crime", "education", "income", "nonwestern")
-OPS = (">", ">=", "<", "<=")
-LIST_NAMES = ("udsat", "parallelsamfund", "omdannelse", "forebyggelse")
-REFERENCES = ("national_convicted_share_18plus", "regional_mean_income_15_64")
+from boligsocial.common.config import Invalid, Issue, Table, parse_toml, read_toml, unknown, validated
+
+Measure = Literal["labour", "crime", "education", "income", "nonwestern"]
+Op = Literal[">", ">=", "<", "<="]
+ListName = Literal["udsat", "parallelsamfund", "omdannelse", "forebyggelse"]
+Reference = Literal["national_convicted_share_18plus", "regional_mean_income_15_64"]
+MEASURES: tuple[str, ...] = get_args(Measure)
+OPS: tuple[str, ...] = get_args(Op)
+LIST_NAMES: tuple[str, ...] = get_args(ListName)
+REFERENCES: tuple[str, ...] = get_args(Reference)
 AGE_SETTINGS = ("labour_ages", "crime_ages", "education_ages", "income_ages")
+TITLE = ("fejl i regelsættet", "rule set problems")
 
 
 @dataclass(frozen=True)
@@ -96,87 +102,158 @@ class RuleSet:
         return replace(self, lists=lists, variant="uden-herkomst")
 
 
-def _fraction(value: Any, where: str, problems: list[str]) -> Fraction:
-    if not isinstance(value, str | int):
-        problems.append(f'{where}: write the threshold as a decimal string, e.g. "0.40"')
-        return Fraction(0)
+def _decimal(value: object) -> object:
+    """A threshold is a decimal written as text ("0.40"; a whole number may be written as one),
+    read as an exact fraction. A float is refused: 0.1 in binary is not 0.1."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise Invalid(
+            'skriv tærsklen som decimaltal i anførselstegn, fx "0.40"',
+            'write the threshold as a decimal string, e.g. "0.40"',
+        )
     try:
-        return Fraction(str(value))
-    except ValueError:
-        problems.append(f"{where}: {value!r} is not a decimal number")
-        return Fraction(0)
+        Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        raise Invalid("ikke et decimaltal", "not a decimal number", repr(value)) from None
+    return str(value)
+
+
+Threshold = Annotated[
+    str,
+    BeforeValidator(_decimal),
+    WithJsonSchema({"type": ["string", "integer"], "description": 'an exact decimal as text, e.g. "0.40"'}),
+]
+AgeBand = Annotated[
+    list[NonNegativeInt], Field(min_length=2, max_length=2, description="[from_age, to_age], whole years")
+]
+
+
+class Settings(Table):
+    """[settings]: the regime's numbers besides the tests."""
+
+    min_residents: NonNegativeInt = Field(
+        description="Residents an area needs to be on a list (the lists may set their own)."
+    )
+    residents_lag: NonNegativeInt = Field(
+        description="Residents are counted at the end of data year t - residents_lag."
+    )
+    labour_ages: AgeBand
+    crime_ages: AgeBand
+    education_ages: AgeBand
+    income_ages: AgeBand
+
+
+class CriterionTable(Table):
+    """[[test]]: one criterion at one level."""
+
+    id: str
+    measure: Measure
+    lags: list[PositiveInt] = Field(
+        min_length=1, description="Data years t - lag whose yearly shares are averaged, e.g. [1, 2]."
+    )
+    op: Op
+    threshold: Threshold
+    relative_to: Reference | None = Field(
+        default=None, description="The threshold is a multiple of this reference figure."
+    )
+    origin: bool = Field(
+        default=False, description="An origin criterion (left out by the analysis variant without origin)."
+    )
+
+
+class ListTable(Table):
+    """[lists.<name>]: how one list is decided."""
+
+    label: str | None = None
+    min_residents: NonNegativeInt | None = None
+    count: list[str] = Field(default_factory=list, description="Tests counted towards `min_met`.")
+    min_met: NonNegativeInt = 0
+    requires: list[str] = Field(default_factory=list, description="Lists the area must also be on.")
+    conditions: list[str] = Field(default_factory=list, description="Tests that must all be met as well.")
+    history: str | None = Field(
+        default=None,
+        description="A list the area must have been on in the `consecutive_years` list years before.",
+    )
+    consecutive_years: NonNegativeInt = 0
+
+
+class RuleSetFile(Table):
+    """A rule set: the state's list rules of one legal regime (compute/rulesets/*.toml)."""
+
+    model_config = ConfigDict(title="boligsocial rule set")
+
+    id: str
+    title: str
+    legal_basis: str
+    first_list_year: int
+    last_list_year: int | None = None
+    settings: Settings
+    test: list[CriterionTable]
+    lists: dict[ListName, ListTable]
+
+
+def _references(data: dict[str, Any]) -> list[Issue]:
+    """Each list names tests and lists the file has (checked on the raw TOML, so these problems
+    are reported beside every other one)."""
+    raw_tests, raw_lists = data.get("test"), data.get("lists")
+    raw_tests = raw_tests if isinstance(raw_tests, list) else []
+    raw_lists = raw_lists if isinstance(raw_lists, dict) else {}
+    tests = [t.get("id") for t in raw_tests if isinstance(t, dict)]
+    lists = list(raw_lists)
+    unknown_test, unknown_list = ("ukendt test", "unknown test"), ("ukendt liste", "unknown list")
+    issues = []
+    for name, rule in raw_lists.items():
+        if not isinstance(rule, dict):
+            continue
+        for key, known, what in (
+            ("count", tests, unknown_test),
+            ("conditions", tests, unknown_test),
+            ("requires", lists, unknown_list),
+        ):
+            refs = rule.get(key, [])
+            for n, ref in enumerate(refs if isinstance(refs, list) else [], start=1):
+                if ref not in known:
+                    issues.append(unknown(f"lists.{name}.{key}[{n}]", ref, known, what))
+        if "history" in rule and rule["history"] not in lists:
+            issues.append(unknown(f"lists.{name}.history", rule["history"], lists, unknown_list))
+    return issues
 
 
 def parse_ruleset(data: dict[str, Any], source: str) -> RuleSet:
     """Validate one rule-set file, reporting every problem at once."""
-    problems: list[str] = []
-    for key in ("id", "title", "legal_basis", "first_list_year", "settings", "test", "lists"):
-        if key not in data:
-            problems.append(f"{source}: missing '{key}'")
-    if problems:
-        raise ConfigError("rule set problems:\n  " + "\n  ".join(problems))
-    settings = dict(data["settings"])
-    for key in ("min_residents", "residents_lag", *AGE_SETTINGS):
-        if key not in settings:
-            problems.append(f"{source}: [settings] lacks '{key}'")
-    for key in AGE_SETTINGS:
-        band = settings.get(key)
-        if key in settings and not (
-            isinstance(band, list) and len(band) == 2 and all(isinstance(a, int) for a in band)
-        ):
-            problems.append(f"{source}: [settings] {key} must be [from_age, to_age] (whole years)")
-    tests: dict[str, Test] = {}
-    for n, t in enumerate(data["test"], start=1):
-        where = f"{source}: test #{n} ({t.get('id', '?')})"
-        if t.get("measure") not in MEASURES:
-            problems.append(f"{where}: measure must be one of {', '.join(MEASURES)}")
-        if t.get("op") not in OPS:
-            problems.append(f"{where}: op must be one of {', '.join(OPS)}")
-        if t.get("relative_to") not in (None, *REFERENCES):
-            problems.append(f"{where}: relative_to must be one of {', '.join(REFERENCES)}")
-        lags = tuple(t.get("lags", ()))
-        if not lags or not all(isinstance(x, int) and x >= 1 for x in lags):
-            problems.append(f"{where}: lags must be a list of positive whole numbers")
-        tests[str(t.get("id"))] = Test(
-            id=str(t.get("id")),
-            measure=str(t.get("measure")),
-            lags=lags,
-            op=str(t.get("op")),
-            threshold=_fraction(t.get("threshold"), where, problems),
-            relative_to=t.get("relative_to"),
-            origin=bool(t.get("origin", False)),
+    file = validated(RuleSetFile, data, source, TITLE, _references(data))
+    tests = {
+        t.id: Test(
+            id=t.id,
+            measure=t.measure,
+            lags=tuple(t.lags),
+            op=t.op,
+            threshold=Fraction(t.threshold),
+            relative_to=t.relative_to,
+            origin=t.origin,
         )
-    lists: dict[str, ListRule] = {}
-    for name, r in data["lists"].items():
-        where = f"{source}: [lists.{name}]"
-        if name not in LIST_NAMES:
-            problems.append(f"{where}: list must be one of {', '.join(LIST_NAMES)}")
-        for ref in (*r.get("count", ()), *r.get("conditions", ())):
-            if ref not in tests:
-                problems.append(f"{where}: unknown test '{ref}'")
-        for ref in (*r.get("requires", ()), *([r["history"]] if "history" in r else [])):
-            if ref not in data["lists"]:
-                problems.append(f"{where}: unknown list '{ref}'")
-        lists[name] = ListRule(
+        for t in file.test
+    }
+    lists: dict[str, ListRule] = {
+        name: ListRule(
             name=name,
-            label=str(r.get("label", name)),
-            min_residents=r.get("min_residents"),
-            count=tuple(r.get("count", ())),
-            min_met=int(r.get("min_met", 0)),
-            requires=tuple(r.get("requires", ())),
-            conditions=tuple(r.get("conditions", ())),
-            history=r.get("history"),
-            consecutive_years=int(r.get("consecutive_years", 0)),
+            label=r.label if r.label is not None else name,
+            min_residents=r.min_residents,
+            count=tuple(r.count),
+            min_met=r.min_met,
+            requires=tuple(r.requires),
+            conditions=tuple(r.conditions),
+            history=r.history,
+            consecutive_years=r.consecutive_years,
         )
-    if problems:
-        raise ConfigError("rule set problems:\n  " + "\n  ".join(problems))
+        for name, r in file.lists.items()
+    }
     return RuleSet(
-        id=str(data["id"]),
-        title=str(data["title"]),
-        legal_basis=str(data["legal_basis"]),
-        first_list_year=int(data["first_list_year"]),
-        last_list_year=data.get("last_list_year"),
-        settings=settings,
+        id=file.id,
+        title=file.title,
+        legal_basis=file.legal_basis,
+        first_list_year=file.first_list_year,
+        last_list_year=file.last_list_year,
+        settings=dict(data["settings"]),
         tests=tests,
         lists=lists,
         source=source,
@@ -204,16 +281,9 @@ def load_rulebook(extra: list[Path] | None = None) -> RuleBook:
         (f for f in resources.files(__package__).iterdir() if f.name.endswith(".toml")),
         key=lambda f: f.name,
     )
-    texts = [(f.read_text(encoding="utf-8"), f.name) for f in files]
-    for path in extra or []:
-        try:
-            texts.append((path.read_text(encoding="utf-8"), path.name))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"rule set file not found: {path}") from exc
-    for text, name in texts:
-        try:
-            rs = parse_ruleset(tomllib.loads(text), name)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{name}: not valid TOML: {exc}") from exc
+    data = [(parse_toml(f.read_text(encoding="utf-8"), f.name), f.name) for f in files]
+    data += [(read_toml(path, ("regelsætfilen", "rule set file")), path.name) for path in extra or []]
+    for raw, name in data:
+        rs = parse_ruleset(raw, name)
         merged[rs.id] = rs
     return RuleBook(sorted(merged.values(), key=lambda r: r.first_list_year))

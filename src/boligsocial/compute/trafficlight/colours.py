@@ -8,19 +8,19 @@ before is an event (`changed`), for the dashboard and reports.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import polars as pl
+from pydantic import ConfigDict, Field, RootModel
 
-from boligsocial.common.errors import ConfigError
+from boligsocial.common.config import Table, parse_toml, read_toml, validated
+from boligsocial.compute.rulesets import ListName
 
 GREEN, YELLOW, RED = "groen", "gul", "roed"
 EPS = 1e-9
-KINDS = ("criteria_distance", "indicator_points")
 #: Criterion → (value column in the list results, udsat threshold column, scale of `near`).
 _CRITERIA = {
     "labour": ("labour_share", "labour_threshold", 0.01),
@@ -62,63 +62,91 @@ def inputs(model: Model) -> list[str]:
     )
 
 
+class Near(Table):
+    """How close to the udsat threshold counts as near: percentage points for labour, education and
+    income (of the regional mean), multiples of the national share for crime."""
+
+    labour: float
+    crime: float
+    education: float
+    income: float
+
+
+class CriteriaModel(Table):
+    """A `criteria_distance` model: colours per list year from the list results."""
+
+    kind: Literal["criteria_distance"]
+    label_da: str | None = None
+    label_en: str | None = None
+    description_da: str = ""
+    description_en: str = ""
+    red_lists: list[ListName] = Field(description="Red when the area is on one of these lists ...")
+    red_min_criteria: int = Field(
+        description="... or meets at least this many of the four criteria, whatever its size."
+    )
+    yellow_lists: list[ListName] = Field(description="Yellow when the area is on one of these lists ...")
+    yellow_min_criteria: int = Field(description="... or meets at least this many criteria ...")
+    yellow_min_near: int = Field(description="... or is near at least this many.")
+    near: Near
+
+
+class PointIndicator(Table):
+    """[[<model>.indicator]]: points for one indicator relative to the municipality's value."""
+
+    id: str
+    worse: Literal["higher", "lower"]
+    one_point: float = Field(description="1 point at this ratio to the municipality's value.")
+    two_points: float = Field(description="2 points at this ratio.")
+
+
+class PointsModel(Table):
+    """An `indicator_points` model: colours per data year from points per indicator."""
+
+    kind: Literal["indicator_points"]
+    label_da: str | None = None
+    label_en: str | None = None
+    description_da: str = ""
+    description_en: str = ""
+    yellow_points: int = Field(description="Yellow from this many points.")
+    red_points: int = Field(description="Red from this many points.")
+    min_denominator: int = Field(description="Indicators with fewer persons behind them give no points.")
+    indicator: list[PointIndicator]
+
+
+class ModelsFile(RootModel[dict[str, Annotated[CriteriaModel | PointsModel, Field(discriminator="kind")]]]):
+    """Traffic-light models (compute/trafficlight/models.toml or a municipality's trafficlight.toml),
+    one table per model id."""
+
+    model_config = ConfigDict(title="boligsocial traffic-light models", strict=True)
+
+
+KINDS: tuple[str, ...] = ("criteria_distance", "indicator_points")
+TITLE = ("fejl i trafiklysmodellerne", "traffic-light model problems")
+
+
 def parse_models(data: dict[str, Any], source: str) -> list[Model]:
     """Validate a models file, reporting every problem at once."""
-    problems, models = [], []
-    for mid, m in data.items():
-        where = f"{source}: [{mid}]"
-        if m.get("kind") not in KINDS:
-            problems.append(f"{where}: kind must be one of {', '.join(KINDS)}")
-            continue
-        need = (
-            (
-                "red_lists",
-                "red_min_criteria",
-                "yellow_lists",
-                "yellow_min_criteria",
-                "yellow_min_near",
-                "near",
-            )
-            if m["kind"] == "criteria_distance"
-            else ("yellow_points", "red_points", "min_denominator", "indicator")
+    file = validated(ModelsFile, data, source, TITLE)
+    return [
+        Model(
+            mid,
+            m.kind,
+            m.label_da if m.label_da is not None else mid,
+            m.label_en if m.label_en is not None else mid,
+            m.description_da,
+            m.description_en,
+            data[mid],
         )
-        problems += [f"{where}: missing '{k}'" for k in need if k not in m]
-        if m["kind"] == "criteria_distance":
-            problems += [f"{where}: near.{c} missing" for c in _CRITERIA if c not in m.get("near", {})]
-        for i, ind in enumerate(m.get("indicator", []), start=1):
-            if ind.get("worse") not in ("higher", "lower") or not {"id", "one_point", "two_points"} <= set(
-                ind
-            ):
-                problems.append(
-                    f"{where}: indicator #{i} needs id, worse (higher|lower), one_point, two_points"
-                )
-        models.append(
-            Model(
-                mid,
-                m["kind"],
-                m.get("label_da", mid),
-                m.get("label_en", mid),
-                m.get("description_da", ""),
-                m.get("description_en", ""),
-                m,
-            )
-        )
-    if problems:
-        raise ConfigError("traffic-light model problems:\n  " + "\n  ".join(problems))
-    return models
+        for mid, m in file.root.items()
+    ]
 
 
 def load_models(extra: Path | None = None) -> list[Model]:
     """The shipped models plus a municipality's file (same id replaces a shipped model)."""
     text = resources.files(__package__).joinpath("models.toml").read_text(encoding="utf-8")
-    models = {m.id: m for m in parse_models(tomllib.loads(text), "models.toml")}
+    models = {m.id: m for m in parse_models(parse_toml(text, "models.toml"), "models.toml")}
     if extra is not None:
-        try:
-            data = tomllib.loads(extra.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"traffic-light file not found: {extra}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{extra.name}: not valid TOML: {exc}") from exc
+        data = read_toml(extra, ("trafiklysfilen", "traffic-light file"))
         models.update({m.id: m for m in parse_models(data, extra.name)})
     return list(models.values())
 

@@ -69,11 +69,8 @@ Proxy = Annotated[str, AfterValidator(_check_proxy)]
 
 def _read_policies(path: Path | None) -> dict[str, Policy]:
     """The shipped policies overridden by the installation's file (`load_policies` refuses a
-    missing file, bad TOML, unknown keys and bad values; an unreadable file is refused here)."""
-    try:
-        return load_policies(path)
-    except (OSError, UnicodeDecodeError) as exc:  # a directory, no permission, not UTF-8
-        raise ConfigError(f"disclosure policy {path}: cannot be read ({exc})") from exc
+    missing or unreadable file, bad TOML, unknown keys and bad values, every problem at once)."""
+    return load_policies(path)
 
 
 class WebSettings(BaseModel):

@@ -3,14 +3,15 @@ installation (every problem in an installation's file reported at once)."""
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from boligsocial.common.errors import ConfigError
+from pydantic import ConfigDict, Field, NonNegativeInt, RootModel
+
+from boligsocial.common.config import Table, parse_toml, read_toml, validated
 
 #: Which policy each role reads with; anonymous access (if turned on) uses the public policy.
 AUDIENCE_OF_ROLE = {
@@ -40,27 +41,56 @@ class Policy:
         return f"<{self.small_count_max + 1}"
 
 
+_DEFAULT = Policy("")
+
+
+class PolicyTable(Table):
+    """The settings of one audience (docs/access.md). A key left out keeps the audience's value
+    before (the shipped policy.toml's); the defaults shown are the `default` audience's."""
+
+    small_count_max: NonNegativeInt = Field(
+        default=_DEFAULT.small_count_max, description="Counts 1..n are never shown exactly (0 may be)."
+    )
+    small_count_display: Literal["<5", "round"] = Field(
+        default="<5", description='A small count is shown as a label ("<5") or rounded up ("round").'
+    )
+    rate_min_population: NonNegativeInt = Field(
+        default=_DEFAULT.rate_min_population, description="A rate or mean on fewer persons is suppressed."
+    )
+    rate_uncertain_population: NonNegativeInt = Field(
+        default=_DEFAULT.rate_uncertain_population,
+        description="A rate or mean on fewer persons is flagged as uncertain.",
+    )
+    complementary: bool = Field(
+        default=_DEFAULT.complementary,
+        description="Suppress a second cell where a hidden one could be recovered by differencing.",
+    )
+    min_area_population: NonNegativeInt = Field(
+        default=_DEFAULT.min_area_population, description="Smaller areas show only their residents count."
+    )
+
+
+Audience = Literal["default", "analyst", "public"]
+
+
+class PolicyFile(RootModel[dict[Audience, PolicyTable]]):
+    """Disclosure policies per audience (publish/disclosure/policy.toml or an installation's
+    `--policy` file)."""
+
+    model_config = ConfigDict(title="boligsocial disclosure policies", strict=True)
+
+
+TITLE = ("fejl i diskretionspolitikken", "disclosure policy problems")
+
+
 def parse_policies(
     data: dict[str, Any], source: str, base: dict[str, Policy] | None = None
 ) -> dict[str, Policy]:
     """Policies from TOML; keys not given keep the base policy's value. Every problem at once."""
-    known = {f.name for f in fields(Policy)} - {"name"}
-    problems, out = [], dict(base or {})
-    for name, values in data.items():
-        unknown = set(values) - known
-        if unknown:
-            problems.append(f"{source}: [{name}] unknown setting(s) {sorted(unknown)}")
-        if values.get("small_count_display", "<5") not in ("<5", "round"):
-            problems.append(f'{source}: [{name}] small_count_display must be "<5" or "round"')
-        for key in known - {"small_count_display", "complementary"}:
-            if key in values and not (isinstance(values[key], int) and values[key] >= 0):
-                problems.append(f"{source}: [{name}] {key} must be a whole number >= 0")
-        if problems:
-            continue
+    out = dict(base or {})
+    for name, table in validated(PolicyFile, data, source, TITLE).root.items():
         start = out.get(name, Policy(name))
-        out[name] = Policy(name, **{**{k: getattr(start, k) for k in known}, **values})
-    if problems:
-        raise ConfigError("disclosure policy problems:\n  " + "\n  ".join(problems))
+        out[name] = replace(start, **table.model_dump(exclude_unset=True))
     return out
 
 
@@ -68,16 +98,14 @@ def parse_policies(
 def shipped_policies() -> dict[str, Policy]:
     """The policies of policy.toml, read once (a service answers many calls with them)."""
     text = resources.files(__package__).joinpath("policy.toml").read_text(encoding="utf-8")
-    return parse_policies(tomllib.loads(text), "policy.toml")
+    return parse_policies(parse_toml(text, "policy.toml"), "policy.toml")
 
 
 def load_policies(extra: Path | None = None) -> dict[str, Policy]:
     """The shipped policies, overridden by an installation's own file."""
     policies = dict(shipped_policies())
     if extra is not None:
-        try:
-            data = tomllib.loads(extra.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"disclosure policy {extra}: {exc}") from exc
-        policies = parse_policies(data, extra.name, policies)
+        policies = parse_policies(
+            read_toml(extra, ("diskretionspolitikken", "disclosure policy")), extra.name, policies
+        )
     return policies
