@@ -180,6 +180,20 @@ def test_a_label_is_shown_only_where_it_cannot_be_pinned(total: int, labelled: l
     assert prot.labelled["c"].tolist() == [*labelled, False]
 
 
+def test_labels_that_nest_give_up_one_of_them() -> None:
+    """Found by the property below: a region of four atoms of 1 each, every atom also a region,
+    all labelled "<5": the four parts are at least 1 each, so the whole is at least 4, and "<5"
+    pins it to 4 and every part to 1 (and the fifth atom to the published total minus 4)."""
+    regions = [[0], [1], [2], [3], [4], [0], [1, 2, 3, 4], [0, 1, 2, 3, 4]]
+    y = year(regions, {"res": [500.0] * 5, "c": [2.0, 1.0, 1.0, 1.0, 1.0]})
+    prot = protect_year(y, list(range(len(regions))), Policy("default"))
+    labelled = prot.labelled["c"]
+    assert labelled.any()  # labels are still shown where they pin nothing
+    for a, b in itertools.combinations(np.flatnonzero(labelled), 2):
+        assert not (y.regions[a] & y.regions[b]).any()  # the labels left are disjoint
+    assert _attack(y, "c", prot.publishable["c"], labelled) == []
+
+
 # --- the property: an integer-programming attacker on random geographies -----------------------
 
 

@@ -85,8 +85,11 @@ def _label_safe(
     labelled regions of B (its mates) bound x: from above by T minus one for every mate apart from
     x (x <= T - m), and, where the mates cover the rest of B without overlapping, from below by T
     minus `small` for each (x >= T - small * m). A region keeps its label only if it lies inside
-    one block and these bounds leave at least two values; labels are withdrawn until every
-    remaining one does (docs/access.md)."""
+    one block, no other labelled region of the block overlaps it or lies inside it (a labelled
+    region holding four labelled parts is at least 4: with "<5" it is pinned, and its parts with
+    it), and these bounds leave at least two values; labels are withdrawn until every remaining
+    one does, so the labels of a block are disjoint and the bounds above are all an attacker
+    gets from them (docs/access.md)."""
     out = np.zeros(len(regions), dtype=bool)
     if labels is None or small <= 0:
         return out
@@ -106,6 +109,10 @@ def _label_safe(
             total = float(values[block].sum())
             mates = [q for q in np.flatnonzero(keep & (block_of == block_of[r])) if q != r]
             apart = [q for q in mates if not (regions[q] & regions[r]).any()]
+            if len(apart) < len(mates):  # a labelled mate overlaps or nests with it: one label goes
+                keep[r] = False
+                changed = True
+                continue
             covered = np.zeros(len(values), dtype=bool)
             overlap = False
             for q in apart:
