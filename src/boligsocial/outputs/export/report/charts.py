@@ -143,7 +143,7 @@ def line_chart(
     unit: str,
     number: Callable[[float, int], str],
     width: float = 320,
-    height: float = 190,
+    height: float = 215,
 ) -> Markup | None:
     """A line chart of yearly series; None when no line has a point (nothing to draw).
 
