@@ -133,7 +133,8 @@ class Document:
         ]
 
     def page_of(self) -> Markup:
-        """ "Side 2 af 4" with the numbers left to the page's counters (CSS `counter(page)`)."""
+        """The page number ("Side 2 af 4") with the numbers left to the page's counters (CSS
+        `counter(page)`, `counter(pages)`)."""
         text = escape(self.say("report.page_of", page="\x00", pages="\x01"))
         return Markup(
             text.replace("\x00", Markup('<span class="page-counter"></span>')).replace(
@@ -165,6 +166,12 @@ class Document:
         """Render the report's template to a tagged PDF at `out`."""
         from weasyprint import CSS, HTML  # seconds of import: only when a report is made
 
-        HTML(string=self.html(template, **context)).write_pdf(
+        HTML(string=self.html(template, **context), url_fetcher=_fetch_nothing).write_pdf(
             out, stylesheets=[CSS(string=_stylesheet())], pdf_variant=PDF_VARIANT
         )
+
+
+def _fetch_nothing(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """A report is whole in its HTML (SVG inline, the stylesheet given): nothing is fetched, not
+    a file and not the network, whatever a text in it might name."""
+    raise ValueError(f"a report fetches nothing ({url[:40]})")
