@@ -23,6 +23,7 @@ from boligsocial.compute.trafficlight import load_models
 from boligsocial.outputs.export.published import Publication
 from boligsocial.outputs.export.report import charts, maps
 from boligsocial.outputs.export.report.document import Cell, Document, Key, Table
+from boligsocial.outputs.export.report.figures import NONE
 from boligsocial.outputs.export.report.style import (
     CRITERIA,
     KEY_FIGURES,
@@ -89,7 +90,7 @@ def _overview(
         (say("report.fact.layer"), layer),
         (
             say("report.fact.kind"),
-            say(f"report.kind.{kind}") if say.has(f"report.kind.{kind}") else kind or "–",
+            say(f"report.kind.{kind}") if say.has(f"report.kind.{kind}") else kind or NONE,
         ),
         (
             say("report.fact.residents", year=year),
@@ -108,14 +109,13 @@ def _overview(
     for k in (k for k in KEY_FIGURES if k in units):
         value, unit = row.get(k), units[k]
         muni = pub.service.values(layer, k, year, pub.viewer)["municipality"]
-        shown = (
-            None if value is None else (value / 100 if unit == "share" else value)
-        )  # the table has percent
+        if value is not None and unit == "share":
+            value /= 100  # the area table holds shares in percent
         rows.append(
             [
                 labels[k],
-                fig.value(shown, unit) if value is not None else fig.state(row.get(f"{k}_state")),
-                fig.value(muni.get("value"), unit) if muni else "–",
+                fig.shown(value, unit, row.get(f"{k}_state")),
+                fig.value(muni.get("value"), unit) if muni else NONE,
             ]
         )
     municipality = doc.provenance["municipality"]
@@ -194,7 +194,7 @@ def _criteria(doc: Document, profile: dict[str, Any]) -> dict[str, Any]:
     history: list[list[str | Cell]] = [
         [
             str(r["list_year"]),
-            str(r.get("rule_set") or "–"),
+            str(r.get("rule_set") or NONE),
             Cell(fig.category(r.get("category")), LISTS.get(r.get("category") or "", "")),
             fig.hidden_text if r.get("criteria_met") is None else str(r["criteria_met"]),
         ]
