@@ -9,7 +9,9 @@ import json
 import re
 import sqlite3
 from dataclasses import fields, replace
+from html import unescape
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import openpyxl
@@ -20,6 +22,7 @@ import shapely
 from pypdf import PdfReader
 
 from boligsocial.common.errors import InvalidParameter
+from boligsocial.common.words import catalogue_entries, words
 from boligsocial.outputs.export import AudienceRefused, at_least_as_strict, audience_for, export, publication
 from boligsocial.outputs.export.notes import (
     EXACT_WARNING,
@@ -30,6 +33,9 @@ from boligsocial.outputs.export.notes import (
     warning,
 )
 from boligsocial.outputs.export.published import Publication
+from boligsocial.outputs.export.report import profile_html, status_html
+from boligsocial.outputs.export.report.charts import Line, line_chart
+from boligsocial.outputs.export.report.style import OWN
 from boligsocial.publish.disclosure import Policy, load_policies, shipped_policies
 from boligsocial.publish.service import Service, Viewer
 from boligsocial.publish.service.narrative import list_sentences
@@ -215,6 +221,127 @@ def test_annual_status_pdf_lists_every_almen_area(staff: Publication, tmp_path: 
     fingerprint = staff.provenance()["delivery_fingerprint"][:16]
     assert "Metode og datagrundlag" in pages[-1] and fingerprint in pages[-1]
     assert all(f"Side {n} af {len(pages)}" in p for n, p in enumerate(pages, start=1))
+
+
+def _roles(node: Any, found: dict[str, int], alts: list[str]) -> None:
+    """The structure types of a tagged PDF's tree (with how often each occurs) and the
+    alternative texts of its figures."""
+    node = node.get_object()
+    if isinstance(node, list):
+        for child in node:
+            _roles(child, found, alts)
+        return
+    if not hasattr(node, "get"):
+        return  # a marked-content id: a leaf
+    role = node.get("/S")
+    if role is not None:
+        found[str(role)] = found.get(str(role), 0) + 1
+        if role == "/Figure":
+            alts.append(str(node.get("/Alt", "")))
+    if "/K" in node:
+        _roles(node["/K"], found, alts)
+
+
+def _images(resources: Any) -> int:
+    """Raster images among a page's resources, forms drawn on it included."""
+    count = 0
+    for ref in (resources or {}).get("/XObject", {}).values():
+        xobject = ref.get_object()
+        if xobject.get("/Subtype") == "/Image":
+            count += 1
+        elif xobject.get("/Subtype") == "/Form":
+            count += _images(xobject.get("/Resources"))
+    return count
+
+
+@pytest.mark.parametrize(("name", "area", "title"), [
+    ("profil", "fjordby-engparken", "Områdeprofil: Engparken"),
+    ("status", None, "Årsstatus 20"),
+])  # fmt: skip
+def test_a_report_is_a_tagged_pdf_with_its_charts_and_maps_as_vectors(
+    staff: Publication, tmp_path: Path, name: str, area: str | None, title: str
+) -> None:
+    out = tmp_path / f"{name}.pdf"
+    export(staff, "pdf", out, area=area)
+    reader = PdfReader(out)
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"]) and root["/Lang"] == "da"  # tagged, in Danish
+    roles: dict[str, int] = {}
+    alts: list[str] = []
+    _roles(root["/StructTreeRoot"], roles, alts)
+    assert {"/H1", "/H2", "/Table", "/TH", "/TD", "/Figure", "/P"} <= set(roles), roles
+    assert roles["/H1"] == 1 and roles["/H2"] >= len(reader.pages)  # a heading for every page
+    assert alts and all(alt.strip() for alt in alts)  # every chart and map says what it shows
+    assert sum(_images(page.get("/Resources")) for page in reader.pages) == 0  # vectors, no raster
+    assert str(reader.metadata.title).startswith(title) and reader.metadata.creator.startswith("boligsocial")
+    assert b'pdfuaid:part="1"' in root["/Metadata"].get_object().get_data()  # PDF/UA-1
+
+
+def _danish_only(also_english: list[str]) -> list[str]:
+    """The Danish words of the report catalogue that no English text says (its English messages,
+    and `also_english`): each message split at its parameters, pieces of three letters or more."""
+    da = {k: t for k, t, source in catalogue_entries("da") if source == "report.po"}
+    en = {k: t for k, t, source in catalogue_entries("en") if source == "report.po"}
+    english = " ".join([*en.values(), *also_english])
+    pieces = {
+        piece.strip(" ·:;,.()'–-")
+        for key, text in da.items()
+        if text != en[key]
+        for piece in re.split(r"\{\w+\}", text)
+    }
+    return sorted(p for p in pieces if len(p) >= 3 and not _has(english, p))
+
+
+def _has(text: str, piece: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text) is not None
+
+
+def test_an_english_report_has_no_danish_words_from_the_catalogue(staff: Publication, tmp_path: Path) -> None:
+    # the indicators' English names may name the Danish term: "Share living in social housing (almen)"
+    danish = _danish_only([i["label_en"] for i in staff.indicators])
+    assert len(danish) > 100 and "Metode og datagrundlag" in danish
+    for name, area in (("profile", "fjordby-engparken"), ("status", None)):
+        out = tmp_path / f"{name}.en.pdf"
+        export(staff, "pdf", out, area=area, lang="en")
+        pages = _pdf_pages(out)
+        text = _flat(" ".join(pages))
+        assert [p for p in danish if _has(text, p)] == []
+        assert all(f"Page {n} of {len(pages)}" in p for n, p in enumerate(pages, start=1))
+        assert "audience staff" in text and PdfReader(out).trailer["/Root"]["/Lang"] == "en"
+    assert "Methods and data" in text and "Counts of 1–4 persons are shown as '<5'" in text
+
+
+def _svg_texts(html: str) -> list[str]:
+    """Every text of every SVG (chart and map) in a report's HTML: its labels and its title."""
+    svgs = re.findall(r"<svg\b.*?</svg>", html, re.S)
+    return [unescape(t) for svg in svgs for _, t in re.findall(r"<(text|title)\b[^>]*>(.*?)</\1>", svg, re.S)]
+
+
+def test_a_chart_writes_round_ticks_and_years_never_the_values_it_draws() -> None:
+    say = words("da")
+    points = [(2020, 37.3), (2021, 41.9), (2022, 12345.6)]
+    svg = line_chart([Line("Engparken", OWN, points)], title="Beboere", unit="antal", number=say.number)
+    assert svg is not None
+    texts = _svg_texts(svg)
+    assert {"2020", "2022", "antal", "Beboere"} <= set(texts) and "12.500" in texts
+    assert not {say.number(v, d) for _, v in points for d in (0, 1)} & set(texts)
+    assert line_chart([Line("Engparken", OWN, [])], title="x", unit="", number=say.number) is None
+
+
+def test_no_hidden_figure_is_drawn_or_written_in_a_chart_or_map(
+    nine: Publication, analyst: Publication
+) -> None:
+    last = nine.data_years[-1]
+    hidden = profile_html(nine, "omraade", TINY, last)
+    shown = profile_html(analyst, "omraade", TINY, last)
+    line = f'stroke="{OWN}"'  # the area's own line in its series
+    assert line in shown and line not in hidden  # every figure of the small area is hidden from staff
+    exact = analyst.service.series("omraade", TINY, "residents", analyst.viewer)["area_series"]
+    counts = {words("da").number(p["value"]) for p in exact if p.get("value") is not None}
+    texts = _svg_texts(hidden)
+    assert counts and not counts & set(texts) and _labels(texts) <= {"<10"}
+    status = _svg_texts(status_html(nine, "omraade", last))
+    assert status and _labels(status) <= {"<10"}  # a map carries only its title
 
 
 def test_a_stricter_audience_hides_more_and_never_shows_a_hidden_cell(

@@ -46,11 +46,12 @@ def export(
     year: int | None = None,
     layer: str = "omraade",
     area: str | None = None,
+    lang: str = "da",
 ) -> list[Path]:
     """Write one export; the files written, with the tool's file mode (0600 unless BSM_FILE_MODE
-    says otherwise). PDF: an områdeprofil with `area`, else an årsstatus."""
+    says otherwise). PDF: an områdeprofil with `area`, else an årsstatus, in `lang` (da, en)."""
     with private_files():
-        written = _export(pub, fmt, out, year=year, layer=layer, area=area)
+        written = _export(pub, fmt, out, year=year, layer=layer, area=area, lang=lang)
     for path in written:
         restrict(path)  # a file that existed before keeps its old mode otherwise
     return written
@@ -64,6 +65,7 @@ def _export(
     year: int | None,
     layer: str,
     area: str | None,
+    lang: str = "da",
 ) -> list[Path]:
     if fmt not in FORMATS:
         raise InvalidParameter("unknown-format", f"format '{fmt}'?", {"allowed": list(FORMATS)})
@@ -92,9 +94,9 @@ def _export(
 
         last = years[-1]
         if area is not None:
-            area_profile(pub, layer, area, last, out)
+            area_profile(pub, layer, area, last, out, lang)
         else:
-            annual_status(pub, layer, last, out)
+            annual_status(pub, layer, last, out, lang)
     return [out]
 
 
