@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from boligsocial import pipeline
 from boligsocial.common.errors import DatabaseError, DeliveryInvalid
 from boligsocial.pipeline import load
 from boligsocial.store.summary import database_summary
 from builders import SmallDelivery
+
+# the module, not the function `load` the package exports under the same name
+loading = importlib.import_module("boligsocial.pipeline.load")
 
 
 def count(db: Path, sql: str) -> int:
@@ -35,7 +38,7 @@ def test_failure_mid_load_leaves_previous_database_byte_identical(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError(f"injected failure in {stage}")
 
-    monkeypatch.setattr(pipeline, stage, boom)
+    monkeypatch.setattr(loading, stage, boom)  # the names the load calls
     with pytest.raises(RuntimeError, match="injected"):
         load(small.write(tmp_path / "d2"), db, key_file)
     assert db.read_bytes() == before

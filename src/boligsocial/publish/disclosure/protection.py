@@ -88,23 +88,32 @@ def _label_safe(
     one block, no other labelled region of the block overlaps it or lies inside it (a labelled
     region holding four labelled parts is at least 4: with "<5" it is pinned, and its parts with
     it), and these bounds leave at least two values; labels are withdrawn until every remaining
-    one does, so the labels of a block are disjoint and the bounds above are all an attacker
-    gets from them (docs/access.md)."""
+    one does (the larger of two nesting or overlapping regions first), so the labels of a block
+    are disjoint and the bounds above are all an attacker gets from them (docs/access.md)."""
     out = np.zeros(len(regions), dtype=bool)
     if labels is None or small <= 0:
         return out
     totals = regions.astype(np.float64) @ values
     candidates = ~publishable & (totals >= 1) & (totals <= small)
+    # regions of the same atoms (an area that is its own almen area, village or school district)
+    # are one set of persons with one value: they are judged once, by their first region
+    first: dict[bytes, int] = {}
+    same = np.arange(len(regions))
+    for n in np.flatnonzero(candidates).tolist():
+        same[n] = first.setdefault(regions[n].tobytes(), n)
     block_of = np.full(len(regions), -1)
-    for r in np.flatnonzero(candidates):
+    for r in np.flatnonzero(candidates & (same == np.arange(len(regions)))):
         atoms = np.flatnonzero(regions[r])
         if len(atoms) and np.all(labels[atoms] == labels[atoms[0]]):
             block_of[r] = labels[atoms[0]]
     keep = block_of >= 0
+    # where labels nest or overlap, the larger region gives its label up first: the finer areas
+    # (an omraade inside its school district) keep theirs
+    order = np.argsort(-regions.sum(axis=1), kind="stable")
     changed = True
     while changed:
         changed = False
-        for r in np.flatnonzero(keep):
+        for r in order[keep[order]]:
             block = labels == block_of[r]
             total = float(values[block].sum())
             mates = [q for q in np.flatnonzero(keep & (block_of == block_of[r])) if q != r]
@@ -124,5 +133,6 @@ def _label_safe(
             if (covers and overlap) or upper - lower < 1:
                 keep[r] = False
                 changed = True
+    keep = keep[same] & candidates  # a region of the same atoms as a labelled one shares its label
     out[keep] = True
     return out
