@@ -190,7 +190,7 @@ def decide(
     flags: dict[str, bool | None] = {name: None for name in LIST_NAMES}
     flags.update({name: bool(v) for name, v in decided.items()})
     history.computed[(layer, area["area_id"], t)] = flags
-    first_count = next((n for n, r in rs.lists.items() if r.count and n != "forebyggelse"), None)
+    first_count = rs.criteria_list.name if rs.criteria_list else None
     row: Row = {
         "layer": layer,
         "area_id": area["area_id"],

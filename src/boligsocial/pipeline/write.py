@@ -138,8 +138,12 @@ def write_traffic_lights(con: duckdb.DuckDBPyConnection, models: list[Model]) ->
         con,
         "traffic_light_models",
         pl.DataFrame(
-            [{"model": m.id, "kind": m.kind, "inputs": ",".join(inputs(m))} for m in models],
-            schema={"model": pl.String, "kind": pl.String, "inputs": pl.String},
+            [
+                {"model": m.id, "kind": m.kind, "inputs": ",".join(inputs(m))}
+                | {"label_da": m.label_da, "label_en": m.label_en}
+                for m in models
+            ],
+            schema={c: pl.String for c in ("model", "kind", "inputs", "label_da", "label_en")},
         ),
         None,
     )

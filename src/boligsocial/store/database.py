@@ -71,7 +71,9 @@ CREATE TABLE IF NOT EXISTS move_areas (layer VARCHAR, year INTEGER, area_id VARC
 CREATE TABLE IF NOT EXISTS mover_profiles (layer VARCHAR, year INTEGER, area_id VARCHAR);
 CREATE TABLE IF NOT EXISTS move_decomposition (layer VARCHAR, area_id VARCHAR, year INTEGER);
 CREATE TABLE IF NOT EXISTS traffic_light (model VARCHAR, layer VARCHAR, area_id VARCHAR, year INTEGER);
-CREATE TABLE IF NOT EXISTS traffic_light_models (model VARCHAR, kind VARCHAR, inputs VARCHAR);
+CREATE TABLE IF NOT EXISTS traffic_light_models (
+    model VARCHAR, kind VARCHAR, inputs VARCHAR, label_da VARCHAR, label_en VARCHAR
+);
 CREATE TABLE IF NOT EXISTS atoms (year INTEGER, atom_id VARCHAR, layer VARCHAR, area_id VARCHAR);
 CREATE TABLE IF NOT EXISTS atom_values (year INTEGER, atom_id VARCHAR, statistic VARCHAR, value DOUBLE);
 CREATE TABLE IF NOT EXISTS statistics (id VARCHAR, kind VARCHAR, canonical VARCHAR);

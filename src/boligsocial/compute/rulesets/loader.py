@@ -84,6 +84,12 @@ class RuleSet:
     def max_lag(self) -> int:
         return max([self.settings["residents_lag"], *(lag for t in self.tests.values() for lag in t.lags)])
 
+    @property
+    def criteria_list(self) -> ListRule | None:
+        """The list whose tests `criteria_met` counts ("meets N of M criteria"): the first list that
+        counts tests, forebyggelse aside (udsat from 2018, the ghetto list before)."""
+        return next((r for n, r in self.lists.items() if r.count and n != "forebyggelse"), None)
+
     def ages(self) -> tuple[tuple[int, int], ...]:
         return tuple(tuple(self.settings[k]) for k in AGE_SETTINGS)
 

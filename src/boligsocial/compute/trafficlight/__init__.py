@@ -1,5 +1,5 @@
 """Traffic lights per area and year from configurable models (`models.toml`), coloured by
-`colours`."""
+`colours`; each colour's reason is data, worded per language by `reason`."""
 
 from boligsocial.compute.trafficlight.colours import (
     COLOUR_SCHEMA,
@@ -14,6 +14,7 @@ from boligsocial.compute.trafficlight.colours import (
     points_colours,
     with_changes,
 )
+from boligsocial.compute.trafficlight.reason import parse_reason, reason_text
 
 __all__ = [
     "COLOUR_SCHEMA",
@@ -25,6 +26,8 @@ __all__ = [
     "inputs",
     "load_models",
     "parse_models",
+    "parse_reason",
     "points_colours",
+    "reason_text",
     "with_changes",
 ]

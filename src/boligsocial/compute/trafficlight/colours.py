@@ -175,8 +175,8 @@ def criteria_colours(model: Model, results: pl.DataFrame) -> pl.DataFrame:
     red = on(s["red_lists"]) | (met >= s["red_min_criteria"])
     yellow = on(s["yellow_lists"]) | (met >= s["yellow_min_criteria"]) | (near >= s["yellow_min_near"])
     colour = pl.when(red).then(pl.lit(RED)).when(yellow).then(pl.lit(YELLOW)).otherwise(pl.lit(GREEN))
-    category = pl.col("category").replace({"none": "ingen"})
-    reason = pl.format("opfyldte kriterier: {}, tæt på: {}, kategori: {}", met, near, category)
+    # the reason as data in no language (`reason.py` has the grammar; the pages word it)
+    reason = pl.format("met={} near={} category={}", met, near, pl.col("category").fill_null("none"))
     return results.select(
         pl.lit(model.id).alias("model"),
         "layer",
@@ -224,7 +224,7 @@ def points_colours(model: Model, values: pl.DataFrame, municipality_layer: str) 
         .group_by("layer", "area_id", "year")
         .agg(
             pl.col("points").sum().alias("score"),
-            pl.format("{}: {}", "indicator", "points").filter(pl.col("points") > 0).alias("why"),
+            pl.format("{}={}", "indicator", "points").filter(pl.col("points") > 0).alias("why"),
         )
     )
     colour = (
@@ -242,7 +242,11 @@ def points_colours(model: Model, values: pl.DataFrame, municipality_layer: str) 
         pl.lit("data_year").alias("year_kind"),
         colour.alias("colour"),
         "score",
-        pl.format("{} point ({})", "score", pl.col("why").list.join(", ")).alias("reason"),
+        pl.concat_str(
+            pl.format("points={}", "score"), pl.col("why").list.sort().list.join(" "), separator=" "
+        )
+        .str.strip_chars_end()
+        .alias("reason"),
     ).cast(COLOUR_SCHEMA)  # type: ignore[arg-type]
 
 

@@ -9,10 +9,12 @@ from typing import Any
 import polars as pl
 
 from boligsocial.common.errors import NotFound
+from boligsocial.common.words import language
 from boligsocial.compute.backtest import Calibration, backtest
 from boligsocial.compute.forecast import Settings as ForecastSettings
 from boligsocial.compute.lists import compute_lists, result_columns, results_frame
-from boligsocial.compute.rulesets import load_rulebook
+from boligsocial.compute.rulesets import RuleSet, load_rulebook
+from boligsocial.compute.trafficlight import reason_text
 from boligsocial.publish import disclosure as dc
 from boligsocial.publish.service.base import ServiceBase
 from boligsocial.publish.service.narrative import colour_sentence, list_sentences
@@ -125,8 +127,10 @@ class ListQueries(ServiceBase):
         layer: str | None = "omraade",
         year: int | None = None,
         viewer: Viewer | None = None,
+        lang: str = "da",
     ) -> pl.DataFrame:
-        """Colours per model, area and year, with the previous colour and change events."""
+        """Colours per model, area and year, with the previous colour and change events; each
+        colour's `reason` in words of `lang`."""
         table = self.snap.tables["traffic_light"]
         if model is not None:
             models = sorted(table.get_column("model").unique().to_list())
@@ -146,6 +150,9 @@ class ListQueries(ServiceBase):
             v.policy,
             self._colour_gate(v),
         )
+        names = self.indicator_names(lang)
+        for r in rows:
+            r["reason"] = reason_text(r.get("reason"), lang, names)
         published = pl.DataFrame(
             rows, schema={**table.schema, "state": pl.String, "hidden_reason": pl.String}
         )
@@ -191,7 +198,7 @@ class ListQueries(ServiceBase):
         v = viewer or Viewer.operator()
         area = self._area(layer, area_id)
         lists = self.lists(layer=layer, viewer=v).filter(pl.col("area_id") == area_id)
-        lights = self.traffic_lights(layer=layer, viewer=v).filter(pl.col("area_id") == area_id)
+        lights = self.traffic_lights(layer=layer, viewer=v, lang=lang).filter(pl.col("area_id") == area_id)
         latest = lists.row(-1, named=True) if lists.height else None
         forecast = (
             self.forecast(layer=layer, viewer=v).filter(pl.col("area_id") == area_id)
@@ -199,6 +206,7 @@ class ListQueries(ServiceBase):
             else pl.DataFrame()
         )
         last_lights = lights.group_by("model").agg(pl.all().last()).sort("model")
+        models = self.model_names(lang)
         return {
             "area": area,
             "eligible": area["kind"] == "almen",
@@ -206,9 +214,32 @@ class ListQueries(ServiceBase):
             "latest": latest,
             "forecast": forecast.to_dicts(),
             "traffic_lights": lights.to_dicts(),
-            "sentences": (list_sentences(latest, lang, v.policy) if latest else [])
-            + [colour_sentence(r, lang) for r in last_lights.iter_rows(named=True) if r["colour"]],
+            "sentences": (list_sentences(latest, lang, v.policy, self._rule_set(latest)) if latest else [])
+            + [
+                colour_sentence(r, lang, models.get(r["model"]))
+                for r in last_lights.iter_rows(named=True)
+                if r["colour"]
+            ],
         }
+
+    def _rule_set(self, row: dict[str, Any]) -> RuleSet | None:
+        """The rule set a list row was computed by (its name, else its list year's regime)."""
+        book = load_rulebook()
+        named = [r for r in book.rulesets if r.name == row.get("rule_set")]
+        return named[0] if named else book.for_year(int(row["list_year"]))
+
+    def indicator_names(self, lang: str = "da") -> dict[str, str]:
+        """Each indicator's display name in `lang`, by id (what a points model's reason names)."""
+        column = "label_en" if language(lang) == "en" else "label_da"
+        return {i["id"]: i.get(column) or i["id"] for i in self.indicators()}
+
+    def model_names(self, lang: str = "da") -> dict[str, str]:
+        """Each traffic-light model's display name in `lang` (its id where the table has none)."""
+        models = self.snap.tables["traffic_light_models"]
+        column = "label_en" if language(lang) == "en" else "label_da"
+        if not models.height or column not in models.columns:
+            return {}
+        return {r["model"]: r[column] or r["model"] for r in models.iter_rows(named=True)}
 
     def _watch_rows(self, layer: str, list_year: int | None, v: Viewer) -> list[dict[str, Any]]:
         """Every area's category and criteria-model colour in a list year and the year before."""

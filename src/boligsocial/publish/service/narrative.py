@@ -2,108 +2,51 @@
 
 They are written from a published list row, so they say no more than the row shows: a hidden
 residents count is described by the row's own label (the policy's, e.g. "under 10" for "<10"), or
-not at all where the row has none.
+not at all where the row has none. The criteria are counted by the row's own rule set (2021: 2 of
+4; 2013: 3 of 5; 2010: 2 of 3), and every word comes from the catalogues (`narrative.po`,
+`vocabulary.po`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from boligsocial.common.words import Words, language, words
+from boligsocial.compute.rulesets import RuleSet, Test, load_rulebook
 from boligsocial.publish.disclosure import AREA_SMALL, Policy
 
-CRITERIA = ("labour", "crime", "education", "income")
-_NAMES = {
-    "da": {
-        "labour": "beskæftigelse",
-        "crime": "kriminalitet",
-        "education": "uddannelse",
-        "income": "indkomst",
-    },
-    "en": {"labour": "employment", "crime": "crime", "education": "education", "income": "income"},
-}
-_FLIP = {  # what k persons would do to flip the criterion: (met, not met)
-    "da": {
-        "labour": (
-            "{k} flere i beskæftigelse eller uddannelse ville bringe området under grænsen for beskæftigelse",
-            "{k} flere uden for arbejdsmarkedet ville bringe området over grænsen for beskæftigelse",
-        ),
-        "crime": (
-            "{k} færre dømte ville bringe området under grænsen for kriminalitet",
-            "{k} flere dømte ville bringe området over grænsen for kriminalitet",
-        ),
-        "education": (
-            "{k} flere med uddannelse ud over grundskolen ville bringe området under grænsen for uddannelse",
-            "{k} flere med højst grundskole ville bringe området over grænsen for uddannelse",
-        ),
-    },
-    "en": {
-        "labour": (
-            "{k} more people in work or education would bring the area below the employment threshold",
-            "{k} more outside the labour market would bring the area above the employment threshold",
-        ),
-        "crime": (
-            "{k} fewer convicted would bring the area below the crime threshold",
-            "{k} more convicted would bring the area above the crime threshold",
-        ),
-        "education": (
-            "{k} more with education beyond primary school would bring it below the education threshold",
-            "{k} more people with at most primary school would bring the area above the education threshold",
-        ),
-    },
-}
-_CATEGORY = {
-    "da": {
-        "omdannelse": "et omdannelsesområde",
-        "parallelsamfund": "et parallelsamfund",
-        "udsat": "et udsat boligområde",
-        "forebyggelse": "et forebyggelsesområde",
-    },
-    "en": {
-        "omdannelse": "a transformation area",
-        "parallelsamfund": "a parallel society",
-        "udsat": "a vulnerable housing area",
-        "forebyggelse": "a prevention area",
-    },
-}
-_COLOUR = {
-    "da": {"groen": "grønt", "gul": "gult", "roed": "rødt"},
-    "en": {"groen": "green", "gul": "yellow", "roed": "red"},
-}
+#: The measures whose margin in persons has a sentence saying what would flip them.
+_FLIPS = ("labour", "crime", "education")
 
 
-def _pct(v: float | None) -> str:
-    return "–" if v is None else f"{100 * v:.1f} %".replace(".", ",")
-
-
-def _value_text(test: str, row: dict[str, Any], lang: str) -> str:
-    if test == "crime":
+def _value_text(test: Test, row: dict[str, Any], say: Words) -> str:
+    """A criterion's value as the list compares it: a ratio to the national level, a share of the
+    regional mean, or a share of the population."""
+    if test.measure == "crime" and test.relative_to:
         ratio = row.get("crime_ratio")
-        times = "gange landsgennemsnittet" if lang == "da" else "times the national average"
-        return f"{ratio:.2f} {times}".replace(".", ",") if ratio is not None else "–"
-    key = {"labour": "labour_share", "education": "education_share", "income": "income_ratio"}[test]
-    text = _pct(row.get(key))
-    if test == "income":
-        text += " af regionens gennemsnit" if lang == "da" else " of the regional mean"
-    return text
+        return say("narrative.times_national", ratio=say.number(ratio, 2)) if ratio is not None else "–"
+    share = row.get(f"{test.measure}_ratio" if test.relative_to else f"{test.measure}_share")
+    if test.measure == "income" and test.relative_to:
+        return say("narrative.of_regional", share=say.percent(share))
+    return say.percent(share)
 
 
-def _label_words(label: str, lang: str) -> str:
+def _name(test: Test, say: Words) -> str:
+    """A criterion's name with its population (`criterion.*` in vocabulary.po)."""
+    return say(f"criterion.{test.measure}")
+
+
+def _label_words(label: str, say: Words) -> str:
     """A small-count label in words: "<10" is "under 10" (Danish) or "fewer than 10"."""
-    if label.startswith("<"):
-        return ("under " if lang == "da" else "fewer than ") + label[1:]
-    return label
+    return say("narrative.fewer_than", n=label[1:]) if label.startswith("<") else label
 
 
-def _small_area(row: dict[str, Any], lang: str, policy: Policy | None) -> str:
+def _small_area(row: dict[str, Any], say: Words, policy: Policy | None) -> str:
     """The one sentence of an area too small to show more than its residents count."""
     residents, label = row.get("residents"), row.get("residents_label")
     if residents is not None or label:
-        count = str(residents) if residents is not None else _label_words(str(label), lang)
-        return (
-            f"Området har {count} beboere; af hensyn til diskretion vises kun beboertallet."
-            if lang == "da"
-            else f"The area has {count} residents; only that count is shown."
-        )
+        count = say.number(residents) if residents is not None else _label_words(str(label), say)
+        return say("narrative.small_count", count=count)
     # the count itself is hidden too: say only what the state already says (the area is under the
     # policy's minimum size, where the row says that is why)
     limit = (
@@ -113,97 +56,91 @@ def _small_area(row: dict[str, Any], lang: str, policy: Policy | None) -> str:
         and row.get("hidden_reason", AREA_SMALL) == AREA_SMALL
         else None
     )
-    if lang == "da":
-        under = f" (under {limit} beboere)" if limit else ""
-        return f"Området er for lille{under} til at vise dets tal; af hensyn til diskretion vises de ikke."
-    under = f" (under {limit} residents)" if limit else ""
-    return f"The area is too small{under} to show its figures; they are not shown for disclosure control."
+    return say("narrative.too_small_under", limit=limit) if limit else say("narrative.too_small")
 
 
-def list_sentences(row: dict[str, Any], lang: str = "da", policy: Policy | None = None) -> list[str]:
+def _criteria(row: dict[str, Any], rules: RuleSet | None) -> tuple[list[Test], int, int | None]:
+    """The tests `criteria_met` counts, how many the list needs, and its minimum residents; by the
+    row's rule set (the shipped one of its list year when none is given)."""
+    if rules is None:
+        book = load_rulebook()
+        rules = next((r for r in book.rulesets if r.name == row.get("rule_set")), None) or book.for_year(
+            int(row["list_year"])
+        )
+    chosen = rules.criteria_list if rules is not None else None
+    if rules is None or chosen is None:
+        return [], 0, None
+    minimum = chosen.min_residents
+    if minimum is None:
+        minimum = rules.settings.get("min_residents")
+    return [rules.tests[t] for t in chosen.count], chosen.min_met, minimum
+
+
+def list_sentences(
+    row: dict[str, Any], lang: str = "da", policy: Policy | None = None, rules: RuleSet | None = None
+) -> list[str]:
     """Why the area has its category in a list year, and what would flip the nearest criterion.
 
     `row` is a published list row; `policy` the one it was published with (it names the minimum
-    area size when even the residents count of a small area is hidden). A hidden residents count
-    is written from the row's `residents_label`, which the disclosure step sets to the policy's
-    label where the label may be shown."""
-    lang = lang if lang in _NAMES else "da"
-    names = _NAMES[lang]
+    area size when even the residents count of a small area is hidden); `rules` the rule set of
+    the row's list year (which criteria count and how many the list needs). A hidden residents
+    count is written from the row's `residents_label`, which the disclosure step sets to the
+    policy's label where the label may be shown."""
+    say = words(language(lang))
     if row.get("state") == "suppressed":
-        return [_small_area(row, lang, policy)]
-    hidden = [c for c in CRITERIA if row.get(f"{c}_state") == "suppressed"]
-    met = [c for c in CRITERIA if row.get(f"{c}_met")]
+        return [_small_area(row, say, policy)]
+    tests, need, minimum = _criteria(row, rules)
+    hidden = [t for t in tests if row.get(f"{t.id}_state") == "suppressed"]
+    met = [t for t in tests if row.get(f"{t.id}_met")]
     n = len(met)
-    text = f"Området opfylder {n} af 4 kriterier" if lang == "da" else f"The area meets {n} of 4 criteria"
+    text = say("narrative.meets", met=n, of=len(tests), need=need)
     if met:
-        text += ": " + ", ".join(f"{names[c]} ({_value_text(c, row, lang)})" for c in met)
+        text += ": " + ", ".join(
+            say("narrative.criterion_value", name=_name(t, say), value=_value_text(t, row, say)) for t in met
+        )
     sentences = [text + "."]
     if hidden:
-        sentences.append(
-            "Af hensyn til diskretion vises ikke: " + ", ".join(names[c] for c in hidden) + "."
-            if lang == "da"
-            else "Not shown for disclosure control: " + ", ".join(names[c] for c in hidden) + "."
-        )
+        sentences.append(say("narrative.hidden", names=", ".join(_name(t, say) for t in hidden)))
     category = row.get("category") or "none"
-    eligible = bool(row.get("eligible"))
     if category != "none":
-        what = _CATEGORY[lang][category]
-        if eligible:
-            sentences.append(
-                f"Det er {what} på listen {row['list_year']}."
-                if lang == "da"
-                else f"It is {what} on the {row['list_year']} list."
-            )
+        what = say(f"narrative.category.{category}")
+        if row.get("eligible"):
+            sentences.append(say("narrative.on_list", what=what, year=row["list_year"]))
         else:
-            sentences.append(
-                f"Tallene svarer til {what}, men området er ikke alment og kan ikke komme på listen."
-                if lang == "da"
-                else f"The figures match {what}, but the area is not social housing and cannot be listed."
-            )
+            sentences.append(say("narrative.not_eligible", what=what))
     residents = row.get("residents")
-    if residents is not None and residents < 1000 and n >= 2:
-        sentences.append(
-            f"Med {residents} beboere er området under grænsen på 1.000 beboere."
-            if lang == "da"
-            else f"With {residents} residents the area is below the 1,000-resident limit."
-        )
-    elif residents is None and row.get("residents_label") and n >= 2:
-        count = _label_words(str(row["residents_label"]), lang)
-        sentences.append(
-            f"Med {count} beboere er området under grænsen på 1.000 beboere."
-            if lang == "da"
-            else f"With {count} residents the area is below the 1,000-resident limit."
-        )
+    limit = say.number(minimum) if minimum else None
+    if limit and residents is not None and residents < (minimum or 0) and n >= need:
+        sentences.append(say("narrative.below_residents", count=say.number(residents), limit=limit))
+    elif limit and residents is None and row.get("residents_label") and n >= need:
+        count = _label_words(str(row["residents_label"]), say)
+        sentences.append(say("narrative.below_residents", count=count, limit=limit))
     flips = [
-        (row.get(f"{c}_margin_persons"), c)
-        for c in ("labour", "crime", "education")
-        if row.get(f"{c}_margin_persons") is not None
+        (row.get(f"{t.id}_margin_persons"), t)
+        for t in tests
+        if t.measure in _FLIPS and t not in hidden and row.get(f"{t.id}_margin_persons") is not None
     ]
     if flips:
-        k, c = min(flips)
-        sentences.append(_FLIP[lang][c][0 if row.get(f"{c}_met") else 1].format(k=k) + ".")
-    dkk = row.get("income_margin_dkk")
-    if dkk is not None:
-        amount = f"{abs(dkk):,.0f}".replace(",", ".")
-        if row.get("income_met"):
-            sentences.append(
-                f"Indkomsten skal stige {amount} kr. pr. person for at komme over grænsen."
-                if lang == "da"
-                else f"Income must rise DKK {amount} per person to clear the threshold."
-            )
-        else:
-            sentences.append(
-                f"Indkomsten ligger {amount} kr. pr. person over grænsen."
-                if lang == "da"
-                else f"Income is DKK {amount} per person above the threshold."
-            )
+        k, t = min(flips, key=lambda f: (f[0], f[1].measure))
+        state = "met" if row.get(f"{t.id}_met") else "unmet"
+        sentences.append(say(f"narrative.flip.{t.measure}.{state}", k=say.number(k)) + ".")
+    income = next((t for t in tests if t.measure == "income"), None)
+    dkk = row.get(f"{income.id}_margin_dkk") if income else None
+    if income and dkk is not None:
+        key = "narrative.income_below" if row.get(f"{income.id}_met") else "narrative.income_above"
+        sentences.append(say(key, amount=say.kroner(abs(dkk))))
     return sentences
 
 
-def colour_sentence(light: dict[str, Any], lang: str = "da") -> str:
-    """The traffic-light colour and its reason in one sentence."""
-    lang = lang if lang in _COLOUR else "da"
-    colour = _COLOUR[lang].get(light["colour"], light["colour"])
-    if lang == "da":
-        return f"Trafiklyset ({light['model']}) er {colour} i {light['year']}: {light['reason']}."
-    return f"The traffic light ({light['model']}) is {colour} in {light['year']}: {light['reason']}."
+def colour_sentence(light: dict[str, Any], lang: str = "da", model_name: str | None = None) -> str:
+    """The traffic-light colour and its reason in one sentence (`light["reason"]` already worded
+    in `lang`, as `ListQueries.traffic_lights` gives it)."""
+    say = words(language(lang))
+    key = f"narrative.light_colour.{light['colour']}"
+    return say(
+        "narrative.light",
+        model=model_name or light["model"],
+        colour=say(key) if say.has(key) else light["colour"],
+        year=light["year"],
+        reason=light["reason"],
+    )
