@@ -203,7 +203,7 @@ def test_area_profile_pdf(staff: Publication, tmp_path: Path) -> None:
     last = staff.data_years[-1]
     for n, text in enumerate(pages, start=1):
         assert f"Side {n} af 4" in text and f"dataår {last}" in text and "Områdeprofil: Engparken" in text
-        assert "målgruppe staff" in text
+        assert f"målgruppe {words('da')('role.staff')}" in text  # the audience by name, not id
     assert "Nøgletal" in pages[0] and "Kommunen" in pages[0]
     assert "Kriterium" in pages[1] and "Margin" in pages[1] and "Prognose" in pages[1]
     assert "Beboere" in pages[2]
@@ -278,10 +278,12 @@ def test_a_report_is_a_tagged_pdf_with_its_charts_and_maps_as_vectors(
 
 
 def _danish_only(also_english: list[str]) -> list[str]:
-    """The Danish words of the report catalogue that no English text says (its English messages,
-    and `also_english`): each message split at its parameters, pieces of three letters or more."""
-    da = {k: t for k, t, source in catalogue_entries("da") if source == "report.po"}
-    en = {k: t for k, t, source in catalogue_entries("en") if source == "report.po"}
+    """The Danish words of the catalogues a report speaks from that no English text says (their
+    English messages, and `also_english`): each message split at its parameters, pieces of three
+    letters or more."""
+    rooms = ("report.po", "vocabulary.po", "narrative.po")
+    da = {k: t for k, t, source in catalogue_entries("da") if source in rooms}
+    en = {k: t for k, t, source in catalogue_entries("en") if source in rooms}
     english = " ".join([*en.values(), *also_english])
     pieces = {
         piece.strip(" ·:;,.()'–-")
@@ -307,7 +309,10 @@ def test_an_english_report_has_no_danish_words_from_the_catalogue(staff: Publica
         text = _flat(" ".join(pages))
         assert [p for p in danish if _has(text, p)] == []
         assert all(f"Page {n} of {len(pages)}" in p for n, p in enumerate(pages, start=1))
-        assert "audience staff" in text and PdfReader(out).trailer["/Root"]["/Lang"] == "en"
+        assert (
+            f"audience {words('en')('role.staff')}" in text
+            and PdfReader(out).trailer["/Root"]["/Lang"] == "en"
+        )
     assert "Methods and data" in text and "Counts of 1–4 persons are shown as '<5'" in text
 
 

@@ -127,10 +127,16 @@ class Document:
             self.say(
                 "report.footer_provenance",
                 tool=prov["tool"],
-                audience=prov["audience"],
+                audience=self.audience,
                 rule_sets=prov["rule_sets"],
             ),
         ]
+
+    @property
+    def audience(self) -> str:
+        """The audience by its role's name (vocabulary.po), never its id."""
+        role = str(self.provenance["audience"])
+        return self.say(f"role.{role}") if self.say.has(f"role.{role}") else role
 
     def page_of(self) -> Markup:
         """The page number ("Side 2 af 4") with the numbers left to the page's counters (CSS

@@ -83,10 +83,10 @@ class Figures:
 
     def category(self, category: str | None) -> str:
         """A list category by name ("none" and no category: no list)."""
-        return self.say(f"report.list.{category or 'none'}")
+        return self.say(f"list.{category or 'none'}")  # vocabulary.po
 
     def light(self, colour: str | None, missing: str | None = None) -> str:
         """A traffic-light colour by name; without one, `missing` (hidden by default)."""
         if not colour:
             return self.hidden_text if missing is None else missing
-        return self.say(f"report.light.{colour}")
+        return self.say(f"colour.{colour}")  # vocabulary.po

@@ -202,7 +202,7 @@ def _methods(doc: Document) -> dict[str, Any]:
                 say("report.methods.disclosure"),
                 say(
                     "report.methods.disclosure_text",
-                    audience=prov["audience"],
+                    audience=doc.audience,
                     policy=policy.name,
                     note=note_text(policy, lang),
                     hidden=doc.figures.hidden_text,
