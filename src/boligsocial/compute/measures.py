@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from boligsocial.common.sql import ident
 from boligsocial.compute.indicators import placed_sql, query_placed
 from boligsocial.contract import LOW_EDUCATION
 
@@ -64,9 +65,9 @@ def definitions(ages: Ages) -> dict[str, Block]:
 
 def _sql(name: str, block: Block) -> str:
     if block.value is None:
-        return f"count(*) FILTER (WHERE {block.population}) AS {name}"
+        return f"count(*) FILTER (WHERE {block.population}) AS {ident(name)}"
     exact = f"CAST({block.value} AS DECIMAL(18, {block.decimals}))"
-    return f"coalesce(sum({exact}) FILTER (WHERE {block.population}), 0) AS {name}"
+    return f"coalesce(sum({exact}) FILTER (WHERE {block.population}), 0) AS {ident(name)}"
 
 
 def compute_measures(

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from boligsocial.common.sql import ident
 from boligsocial.contract import LOW_EDUCATION
 
 #: Criteria for the decomposition: population condition and value per person (SQL on p-rows).
@@ -197,7 +198,7 @@ def _trait_counts() -> str:
         after, before = cond.format(p="b_"), cond.format(p="a_")
         columns.append(
             f"count(*) FILTER (WHERE CASE WHEN b_age IS NOT NULL THEN coalesce({after}, false) "
-            f"ELSE coalesce({before}, false) END) AS {name}"
+            f"ELSE coalesce({before}, false) END) AS {ident(name)}"
         )
     return ", ".join(columns)
 
@@ -213,8 +214,8 @@ def _displacement_columns() -> str:
         band, value = CRITERIA[name]
         cond, x = band.format(p="b_"), value.format(p="b_")
         columns.append(
-            f"count(*) FILTER (WHERE {cond}) AS {name}_n, "
-            f"CAST(coalesce(sum({x}) FILTER (WHERE {cond}), 0) AS DECIMAL(38, 6)) AS {name}_sum"
+            f"count(*) FILTER (WHERE {cond}) AS {ident(name + '_n')}, "
+            f"CAST(coalesce(sum({x}) FILTER (WHERE {cond}), 0) AS DECIMAL(38, 6)) AS {ident(name + '_sum')}"
         )
     return ", ".join(columns)
 
@@ -243,8 +244,9 @@ def _group_sums() -> str:
         ]
         for group, x, side, cond in conditions:
             side.append(
-                f'count(*) FILTER (WHERE {cond}) AS "n|{name}|{group}", '
-                f'CAST(coalesce(sum({x}) FILTER (WHERE {cond}), 0) AS DECIMAL(38, 6)) AS "x|{name}|{group}"'
+                f"count(*) FILTER (WHERE {cond}) AS {ident(f'n|{name}|{group}')}, "
+                f"CAST(coalesce(sum({x}) FILTER (WHERE {cond}), 0) AS DECIMAL(38, 6)) "
+                f"AS {ident(f'x|{name}|{group}')}"
             )
     return (
         f"SELECT layer, year, to_area AS area_id, {', '.join(after)} FROM t WHERE to_area IS NOT NULL GROUP BY ALL; "

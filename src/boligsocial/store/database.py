@@ -23,6 +23,7 @@ import polars as pl
 from boligsocial.common.errors import DatabaseError
 from boligsocial.common.files import exclusive, forget_kept, private_files, remove_stale_copies, restrict
 from boligsocial.common.numbers import exact
+from boligsocial.common.sql import ident
 from boligsocial.compute.lists import Ages
 
 SCHEMA_VERSION = "4"  # 2: lists, forecast, traffic lights, moves; 3: moves in every layer, by trait;
@@ -158,21 +159,22 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, new: pl.DataFrame, 
     """Drop the rows matching `where` (all rows when None) and add `new`, keeping extra columns: in
     place when `new` brings no new column or type, else by rebuilding the table. A frame without
     columns (nothing computed, e.g. no forecast for a delivery without adults) only drops."""
+    name, nxt = ident(table), ident(f"{table}__next")
     if not new.width:
-        con.execute(f"DELETE FROM {table}" + (f" WHERE {where}" if where else ""))
+        con.execute(f"DELETE FROM {name}" + (f" WHERE {where}" if where else ""))
         return
     con.register("__new", new)
     try:
-        have = {r[0]: r[1] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+        have = {r[0]: r[1] for r in con.execute(f"DESCRIBE {name}").fetchall()}
         incoming = {r[0]: r[1] for r in con.execute("DESCRIBE SELECT * FROM __new").fetchall()}
         if all(have.get(c) == t for c, t in incoming.items()):  # same columns and types: in place
-            con.execute(f"DELETE FROM {table}" + (f" WHERE {where}" if where else ""))
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM __new")
+            con.execute(f"DELETE FROM {name}" + (f" WHERE {where}" if where else ""))
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM __new")
             return
-        keep = f"SELECT * FROM {table} WHERE NOT ({where})" if where else f"SELECT * FROM {table} WHERE false"
-        con.execute(f"CREATE OR REPLACE TABLE {table}__next AS {keep} UNION ALL BY NAME SELECT * FROM __new")
-        con.execute(f"DROP TABLE {table}")
-        con.execute(f"ALTER TABLE {table}__next RENAME TO {table}")
+        keep = f"SELECT * FROM {name} WHERE NOT ({where})" if where else f"SELECT * FROM {name} WHERE false"
+        con.execute(f"CREATE OR REPLACE TABLE {nxt} AS {keep} UNION ALL BY NAME SELECT * FROM __new")
+        con.execute(f"DROP TABLE {name}")
+        con.execute(f"ALTER TABLE {nxt} RENAME TO {name}")
     finally:
         con.unregister("__new")
 

@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass
 
 from boligsocial.common.errors import ConfigError
+from boligsocial.common.sql import ident
 
 _CMP = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _ARITH = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
@@ -46,7 +47,7 @@ def _sql(node: ast.AST, names: set[str]) -> str:
             if not name.isidentifier() or name.startswith("_"):
                 raise ConfigError(f"bad column name {name!r}")
             names.add(name)
-            return f'"{name}"'
+            return ident(name)
         case ast.Constant(value=value):
             return _literal(value)
         case ast.BoolOp(op=op, values=values):

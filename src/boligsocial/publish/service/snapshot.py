@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from boligsocial.common.sql import ident
 from boligsocial.compute.indicators import ALL_HOUSING
 from boligsocial.publish import disclosure as dc
 from boligsocial.store.database import SCHEMA_VERSION, connect_read, frame, get_meta
@@ -130,7 +131,7 @@ def load_snapshot(db: Path) -> Snapshot:
         # shape: they read as empty until its next load
         stale = meta.get("schema_version") != SCHEMA_VERSION
         tables = {
-            name: frame(con, f"SELECT * FROM {name}")
+            name: frame(con, f"SELECT * FROM {ident(name)}")
             if name in present and not (stale and name.startswith("move"))
             else pl.DataFrame()
             for name in _TABLES
