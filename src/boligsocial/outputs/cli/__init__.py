@@ -1,31 +1,8 @@
-"""The `bsm` command line. Each module holds a group of commands on the one Typer `app`."""
-
-from __future__ import annotations
-
-import sys
-
-from rich.markup import escape
+"""The `bsm` command line. Each module holds a group of commands on the one Typer `app`; `main`
+is the console-script entry point."""
 
 from boligsocial.outputs.cli import delivery, lists, moves, outputs, serve, users
-from boligsocial.outputs.cli.common import app, err
-
-
-def main() -> None:
-    """Console-script entry point: an operating-system error (disk full, no permission) is one
-    clear line and exit code 1, not a traceback."""
-    from boligsocial.common.files import os_error_line
-
-    try:
-        app()
-    except Exception as exc:
-        line = os_error_line(exc)
-        if line is None:
-            raise
-        err.print(f"[bold red]Fejl:[/] {escape(line)}")
-        sys.exit(1)
-
+from boligsocial.outputs.cli.common import app
+from boligsocial.outputs.cli.main import main
 
 __all__ = ["app", "delivery", "lists", "main", "moves", "outputs", "serve", "users"]
-
-if __name__ == "__main__":
-    main()

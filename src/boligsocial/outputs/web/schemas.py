@@ -8,7 +8,7 @@ columns depend on the data (a rule set's criteria, a model's inputs) name the co
 has and allow the others. A published figure may be hidden: its value is then null and its
 `state` says why (docs/access.md).
 
-Every error of the API has one shape, `{"error": {"code", "message", "detail"}}` (`web.error`):
+Every error of the API has one shape, `{"error": {"code", "message", "detail"}}` (`web.app.error`):
 the description advertises that shape for every error status instead of FastAPI's default
 `HTTPValidationError`, which the API never returns (its validation errors are rewritten into the
 same shape, `invalid-parameter`, with the problems in `detail`)."""
