@@ -276,3 +276,30 @@ def test_displacement_says_where_out_movers_went_and_their_effect(tmp_path: Path
     assert row["impact_pp"] is None and row["criterion"] == "labour"
     [young] = Service(db).displacement("omraade", "A", criterion="nonwestern")
     assert young["criterion"] == "nonwestern" and young["movers"] == 2
+
+
+def test_the_decomposition_measures_the_populations_of_the_rule_set(tmp_path: Path) -> None:
+    """The moves read the criteria's age bands from the newest rule set, as the lists do: with
+    `labour_ages = [18, 45]` p2 (50 and 51 years old) leaves area A's labour population."""
+    from importlib import resources
+
+    shipped = (
+        resources.files("boligsocial.compute.rulesets").joinpath("2021.toml").read_text(encoding="utf-8")
+    )
+    assert "labour_ages = [18, 64]" in shipped
+    rules = tmp_path / "2021.toml"
+    rules.write_text(shipped.replace("labour_ages = [18, 64]", "labour_ages = [18, 45]"), encoding="utf-8")
+    db = tmp_path / "bsm.duckdb"
+    load(delivery().write(tmp_path / "d"), db, tmp_path / "key", rule_files=[rules])
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        decomposition = con.sql("SELECT * FROM move_decomposition").pl()
+    finally:
+        con.close()
+    a = decomposition.filter((pl.col("area_id") == "A") & (pl.col("criterion") == "labour")).row(
+        0, named=True
+    )
+    # 2020 in A aged 18-45: p1 (40, 0), p7 (35, 0.5) → 0.25; 2021: p6 (30, 1), p7 (36, 0.5) → 0.75
+    assert a["before"] == 0.25 and a["after"] == 0.75
+    # the one stayer p7 is 0.5 both years; p6 in: ½ × (1 - 0.5); p1 out: -½ × (0 - 0.5)
+    assert a["stayers"] == 0 and a["in_movers"] == 0.25 and a["out_movers"] == 0.25

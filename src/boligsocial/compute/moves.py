@@ -19,24 +19,27 @@ import duckdb
 import polars as pl
 
 from boligsocial.common.sql import ident
+from boligsocial.compute.lists import Ages
 from boligsocial.contract import LOW_EDUCATION
 
 #: Criteria for the decomposition: population condition and value per person (SQL on p-rows).
+#: `{labour}`, `{crime}`, `{education}` and `{income}` are the rule set's age bands (`bands`), so
+#: the moves decompose the very populations the lists count.
 CRITERIA = {
-    "labour": ("{p}age BETWEEN 18 AND 64", "{p}fte"),
-    "crime": ("{p}age >= 18", "CAST({p}convicted AS INTEGER)"),
-    "education": ("{p}age BETWEEN 30 AND 59", "CAST({p}low_edu AS INTEGER)"),
-    "income": ("{p}age BETWEEN 15 AND 64 AND {p}income_pop", "{p}income"),
+    "labour": ("{p}age {labour}", "{p}fte"),
+    "crime": ("{p}age {crime}", "CAST({p}convicted AS INTEGER)"),
+    "education": ("{p}age {education}", "CAST({p}low_edu AS INTEGER)"),
+    "income": ("{p}age {income} AND {p}income_pop", "{p}income"),
     "nonwestern": ("{p}age >= 0", "CAST({p}nonwestern AS INTEGER)"),
 }
 
 #: Traits a flow can be filtered on: persons with the trait, judged at the end of the move year
 #: (at the end of the year before for those who left the municipality). SQL on p-prefixed columns.
 TRAITS = {
-    "outside_labour": "{p}age BETWEEN 18 AND 64 AND {p}fte >= 0.5",
-    "low_education": "{p}age BETWEEN 30 AND 59 AND {p}low_edu",
+    "outside_labour": "{p}age {labour} AND {p}fte >= 0.5",
+    "low_education": "{p}age {education} AND {p}low_edu",
     "nonwestern": "{p}nonwestern",
-    "convicted": "{p}age >= 18 AND {p}convicted",
+    "convicted": "{p}age {crime} AND {p}convicted",
     "children": "{p}age < 18",
     "seniors": "{p}age >= 65",
 }
@@ -107,23 +110,33 @@ class MoveTables:
     groups: pl.DataFrame
 
 
-def _profile_columns(prefix: str) -> str:
-    p = prefix
+def bands(ages: Ages) -> dict[str, str]:
+    """The rule set's age bands ((labour), (crime), (education), (income)) as SQL conditions on
+    an age (`BETWEEN 18 AND 64`), by criterion."""
+    names = ("labour", "crime", "education", "income")
+    return {n: f"BETWEEN {int(lo)} AND {int(hi)}" for n, (lo, hi) in zip(names, ages, strict=True)}
+
+
+def _profile_columns(prefix: str, band: dict[str, str]) -> str:
+    p, labour, education = prefix, band["labour"], band["education"]
+    income = f"{p}age {band['income']} AND {p}income_pop"
     return (
         f"avg({p}age) AS mean_age, "
-        f"count(*) FILTER (WHERE {p}age BETWEEN 18 AND 64) AS labour_n, "
-        f"coalesce(sum({p}fte) FILTER (WHERE {p}age BETWEEN 18 AND 64), 0) AS labour_sum, "
-        f"count(*) FILTER (WHERE {p}age BETWEEN 30 AND 59) AS education_n, "
-        f"count(*) FILTER (WHERE {p}age BETWEEN 30 AND 59 AND {p}low_edu) AS education_count, "
-        f"count(*) FILTER (WHERE {p}age BETWEEN 15 AND 64 AND {p}income_pop) AS income_n, "
-        f"coalesce(sum({p}income) FILTER (WHERE {p}age BETWEEN 15 AND 64 AND {p}income_pop), 0) AS income_sum, "
+        f"count(*) FILTER (WHERE {p}age {labour}) AS labour_n, "
+        f"coalesce(sum({p}fte) FILTER (WHERE {p}age {labour}), 0) AS labour_sum, "
+        f"count(*) FILTER (WHERE {p}age {education}) AS education_n, "
+        f"count(*) FILTER (WHERE {p}age {education} AND {p}low_edu) AS education_count, "
+        f"count(*) FILTER (WHERE {income}) AS income_n, "
+        f"coalesce(sum({p}income) FILTER (WHERE {income}), 0) AS income_sum, "
         f"count(*) FILTER (WHERE {p}nonwestern) AS nonwestern"
     )
 
 
-def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) -> MoveTables:
+def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool, ages: Ages) -> MoveTables:
     """The move tables computed where the data already are: `con` has `residents`, `addresses`,
-    `assignment` and `moves` (tables or views); only temporary tables are added."""
+    `assignment` and `moves` (tables or views); only temporary tables are added. `ages` are the
+    age bands of the rule set whose criteria the moves are measured by (the newest)."""
+    band = bands(ages)
     low = ", ".join(f"'{c}'" for c in sorted(LOW_EDUCATION))
     con.execute(_PLACED.format(low=low))
     con.execute(_PAIRS.format(first=years[0], last=years[-1]))
@@ -134,7 +147,7 @@ def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) 
     )
     con.execute(f"CREATE TEMP TABLE t AS {placed}")
     con.execute("DROP TABLE pairs")
-    traits = _trait_counts()
+    traits = _trait_counts(band)
     moving = "kind IN ('move', 'in', 'out')"
     # the finest flow table: the service sums it by area, housing type or kind of area, and filters it
     flows = con.sql(f"""
@@ -144,7 +157,7 @@ def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) 
         FROM t WHERE {moving} GROUP BY ALL ORDER BY ALL""").pl()
     # movers between areas with each share criterion's population and count after the move
     displaced = con.sql(f"""
-        SELECT layer, year, from_area, to_area, count(*) AS movers, {_displacement_columns()}
+        SELECT layer, year, from_area, to_area, count(*) AS movers, {_displacement_columns(band)}
         FROM t WHERE kind = 'move' AND from_area <> to_area GROUP BY ALL ORDER BY ALL""").pl()
     tally = con.sql("""
         WITH sides AS (
@@ -173,29 +186,29 @@ def moves_in(con: duckdb.DuckDBPyConnection, years: list[int], has_moves: bool) 
         LEFT JOIN after r1 ON r1.layer = s.layer AND r1.area_id = s.area_id AND r1.year = s.year
         GROUP BY ALL ORDER BY ALL""").pl()
     profiles = con.sql(f"""
-        SELECT layer, year, to_area AS area_id, 'in' AS "group", count(*) AS persons, {_profile_columns("b_")}
+        SELECT layer, year, to_area AS area_id, 'in' AS "group", count(*) AS persons, {_profile_columns("b_", band)}
         FROM t WHERE to_area IS NOT NULL AND (from_area IS NULL OR from_area <> to_area) AND kind <> 'birth'
         GROUP BY ALL
         UNION ALL
-        SELECT layer, year, from_area, 'out', count(*), {_profile_columns("a_")}
+        SELECT layer, year, from_area, 'out', count(*), {_profile_columns("a_", band)}
         FROM t WHERE from_area IS NOT NULL AND (to_area IS NULL OR from_area <> to_area) AND kind <> 'ended'
         GROUP BY ALL
         UNION ALL
-        SELECT layer, year, to_area, 'stay', count(*), {_profile_columns("b_")}
+        SELECT layer, year, to_area, 'stay', count(*), {_profile_columns("b_", band)}
         FROM t WHERE from_area = to_area
         GROUP BY ALL
         ORDER BY ALL""").pl()
-    after_sql, before_sql = _group_sums().split("; ")
+    after_sql, before_sql = _group_sums(band).split("; ")
     groups = pl.concat([_unpivot(con.sql(after_sql).pl()), _unpivot(con.sql(before_sql).pl())])
     con.execute("DROP TABLE t; DROP TABLE p")
     return MoveTables(flows, displaced, tally, profiles, groups)
 
 
-def _trait_counts() -> str:
+def _trait_counts(band: dict[str, str]) -> str:
     """Movers with each trait (`TRAITS`), after the move or, for those who left, before it."""
     columns = []
     for name, cond in TRAITS.items():
-        after, before = cond.format(p="b_"), cond.format(p="a_")
+        after, before = cond.format(p="b_", **band), cond.format(p="a_", **band)
         columns.append(
             f"count(*) FILTER (WHERE CASE WHEN b_age IS NOT NULL THEN coalesce({after}, false) "
             f"ELSE coalesce({before}, false) END) AS {ident(name)}"
@@ -207,12 +220,12 @@ def _trait_counts() -> str:
 SHARE_CRITERIA = ("labour", "crime", "education", "nonwestern")
 
 
-def _displacement_columns() -> str:
+def _displacement_columns(band: dict[str, str]) -> str:
     """Per share criterion: movers in its population after the move, and their count or FTE sum."""
     columns = []
     for name in SHARE_CRITERIA:
-        band, value = CRITERIA[name]
-        cond, x = band.format(p="b_"), value.format(p="b_")
+        population, value = CRITERIA[name]
+        cond, x = population.format(p="b_", **band), value.format(p="b_")
         columns.append(
             f"count(*) FILTER (WHERE {cond}) AS {ident(name + '_n')}, "
             f"CAST(coalesce(sum({x}) FILTER (WHERE {cond}), 0) AS DECIMAL(38, 6)) AS {ident(name + '_sum')}"
@@ -220,14 +233,14 @@ def _displacement_columns() -> str:
     return ", ".join(columns)
 
 
-def _group_sums() -> str:
+def _group_sums(band: dict[str, str]) -> str:
     """Per layer, area, year and criterion: count and exact sum of each decomposition group, in two
     scans (groups seen from the area after the year, and from the area before it), then unpivoted."""
     same = "from_area = to_area"
     after: list[str] = []
     before: list[str] = []
-    for name, (band, value) in CRITERIA.items():
-        in_a, in_b = band.format(p="a_"), band.format(p="b_")
+    for name, (population, value) in CRITERIA.items():
+        in_a, in_b = population.format(p="a_", **band), population.format(p="b_", **band)
         xa, xb = value.format(p="a_"), value.format(p="b_")
         stay = f"{same} AND ({in_a}) AND ({in_b})"
         moved_in = f"(from_area IS NULL OR from_area <> to_area) AND kind <> 'birth' AND ({in_b})"

@@ -195,7 +195,7 @@ def load(
 
         t = time.perf_counter()
         progress("Beregner flytninger", 0, 1)
-        write_moves(con, years)
+        write_moves(con, years, book.rulesets[-1].ages())  # the moves explain today's criteria
         progress("Beregner flytninger", 1, 1)
         seconds["moves"] = time.perf_counter() - t
 

@@ -111,16 +111,16 @@ MOVE_TABLES = (
 )
 
 
-def write_moves(con: duckdb.DuckDBPyConnection, years: list[int]) -> None:
+def write_moves(con: duckdb.DuckDBPyConnection, years: list[int], ages: Ages) -> None:
     """Flows, per-area tallies, mover profiles and the exact decomposition for every layer, between
-    consecutive data `years` (sorted)."""
+    consecutive data `years` (sorted), for the criteria of age bands `ages` (the newest rule set's)."""
     if len(years) < 2:
         return
     # computed inside the database, where the person-years already are (no copy into a new one)
     con.execute("CREATE OR REPLACE TEMP VIEW residents AS SELECT * FROM persons WHERE address_id IS NOT NULL")
     con.execute("CREATE OR REPLACE TEMP VIEW assignment AS SELECT * FROM address_areas")
     has_moves = bool(con.execute("SELECT count(*) FROM moves").fetchall()[0][0])
-    m = moves_in(con, years, has_moves)
+    m = moves_in(con, years, has_moves, ages)
     for table, data in zip(
         MOVE_TABLES,
         (m.displaced, m.flows, m.areas, m.profiles, decompositions(m.groups)),

@@ -24,4 +24,3 @@ def main() -> None:
             raise
         err.print(f"[bold red]Fejl:[/] {escape(line)}")
         sys.exit(1)
-
