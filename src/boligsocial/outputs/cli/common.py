@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from boligsocial.common.errors import BsmError, DeliveryInvalid
 from boligsocial.common.files import write_private
 from boligsocial.common.problems import Report, Severity
 from boligsocial.common.progress import Progress as ProgressFn
+from boligsocial.common.words import Words, language, words
 
 app = typer.Typer(
     help="boligsocial monitorering (BSM): from a municipality's delivery to indicators per area and year.",
@@ -33,6 +35,27 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
+
+
+#: The language of this invocation's messages (`bsm --lang`, else $BSM_LANG, else Danish).
+_chosen: dict[str, str | None] = {"lang": None}
+
+
+@app.callback()
+def _options(
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", envvar="BSM_LANG", help="Language of the messages: da (default) or en."),
+    ] = None,
+) -> None:
+    """boligsocial monitorering (BSM): from a municipality's delivery to indicators per area and year."""
+    _chosen["lang"] = language(lang) if lang else None  # set on every invocation, so none leaks
+
+
+def say() -> Words:
+    """The messages of the command line's language (`bsm --lang`, $BSM_LANG; Danish by default)."""
+    return words(language(_chosen["lang"] or os.environ.get("BSM_LANG")))
+
 
 DbOption = Annotated[Path, typer.Option("--db", help="The DuckDB database file.", dir_okay=False)]
 KeyOption = Annotated[
@@ -90,7 +113,8 @@ def audit_cli(db: Path, event: str, target: str, **detail: object) -> None:
 def fail(exc: BsmError) -> typer.Exit:
     if isinstance(exc, DeliveryInvalid):
         print_report(exc.report, "table")
-    err.print(f"[bold red]Fejl:[/] {escape(str(exc))}")  # a message is text, not markup
+    # a message is text, not markup, and one line (a path in it stays whole to copy)
+    err.print(f"[bold red]{say()('cli.error')}[/] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -98,27 +122,28 @@ def print_report(report: Report, fmt: str) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
+    t = say()
     style = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "dim"}
-    word = {Severity.ERROR: "FEJL", Severity.WARNING: "ADVARSEL", Severity.INFO: "INFO"}
+    word = {s: t(f"cli.severity.{s.value}") for s in Severity}
     for p in report.problems:
         place = ", ".join(
             part
             for part in (
                 p.file or "",
-                "" if p.row is None else f"række {p.row}",
-                f"kolonne {p.column}" if p.column else "",
+                "" if p.row is None else t("cli.row", row=p.row),
+                t("cli.column", column=p.column) if p.column else "",
             )
             if part
         )
         # the delivery's own text (file names, values) is text, not markup
         line = f"[{style[p.severity]}]{word[p.severity]}[/] {p.code} ({escape(place)}): {escape(p.message)}"
         if p.value is not None:
-            line += f" — værdi {escape(repr(p.value))}"
+            line += " — " + escape(t("cli.value", value=repr(p.value)))
         if p.allowed:
-            line += f"; tilladt: {escape(str(p.allowed))}"
+            line += "; " + escape(t("cli.allowed", allowed=str(p.allowed)))
         console.print(line, markup=True, highlight=False, soft_wrap=True)
-    verdict = "[green]OK[/]" if report.ok else "[red]FEJL[/]"
-    console.print(f"{verdict}: {report.error_count} fejl, {report.warning_count} advarsler")
+    verdict = f"[green]{t('cli.verdict_ok')}[/]" if report.ok else f"[red]{t('cli.verdict_errors')}[/]"
+    console.print(f"{verdict}: {t('cli.counts', errors=report.error_count, warnings=report.warning_count)}")
 
 
 def check_format(fmt: str) -> None:
@@ -138,7 +163,7 @@ def emit_table(
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         write_private(out, text)
-        err.print(f"Skrev {table.height} rækker til {out}")
+        err.print(escape(say()("cli.wrote_rows", rows=table.height, out=out)))
 
 
 FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.")]

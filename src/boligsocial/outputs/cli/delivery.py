@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal, cast
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from boligsocial import __version__
@@ -21,6 +22,7 @@ from boligsocial.outputs.cli.common import (
     fail,
     print_report,
     progress_bar,
+    say,
 )
 
 
@@ -45,9 +47,10 @@ def generate(
                 directory, seed=seed, scale=scale, fmt=cast(Literal["csv", "parquet"], fmt), progress=progress
             )
     except ValueError as exc:
-        err.print(f"[bold red]Fejl:[/] {exc}")
+        err.print(f"[bold red]{say()('cli.error')}[/] {escape(str(exc))}")
         raise typer.Exit(1) from exc
-    console.print(f"Skrev leverancen til {directory}: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+    made = ", ".join(f"{k}={v}" for k, v in summary.items())
+    console.print(escape(say()("cli.wrote_delivery", directory=directory, summary=made)))
 
 
 @app.command()
@@ -122,20 +125,24 @@ def load(
                 allow_unassigned=allow_unassigned,
                 progress=progress,
                 wait=wait,
-                waiting=lambda pid: err.print(
-                    f"Venter på en anden indlæsning af {db} (proces {pid}) … / "
-                    f"waiting for another load of {db} (process {pid}) …"
-                ),
+                waiting=lambda pid: err.print(escape(say()("cli.waiting", db=db, pid=pid))),
             )
     except BsmError as exc:
         raise fail(exc) from exc
     if summary.report.warning_count:
         print_report(summary.report, "table")
     total = sum(summary.seconds.values())
-    console.print(
-        f"Indlæste {summary.municipality}: {summary.persons_rows:,} personår, "
-        f"år {summary.years[0]}–{summary.years[-1]}, på {total:.1f} s → {db}"
+    t = say()
+    done = t(
+        "cli.loaded",
+        municipality=summary.municipality,
+        rows=t.number(summary.persons_rows),
+        first=summary.years[0],
+        last=summary.years[-1],
+        seconds=t.number(total, 1),
+        db=db,
     )
+    console.print(escape(done))
 
 
 @app.command()
@@ -150,17 +157,20 @@ def info(db: DbOption) -> None:
         s = database_summary(db)
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print(f"[bold]{s.municipality}[/] (kode {s.code}, region {s.region}), BSM {__version__}")
-    console.print(f"Dataår: {', '.join(map(str, s.years))}")
-    areas = Table(title="Områder pr. lag")
-    areas.add_column("lag")
-    areas.add_column("områder", justify="right")
+    t = say()
+    head = t("cli.info_head", municipality=s.municipality, code=s.code, region=s.region, version=__version__)
+    console.print(escape(head))
+    console.print(t("cli.info_years", years=", ".join(map(str, s.years))))
+    areas = Table(title=t("cli.info_areas"))
+    areas.add_column(t("cli.info_layer"))
+    areas.add_column(t("cli.info_count"), justify="right")
     for layer, n in s.areas.items():
-        areas.add_row(layer, str(n))
+        key = f"layer.{layer}"
+        areas.add_row(t(key) if t.has(key) else layer.replace("_", " "), str(n))
     console.print(areas)
-    residents = Table(title="Beboere pr. år")
-    residents.add_column("år")
-    residents.add_column("beboere", justify="right")
+    residents = Table(title=t("cli.info_residents"))
+    residents.add_column(t("cli.info_year"))
+    residents.add_column(t("cli.info_people"), justify="right")
     for year, n in s.residents.items():
-        residents.add_row(str(year), f"{n:,}")
+        residents.add_row(str(year), t.number(n))
     console.print(residents)

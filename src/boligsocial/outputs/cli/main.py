@@ -8,7 +8,7 @@ import sys
 from rich.markup import escape
 
 from boligsocial.outputs.cli import delivery, lists, moves, outputs, serve, users  # noqa: F401 (they register)
-from boligsocial.outputs.cli.common import app, err
+from boligsocial.outputs.cli.common import app, err, say
 
 
 def main() -> None:
@@ -22,5 +22,5 @@ def main() -> None:
         line = os_error_line(exc)
         if line is None:
             raise
-        err.print(f"[bold red]Fejl:[/] {escape(line)}")
+        err.print(f"[bold red]{say()('cli.error')}[/] {escape(line)}", soft_wrap=True)
         sys.exit(1)

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from boligsocial.common.errors import BsmError
-from boligsocial.outputs.cli.common import app, console, fail, progress_bar
+from boligsocial.outputs.cli.common import app, console, fail, progress_bar, say
 from boligsocial.outputs.cli.delivery import info
 from boligsocial.publish.access import Access, default_access_path
 
@@ -124,7 +125,7 @@ def _run(
     except BsmError as exc:
         raise fail(exc) from exc
     prepare(web_app)  # what each audience may see, worked out while the server starts
-    console.print(f"Dashboard: http://{host}:{port}/  (Ctrl+C stopper)")
+    console.print(escape(say()("cli.dashboard", url=f"http://{host}:{port}/")))
     # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise: only from the proxies
     # the installation names, so a visitor cannot pick the address it is throttled and logged as
     uvicorn.run(

@@ -25,6 +25,7 @@ from boligsocial.outputs.cli.common import (
     emit_table,
     err,
     fail,
+    say,
 )
 from boligsocial.publish.access import TOKEN_DAYS, Access, default_access_path
 from boligsocial.publish.access.auditlog import plain, text_frame
@@ -35,6 +36,12 @@ users_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")
+
+
+def _role(role: str) -> str:
+    """A role by its name (vocabulary.po) in the command line's language."""
+    t = say()
+    return t(f"role.{role}") if t.has(f"role.{role}") else role
 
 
 def _access(db: Path, access_db: Path | None) -> Access:
@@ -60,13 +67,14 @@ def users_add(
 
     Example: [bold]bsm users add mette --db demo/bsm.duckdb --role analyst[/]
     """
-    password = typer.prompt("Adgangskode / password", hide_input=True, confirmation_prompt="Gentag / repeat")
+    t = say()
+    password = typer.prompt(t("cli.password"), hide_input=True, confirmation_prompt=t("cli.password_again"))
     try:
         store = _access(db, access_db)
         user = store.add_user(username, role, password, organisation, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print(f"Oprettede {escape(user.username)} ({user.role})")
+    console.print(escape(t("cli.user_added", user=user.username, role=_role(user.role))))
 
 
 @users_app.command("remove")
@@ -80,7 +88,7 @@ def users_remove(username: str, db: DbOption, access_db: AccessOption = None) ->
         store.remove_user(username, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print(f"Fjernede {escape(username)}")
+    console.print(escape(say()("cli.user_removed", user=username)))
 
 
 @users_app.command("list")
@@ -90,11 +98,12 @@ def users_list(db: DbOption, access_db: AccessOption = None) -> None:
     Example: [bold]bsm users list --db demo/bsm.duckdb[/]
     """
     store = _access(db, access_db)
-    table = Table(title="Brugere")
-    for col in ("brugernavn", "rolle", "organisation"):
-        table.add_column(col)
+    t = say()
+    table = Table(title=t("cli.users"))
+    for col in ("username", "role", "organisation"):
+        table.add_column(t(f"cli.col_{col}"))
     for user in store.users():
-        table.add_row(cell(user.username), cell(user.role), cell(user.organisation))
+        table.add_row(cell(user.username), cell(_role(user.role)), cell(user.organisation))
     console.print(table)
 
 
@@ -115,7 +124,7 @@ def users_set_role(
         store.set_role(username, role, organisation, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print(f"{escape(username)} er nu {escape(role)}")
+    console.print(escape(say()("cli.role_set", user=username, role=_role(role))))
 
 
 @users_app.command("unlock")
@@ -126,7 +135,7 @@ def users_unlock(username: str, db: DbOption, access_db: AccessOption = None) ->
     """
     store = _access(db, access_db)
     was = store.unlock(username, actor=actor())
-    console.print(f"{escape(username)} er låst op" if was else f"{escape(username)} var ikke låst")
+    console.print(escape(say()("cli.unlocked" if was else "cli.not_locked", user=username)))
 
 
 @users_app.command("token")
@@ -147,7 +156,7 @@ def users_token(
         token = store.new_token(username, label, days, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print("Token (vises kun nu): ", end="")
+    console.print(escape(say()("cli.token_once")), end="")
     sys.stdout.write(token + "\n")
 
 
@@ -162,12 +171,13 @@ def users_tokens(
     Example: [bold]bsm users tokens --db demo/bsm.duckdb --user mette[/]
     """
     store = _access(db, access_db)
-    table = Table(title="API-tokens")
-    for col in ("id", "bruger", "formål", "oprettet", "udløber", "sidst brugt"):
-        table.add_column(col)
-    for t in store.tokens(user):
-        expires = f"{t['expires']} (udløbet)" if t["expired"] else t["expires"]
-        table.add_row(*map(cell, (t["id"], t["username"], t["label"], t["created"], expires, t["last_used"])))
+    t = say()
+    table = Table(title=t("cli.tokens"))
+    for col in ("id", "user", "label", "created", "expires", "last_used"):
+        table.add_column(t(f"cli.col_{col}"))
+    for k in store.tokens(user):
+        expires = say()("cli.expired", when=k["expires"]) if k["expired"] else k["expires"]
+        table.add_row(*map(cell, (k["id"], k["username"], k["label"], k["created"], expires, k["last_used"])))
     console.print(table)
 
 
@@ -181,7 +191,7 @@ def users_revoke_token(token_id: str, db: DbOption, access_db: AccessOption = No
         _access(db, access_db).revoke_token(token_id, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print(f"Token {escape(token_id)} er tilbagekaldt")
+    console.print(escape(say()("cli.token_revoked", token=token_id)))
 
 
 @app.command()
@@ -209,15 +219,9 @@ def audit(
     if verify:
         verdict = store.verify()
         if not verdict.ok:
-            err.print(
-                f"[bold red]Revisionsloggen er ændret / the audit log was tampered with:[/] "
-                f"{escape(str(verdict.problem))}"
-            )
+            err.print(f"[bold red]{say()('cli.audit_tampered')}[/] {escape(str(verdict.problem))}")
             raise typer.Exit(1)
-        console.print(
-            f"OK: {verdict.records} poster, kæden er hel / {verdict.records} records, the chain holds. "
-            f"Hoved / head: {verdict.head}"
-        )
+        console.print(escape(say()("cli.audit_ok", records=verdict.records, head=verdict.head)))
         return
     records = store.audit(limit, event, since=since, user=user)
     if fmt == "json":  # JSON escapes control characters itself and keeps the details structured
@@ -229,9 +233,10 @@ def audit(
 
 
 def _audit_table(frame: pl.DataFrame) -> Table:
-    table = Table(title="Revisionslog")
-    for col in ("tid (UTC)", "bruger", "rolle", "hændelse", "hvad", "adresse", "detaljer"):
-        table.add_column(col)
+    t = say()
+    table = Table(title=t("cli.audit"))
+    for col in ("time", "user", "role", "event", "target", "address", "detail"):
+        table.add_column(t(f"cli.col_{col}"))
     for r in frame.iter_rows(named=True):
         table.add_row(
             *map(cell, (r["at"], r["username"], r["role"], r["event"], r["target"], r["ip"], r["detail"]))
