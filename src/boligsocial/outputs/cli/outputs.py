@@ -49,9 +49,10 @@ def _publication(db: Path, audience: str, policy: Path | None) -> Publication:
     return publication(db, audience, load_policies(policy))
 
 
-def _warn(pub: Publication) -> None:
-    """Say so on the console too when the file must not leave the analysis function."""
-    warning = pub.warning()
+def _warn(pub: Publication, lang: str = "da") -> None:
+    """Say so on the console too (in the file's language) when the file must not leave the
+    analysis function."""
+    warning = pub.warning(lang)
     if warning:
         err.print(f"[bold red]{warning}[/]", highlight=False)
 
@@ -70,12 +71,21 @@ def export_command(
     ] = None,
     audience: PublishAudienceOption = "staff",
     policy: PolicyOption = None,
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang",
+            help="The file's language: da (default) or en; its words (sheets, headers, titles, field "
+            "descriptions, report). Column ids and numbers are the same in both.",
+        ),
+    ] = "da",
 ) -> None:
     """Export the published figures for QGIS, Excel, Power BI or print, through the disclosure
     control of --audience (default: staff), with provenance; the file says which audience it is for.
 
     Examples: [bold]bsm export --db demo/bsm.duckdb --format gpkg --out omraader.gpkg[/]
     and [bold]bsm export --db demo/bsm.duckdb --format pdf --area fjordby-engparken --out profil.pdf[/]
+    and [bold]bsm export --db demo/bsm.duckdb --format xlsx --lang en --out areas.xlsx[/]
     """
     from boligsocial.outputs.export import export
 
@@ -83,7 +93,7 @@ def export_command(
         with progress_bar() as progress:
             progress(f"Eksporterer {fmt}", 0, 1)
             pub = _publication(db, audience, policy)
-            written = export(pub, fmt, out, year=year, layer=layer, area=area)
+            written = export(pub, fmt, out, year=year, layer=layer, area=area, lang=lang)
             progress(f"Eksporterer {fmt}", 1, 1)
     except BsmError as exc:
         raise fail(exc) from exc
@@ -95,7 +105,7 @@ def export_command(
     )
     for path in written:
         console.print(f"Skrev {path} ({path.stat().st_size:,} bytes, målgruppe {audience})")
-    _warn(pub)
+    _warn(pub, lang)
 
 
 @app.command()

@@ -4,7 +4,8 @@ One place for the texts every export writes — the disclosure note (Excel *Doku
 provenance of CSV, GeoJSON, GeoPackage and PostGIS, the PDF methods page), the text written in
 place of a hidden figure, and the warning on a file that must not leave the analysis function —
 so no format can describe another policy than the one its figures passed, or write a label the
-policy does not use (a policy hiding 1–9 writes "<10", never "<5").
+policy does not use (a policy hiding 1–9 writes "<10", never "<5"). The words are the catalogues'
+(`export.po`), in Danish by default or in English (`lang`).
 """
 
 from __future__ import annotations
