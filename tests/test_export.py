@@ -379,7 +379,7 @@ def test_bsm_export_command(example_db: Path, tmp_path: Path) -> None:
     out = tmp_path / "x.xlsx"
     ok = runner.invoke(app, ["export", "--db", str(example_db), "--format", "xlsx", "--out", str(out)])
     assert ok.exit_code == 0, ok.output
-    assert out.is_file() and "målgruppe staff" in ok.output
+    assert out.is_file() and f"målgruppe {words('da')('role.staff')}" in ok.output  # by name
     bad = runner.invoke(app, ["export", "--db", str(example_db), "--format", "docx", "--out", str(out)])
     assert bad.exit_code == 1 and "format 'docx'" in bad.output
     who = runner.invoke(
@@ -647,7 +647,7 @@ def test_bsm_export_for_the_analyst_audience_and_the_installations_policy(
     args = ["export", "--db", str(example_db), "--format", "csv", "--year", "2025", "--out", str(out)]
     done = runner.invoke(app, [*args, "--audience", "analyst"])
     assert done.exit_code == 0, done.output
-    assert "målgruppe analyst" in done.output and "FORTROLIGT" in done.output
+    assert f"målgruppe {words('da')('role.analyst')}" in done.output and "FORTROLIGT" in done.output
     assert out.read_text(encoding="utf-8").startswith(f"# {WARNING}")
     staff = runner.invoke(app, [*args, "--policy", str(nine_file)])
     assert staff.exit_code == 0, staff.output

@@ -73,6 +73,12 @@ MappingOption = Annotated[
 ]
 
 
+def role_name(role: str) -> str:
+    """A role (an audience) by its name in the command line's language (vocabulary.po)."""
+    t = say()
+    return t(f"role.{role}") if t.has(f"role.{role}") else role
+
+
 @contextmanager
 def progress_bar() -> Iterator[ProgressFn]:
     """A Rich progress bar implementing the `Progress` protocol: one task per stage description."""

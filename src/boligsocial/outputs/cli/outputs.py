@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from boligsocial.common.errors import BsmError
@@ -23,6 +24,8 @@ from boligsocial.outputs.cli.common import (
     err,
     fail,
     progress_bar,
+    role_name,
+    say,
 )
 
 if TYPE_CHECKING:
@@ -49,9 +52,10 @@ def _publication(db: Path, audience: str, policy: Path | None) -> Publication:
     return publication(db, audience, load_policies(policy))
 
 
-def _warn(pub: Publication) -> None:
-    """Say so on the console too when the file must not leave the analysis function."""
-    warning = pub.warning()
+def _warn(pub: Publication, lang: str = "da") -> None:
+    """Say so on the console too (in the file's language) when the file must not leave the
+    analysis function."""
+    warning = pub.warning(lang)
     if warning:
         err.print(f"[bold red]{warning}[/]", highlight=False)
 
@@ -70,21 +74,33 @@ def export_command(
     ] = None,
     audience: PublishAudienceOption = "staff",
     policy: PolicyOption = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="The file's language: da or en (default: the messages' language, bsm --lang, else da); "
+            "its words (sheets, headers, titles, field descriptions, report). Column ids and numbers "
+            "are the same in both.",
+        ),
+    ] = None,
 ) -> None:
     """Export the published figures for QGIS, Excel, Power BI or print, through the disclosure
     control of --audience (default: staff), with provenance; the file says which audience it is for.
 
     Examples: [bold]bsm export --db demo/bsm.duckdb --format gpkg --out omraader.gpkg[/]
     and [bold]bsm export --db demo/bsm.duckdb --format pdf --area fjordby-engparken --out profil.pdf[/]
+    and [bold]bsm export --db demo/bsm.duckdb --format xlsx --lang en --out areas.xlsx[/]
     """
     from boligsocial.outputs.export import export
 
+    t = say()
+    lang = lang or t.lang
     try:
         with progress_bar() as progress:
-            progress(f"Eksporterer {fmt}", 0, 1)
+            progress(t("cli.exporting", format=fmt), 0, 1)
             pub = _publication(db, audience, policy)
-            written = export(pub, fmt, out, year=year, layer=layer, area=area)
-            progress(f"Eksporterer {fmt}", 1, 1)
+            written = export(pub, fmt, out, year=year, layer=layer, area=area, lang=lang)
+            progress(t("cli.exporting", format=fmt), 1, 1)
     except BsmError as exc:
         raise fail(exc) from exc
     audit_cli(
@@ -94,8 +110,9 @@ def export_command(
         files=[str(p) for p in written],
     )
     for path in written:
-        console.print(f"Skrev {path} ({path.stat().st_size:,} bytes, målgruppe {audience})")
-    _warn(pub)
+        size = t.number(path.stat().st_size)
+        console.print(escape(t("cli.wrote_file", path=path, size=size, audience=role_name(audience))))
+    _warn(pub, lang)
 
 
 @app.command()
@@ -127,10 +144,11 @@ def publish(
     # the address of the server, never its password
     where = postgres.split("@")[-1] if "@" in postgres else postgres
     audit_cli(db, "publication", f"postgres {where}/{schema} for {audience}", tables=written)
-    view = Table(title=f"Publiceret i skemaet {schema} (målgruppe {audience})")
-    view.add_column("tabel")
-    view.add_column("rækker", justify="right")
+    t = say()
+    view = Table(title=t("cli.published", schema=schema, audience=role_name(audience)))
+    view.add_column(t("cli.col_table"))
+    view.add_column(t("cli.col_rows"), justify="right")
     for table, rows in written.items():
-        view.add_row(table, f"{rows:,}")
+        view.add_row(table, t.number(rows))
     console.print(view)
-    _warn(pub)
+    _warn(pub, t.lang)

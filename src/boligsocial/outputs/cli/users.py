@@ -25,6 +25,7 @@ from boligsocial.outputs.cli.common import (
     emit_table,
     err,
     fail,
+    role_name,
     say,
 )
 from boligsocial.publish.access import TOKEN_DAYS, Access, default_access_path
@@ -36,12 +37,6 @@ users_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(users_app, name="users")
-
-
-def _role(role: str) -> str:
-    """A role by its name (vocabulary.po) in the command line's language."""
-    t = say()
-    return t(f"role.{role}") if t.has(f"role.{role}") else role
 
 
 def _access(db: Path, access_db: Path | None) -> Access:
@@ -74,7 +69,7 @@ def users_add(
         user = store.add_user(username, role, password, organisation, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print(escape(t("cli.user_added", user=user.username, role=_role(user.role))))
+    console.print(escape(t("cli.user_added", user=user.username, role=role_name(user.role))))
 
 
 @users_app.command("remove")
@@ -103,7 +98,7 @@ def users_list(db: DbOption, access_db: AccessOption = None) -> None:
     for col in ("username", "role", "organisation"):
         table.add_column(t(f"cli.col_{col}"))
     for user in store.users():
-        table.add_row(cell(user.username), cell(_role(user.role)), cell(user.organisation))
+        table.add_row(cell(user.username), cell(role_name(user.role)), cell(user.organisation))
     console.print(table)
 
 
@@ -124,7 +119,7 @@ def users_set_role(
         store.set_role(username, role, organisation, actor=actor())
     except BsmError as exc:
         raise fail(exc) from exc
-    console.print(escape(say()("cli.role_set", user=username, role=_role(role))))
+    console.print(escape(say()("cli.role_set", user=username, role=role_name(role))))
 
 
 @users_app.command("unlock")

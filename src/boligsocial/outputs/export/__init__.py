@@ -11,6 +11,7 @@ from pathlib import Path
 
 from boligsocial.common.errors import InvalidParameter
 from boligsocial.common.files import private_files, restrict
+from boligsocial.common.words import LANGUAGES
 from boligsocial.outputs.export.audience import AudienceRefused, audience_for, viewer_of
 from boligsocial.outputs.export.notes import at_least_as_strict
 from boligsocial.outputs.export.published import Publication
@@ -48,8 +49,10 @@ def export(
     area: str | None = None,
     lang: str = "da",
 ) -> list[Path]:
-    """Write one export; the files written, with the tool's file mode (0600 unless BSM_FILE_MODE
-    says otherwise). PDF: an områdeprofil with `area`, else an årsstatus, in `lang` (da, en)."""
+    """Write one export in `lang` (da, the default, or en: the words of the workbook, the field
+    descriptions and the report; column ids and numbers are the same in both); the files written,
+    with the tool's file mode (0600 unless BSM_FILE_MODE says otherwise). PDF: an områdeprofil with
+    `area`, else an årsstatus."""
     with private_files():
         written = _export(pub, fmt, out, year=year, layer=layer, area=area, lang=lang)
     for path in written:
@@ -69,6 +72,8 @@ def _export(
 ) -> list[Path]:
     if fmt not in FORMATS:
         raise InvalidParameter("unknown-format", f"format '{fmt}'?", {"allowed": list(FORMATS)})
+    if lang not in LANGUAGES:
+        raise InvalidParameter("unknown-language", f"language '{lang}'?", {"allowed": list(LANGUAGES)})
     svc = pub.service
     svc.valid_layer(layer)
     years = [svc.valid_year(year, pub.data_years)] if year is not None else pub.data_years
@@ -76,11 +81,11 @@ def _export(
     if fmt == "gpkg":
         from boligsocial.outputs.export.gis import write_gpkg
 
-        write_gpkg(pub, layer, years, out)
+        write_gpkg(pub, layer, years, out, lang)
     elif fmt == "geojson":
         from boligsocial.outputs.export.gis import write_geojson
 
-        return write_geojson(pub, layer, years, out)
+        return write_geojson(pub, layer, years, out, lang)
     elif fmt == "csv":
         from boligsocial.outputs.export.gis import csv_text
 
@@ -88,7 +93,7 @@ def _export(
     elif fmt == "xlsx":
         from boligsocial.outputs.export.excel import write_xlsx
 
-        write_xlsx(pub, layer, years, out)
+        write_xlsx(pub, layer, years, out, lang)
     else:
         from boligsocial.outputs.export.report import annual_status, area_profile
 

@@ -1,4 +1,9 @@
-"""GeoPackage, GeoJSON and CSV exports of the published area table (see `published`)."""
+"""GeoPackage, GeoJSON and CSV exports of the published area table (see `published`).
+
+The field names are the ids programs read, the same in every language; what each field means (the
+GeoPackage's `indikatorer` table and field aliases, the GeoJSON's `fields`) is written in the
+export's language from the catalogues (`export.field.*`, the vocabulary and the indicators' own
+`label_da`/`label_en`)."""
 
 from __future__ import annotations
 
@@ -13,23 +18,34 @@ import pyogrio.raw
 import shapely
 from pyproj import Transformer
 
+from boligsocial.common.words import language, words
 from boligsocial.outputs.export.notes import state_description
-from boligsocial.outputs.export.published import AREA_COLUMNS, UNIT_TEXT, Publication
+from boligsocial.outputs.export.published import (
+    AREA_COLUMNS,
+    Publication,
+    model_name,
+    models,
+    name_of,
+    unit_text,
+)
 
 NATIVE_CRS = "EPSG:25832"
 
 
-def field_descriptions(pub: Publication) -> dict[str, str]:
-    """Column → Danish description with unit, for every column of the area table (the states
-    with the label of the publication's policy)."""
-    out = dict(AREA_COLUMNS)
-    states = state_description(pub.policy)
+def field_descriptions(pub: Publication, lang: str = "da") -> dict[str, str]:
+    """Column → description with unit in `lang` (Danish by default), for every column of the area
+    table (the states with the label of the publication's policy)."""
+    say = words(language(lang))
+    out = {c: say(f"export.field.{c}") for c in AREA_COLUMNS if c not in ("category", "criteria_met")}
+    out["category"] = say("export.field.category", none=say("list.none").lower())
+    out["criteria_met"] = say("export.field.criteria_met", list=say("list.udsat").lower())
+    states = state_description(pub.policy, lang)
+    label = f"label_{say.lang}"
     for ind in pub.indicators:
-        unit = UNIT_TEXT.get(ind["unit"], ind["unit"])
-        out[ind["id"]] = f"{ind['label_da']} ({unit})"
-        out[f"{ind['id']}_state"] = f"Visning af {ind['id']}: {states}"
-    out["light_kriterier"] = "Trafiklys, kriteriemodellen (groen, gul, roed)"
-    out["light_point"] = "Trafiklys, pointmodellen (groen, gul, roed)"
+        out[ind["id"]] = f"{ind.get(label) or ind['label_da']} ({unit_text(ind['unit'], lang)})"
+        out[f"{ind['id']}_state"] = say("export.field.state", indicator=ind["id"], states=states)
+    for model in models():
+        out[f"light_{model}"] = say("export.field.light", model=model_name(model, lang))
     return out
 
 
@@ -54,16 +70,17 @@ def _columns(table: pl.DataFrame) -> tuple[list[np.ndarray], list[str]]:
     return arrays, names
 
 
-def write_gpkg(pub: Publication, layer: str, years: list[int], out: Path) -> None:
-    """One spatial layer (areas × years) and two tables: `indikatorer` (what each field means)
-    and `provenance` (where the figures come from; its first row the warning of a file that must
-    not leave the analysis function, which the layer's description also starts with)."""
+def write_gpkg(pub: Publication, layer: str, years: list[int], out: Path, lang: str = "da") -> None:
+    """One spatial layer (areas × years) and two tables: `indikatorer` (what each field means, in
+    `lang`) and `provenance` (where the figures come from; its first row the warning of a file
+    that must not leave the analysis function, which the layer's description also starts with)."""
     table = pub.area_table(layer, years)
     out.unlink(missing_ok=True)
     arrays, names = _columns(table)
     geometry = np.array(table.get_column("geometry").to_list(), dtype=object)
     provenance = pub.provenance()
     warning = f"{provenance['warning']} " if "warning" in provenance else ""
+    say = words(language(lang))
     pyogrio.raw.write(
         out,
         geometry,
@@ -75,11 +92,16 @@ def write_gpkg(pub: Publication, layer: str, years: list[int], out: Path) -> Non
         promote_to_multi=True,
         crs=NATIVE_CRS,
         layer_metadata={
-            "DESCRIPTION": f"{warning}boligsocial: {layer} {years[0]}–{years[-1]}, målgruppe "
-            f"{provenance['audience']}"
+            "DESCRIPTION": warning
+            + say(
+                "export.gpkg.description",
+                layer=name_of(say, "layer", layer),
+                period=f"{years[0]}–{years[-1]}",
+                audience=provenance["audience"],
+            )
         },
     )
-    described = field_descriptions(pub)
+    described = field_descriptions(pub, lang)
     fields = [n for n in names if n in described]
     pyogrio.raw.write(
         out,
@@ -103,8 +125,9 @@ def write_gpkg(pub: Publication, layer: str, years: list[int], out: Path) -> Non
 
 
 def _field_aliases(out: Path, layer: str, described: dict[str, str]) -> None:
-    """Danish field names and descriptions in the GeoPackage schema extension (gpkg_data_columns),
-    which GDAL reads as alternative names and comments and QGIS shows as field aliases."""
+    """The fields' descriptions (in the export's language) in the GeoPackage schema extension
+    (gpkg_data_columns), which GDAL reads as alternative names and comments and QGIS shows as
+    field aliases."""
     with sqlite3.connect(out) as db:
         db.execute(
             "CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, "
@@ -137,12 +160,12 @@ def _features(table: pl.DataFrame, transform: Transformer | None) -> list[dict[s
     ]
 
 
-def write_geojson(pub: Publication, layer: str, years: list[int], out: Path) -> list[Path]:
+def write_geojson(pub: Publication, layer: str, years: list[int], out: Path, lang: str = "da") -> list[Path]:
     """`out` in EPSG:25832 (with a `crs` member, as QGIS reads it) and `<stem>.wgs84.geojson` in
     WGS84 (RFC 7946); both carry `provenance` (first the warning of a file that must not leave the
-    analysis function) and `fields` (what each property means)."""
+    analysis function) and `fields` (what each property means, in `lang`)."""
     table = pub.area_table(layer, years)
-    meta = {"provenance": pub.provenance(), "fields": field_descriptions(pub)}
+    meta = {"provenance": pub.provenance(), "fields": field_descriptions(pub, lang)}
     native = {
         "type": "FeatureCollection",
         "name": layer,

@@ -4,30 +4,20 @@ One place for the texts every export writes — the disclosure note (Excel *Doku
 provenance of CSV, GeoJSON, GeoPackage and PostGIS, the PDF methods page), the text written in
 place of a hidden figure, and the warning on a file that must not leave the analysis function —
 so no format can describe another policy than the one its figures passed, or write a label the
-policy does not use (a policy hiding 1–9 writes "<10", never "<5").
+policy does not use (a policy hiding 1–9 writes "<10", never "<5"). The words are the catalogues'
+(`export.po`), in Danish by default or in English (`lang`).
 """
 
 from __future__ import annotations
 
+from boligsocial.common.words import LANGUAGES, language, words
 from boligsocial.publish.disclosure import NODATA, SMALL, Policy
 
-#: What a hidden figure that is not a small count is written as (Excel, PDF).
-HIDDEN_TEXT = "ikke vist"
-
-#: The warning on the first line, sheet or page of a file that holds exact (also small) counts.
-EXACT_WARNING = {
-    "da": "FORTROLIGT: indeholder eksakte tal (også små antal). Må ikke videregives uden for "
-    "analysefunktionen.",
-    "en": "CONFIDENTIAL: holds exact figures (small counts too). Not to be passed on outside the analysis "
-    "function.",
-}
+#: The warning on the first line, sheet or page of a file that holds exact (also small) counts,
+#: per language (`export.warning.exact`).
+EXACT_WARNING = {lang: words(lang)("export.warning.exact") for lang in LANGUAGES}
 #: The same for a file whose policy protects less than the installation's default in another way.
-WEAKER_WARNING = {
-    "da": "FORTROLIGT: tallene er beskyttet mindre end de offentliggjorte. Må ikke videregives uden for "
-    "analysefunktionen.",
-    "en": "CONFIDENTIAL: the figures are protected less than the published ones. Not to be passed on outside "
-    "the analysis function.",
-}
+WEAKER_WARNING = {lang: words(lang)("export.warning.weaker") for lang in LANGUAGES}
 
 #: The settings that limit what is shown: for each, a higher value hides more. Every whole-number
 #: setting of `Policy` must be here (a test holds this), so a new limit cannot be forgotten.
@@ -52,7 +42,7 @@ def warning(policy: Policy, default: Policy | None, lang: str = "da") -> str | N
     the installation's `default` policy."""
     texts = EXACT_WARNING if policy.small_count_max == 0 else WEAKER_WARNING
     if policy.small_count_max == 0 or (default is not None and not at_least_as_strict(policy, default)):
-        return texts["en" if lang == "en" else "da"]
+        return texts[language(lang)]
     return None
 
 
@@ -62,91 +52,44 @@ def _range(n: int) -> str:
 
 def _persons(n: int, lang: str) -> str:
     """'1–4 personer', '1 person' (English: persons)."""
-    if n == 1:
-        return "1 person"
-    return f"1–{n} " + ("persons" if lang == "en" else "personer")
+    say = words(language(lang))
+    return say("export.note.person") if n == 1 else say("export.note.persons", range=_range(n))
 
 
 def disclosure_note(policy: Policy, lang: str = "da") -> list[tuple[str, str]]:
     """The disclosure rules of `policy` as (topic, sentence), in Danish or English, true to its
     settings: exact counts when no count is small, no minimum area size when it is 0, and the
     protection against differencing only when the policy has it."""
-    en = lang == "en"
+    say = words(language(lang))
     n, label = policy.small_count_max, policy.small_label
     rate, unsure, area = (
         policy.rate_min_population,
         policy.rate_uncertain_population,
         policy.min_area_population,
     )
+    small, rates, areas = say("export.note.small"), say("export.note.rates"), say("export.note.areas")
+    persons = _persons(n, lang)
     out: list[tuple[str, str]] = []
     if n == 0:
-        out.append(
-            ("Small counts", "Counts are exact, small counts too.")
-            if en
-            else ("Små antal", "Antal vises eksakt, også små antal.")
-        )
+        out.append((small, say("export.note.exact")))
     elif policy.small_count_display == "round":
-        out.append(
-            ("Small counts", f"Counts of {_persons(n, 'en')} are shown rounded up to {n + 1}.")
-            if en
-            else ("Små antal", f"Antal på {_persons(n, 'da')} vises afrundet op til {n + 1}.")
-        )
+        out.append((small, say("export.note.rounded", persons=persons, shown=say.number(n + 1))))
     else:
-        out.append(
-            ("Small counts", f"Counts of {_persons(n, 'en')} are shown as '{label}'.")
-            if en
-            else ("Små antal", f"Antal på {_persons(n, 'da')} vises som '{label}'.")
-        )
+        out.append((small, say("export.note.labelled", persons=persons, label=label)))
     if rate > 0:
-        out.append(
-            ("Rates", f"A rate or mean on fewer than {rate} persons is not shown.")
-            if en
-            else ("Andele", f"En andel eller et gennemsnit for færre end {rate} personer vises ikke.")
-        )
+        out.append((rates, say("export.note.rate_min", rate=say.number(rate))))
     else:
-        out.append(
-            ("Rates", "Rates and means are shown however few persons they are on.")
-            if en
-            else ("Andele", "Andele og gennemsnit vises, uanset hvor få personer de bygger på.")
-        )
+        out.append((rates, say("export.note.rate_any")))
     if unsure > rate:
-        out.append(
-            ("Rates", f"On fewer than {unsure} persons it is marked uncertain.")
-            if en
-            else ("Andele", f"For færre end {unsure} personer markeres den som usikker.")
-        )
+        out.append((rates, say("export.note.uncertain", unsure=say.number(unsure))))
     if n > 0:
-        out.append(
-            ("Rates", f"A share whose numerator or remainder is {_persons(n, 'en')} is not shown.")
-            if en
-            else ("Andele", f"En andel, hvor tælleren eller resten er {_persons(n, 'da')}, vises ikke.")
-        )
+        out.append((rates, say("export.note.share_small", persons=persons)))
     if area > 0:
-        out.append(
-            ("Small areas", f"Areas under {area} residents show only their residents count.")
-            if en
-            else ("Små områder", f"Områder under {area} beboere viser kun antal beboere.")
-        )
+        out.append((areas, say("export.note.area_min", area=say.number(area))))
     else:
-        out.append(
-            ("Small areas", "There is no minimum area size: every area shows its figures.")
-            if en
-            else ("Små områder", "Der er ingen mindstestørrelse for områder: alle områder viser deres tal.")
-        )
+        out.append((areas, say("export.note.area_any")))
     if policy.complementary:
-        out.append(
-            (
-                "Differencing",
-                "Figures that could be worked out by subtracting published figures from each other "
-                "(across areas, layers, the municipality and statistics) are not shown.",
-            )
-            if en
-            else (
-                "Beskyttelse mod differens",
-                "Figurer, der kunne regnes ud ved at trække offentliggjorte tal fra hinanden (på tværs af "
-                "områder, lag, kommunen og statistikker), vises ikke.",
-            )
-        )
+        out.append((say("export.note.differencing"), say("export.note.differencing_text")))
     return out
 
 
@@ -155,34 +98,45 @@ def note_text(policy: Policy, lang: str = "da") -> str:
     return " ".join(sentence for _, sentence in disclosure_note(policy, lang))
 
 
-def marking(policy: Policy) -> str:
+def hidden_word(lang: str = "da") -> str:
+    """What a hidden figure that is not a small count is written as (Excel): 'ikke vist'."""
+    return words(language(lang))("export.hidden")
+
+
+def marking(policy: Policy, lang: str = "da") -> str:
     """What the marks in a table mean (Excel): the small-count label only where the policy has one."""
+    say = words(language(lang))
     parts = []
     if policy.small_count_max > 0 and policy.small_count_display == "round":
-        parts.append(f"{policy.small_count_max + 1} kan være et afrundet lille antal")
+        parts.append(say("export.mark.rounded", shown=say.number(policy.small_count_max + 1)))
     elif policy.small_count_max > 0:
-        parts.append(f"'{policy.small_label}' = lille antal")
-    parts += [f"'{HIDDEN_TEXT}' = skjult af diskretionshensyn", "tom = ingen data"]
+        parts.append(say("export.mark.small", label=policy.small_label))
+    parts += [say("export.mark.hidden", hidden=hidden_word(lang)), say("export.mark.empty")]
     return "; ".join(parts) + "."
 
 
-def hidden_text(state: str | None, policy: Policy, label: str | None = None, nodata: str = "") -> str:
+def hidden_text(
+    state: str | None, policy: Policy, label: str | None = None, nodata: str = "", lang: str = "da"
+) -> str:
     """What a file writes in place of a figure without a value: a small count by its label (the
-    cell's own, which is the policy's), any other hidden figure as 'ikke vist', no data as
-    `nodata`."""
+    cell's own, which is the policy's), any other hidden figure as 'ikke vist' (in `lang`), no
+    data as `nodata`."""
     if state == SMALL:
         return label or policy.small_label
     if state == NODATA or state is None:
         return nodata
-    return HIDDEN_TEXT
+    return hidden_word(lang)
 
 
-def state_description(policy: Policy) -> str:
-    """The states a published figure can have, with this policy's label (column descriptions)."""
+def state_description(policy: Policy, lang: str = "da") -> str:
+    """The states a published figure can have, with this policy's label (column descriptions):
+    the codes the `<id>_state` columns hold, each with what it means in `lang`."""
+    say = words(language(lang))
     n = policy.small_count_max
-    small = ""
+    parts = [say("export.state.ok"), say("export.state.uncertain")]
     if n > 0 and policy.small_count_display == "round":
-        small = f"rounded (lille antal {_range(n)}, vist som {n + 1}), "
+        parts.append(say("export.state.rounded", range=_range(n), shown=say.number(n + 1)))
     elif n > 0:
-        small = f"small (lille antal {_range(n)}, vises som {policy.small_label}), "
-    return f"ok, uncertain (usikkert), {small}suppressed (skjult), nodata (ingen data)"
+        parts.append(say("export.state.small", range=_range(n), label=policy.small_label))
+    parts += [say("export.state.suppressed"), say("export.state.nodata")]
+    return ", ".join(parts)

@@ -26,7 +26,8 @@ _KEEP = 4
 
 @dataclass(frozen=True)
 class Order:
-    """One export: the database, the installation's policies, whom it is for and what it holds."""
+    """One export: the database, the installation's policies, whom it is for, what it holds and
+    its language (`lang`: the words of a workbook, field descriptions or report)."""
 
     db: Path
     policies: tuple[tuple[str, Policy], ...]
@@ -37,6 +38,7 @@ class Order:
     area: str | None
     wgs84: bool
     suffix: str
+    lang: str = "da"
 
 
 class Progress:
@@ -77,7 +79,13 @@ def make(order: Order, folder: Path, progress: Progress) -> Path:
     pub = Publication.of(service(order.db, order.policies), order.reader, policies)
     progress(0.4)
     written = export(
-        pub, order.fmt, folder / f"export{order.suffix}", year=order.year, layer=order.layer, area=order.area
+        pub,
+        order.fmt,
+        folder / f"export{order.suffix}",
+        year=order.year,
+        layer=order.layer,
+        area=order.area,
+        lang=order.lang,
     )
     progress(1.0)
     return written[-1 if order.wgs84 else 0]

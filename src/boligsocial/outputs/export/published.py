@@ -11,45 +11,54 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from importlib.metadata import version
 from typing import Any
 
 import polars as pl
 
+from boligsocial.common.words import Words, language, words
+from boligsocial.compute.trafficlight import Model, load_models
 from boligsocial.outputs.export import notes
 from boligsocial.publish.disclosure import Policy
 from boligsocial.publish.service import Service, Viewer
 
 #: Units in the catalogue and how an export writes them (shares become percent).
 PERCENT_UNITS = {"share"}
-UNIT_TEXT = {
-    "share": "procent",
-    "pct": "procent",
-    "dkk": "kr.",
-    "count": "antal",
-    "mean": "gennemsnit",
-    "ratio": "forhold",
-}
-#: The state's lists and the traffic-light colours as a Danish reader names them.
-LIST_NAME = {
-    "omdannelse": "Omdannelsesområde",
-    "parallelsamfund": "Parallelsamfund",
-    "udsat": "Udsat boligområde",
-    "forebyggelse": "Forebyggelsesområde",
-}
-LIGHT_NAME = {"roed": "Rød", "gul": "Gul", "groen": "Grøn"}
-#: Columns of the area table besides the indicators, with their Danish descriptions.
-AREA_COLUMNS = {
-    "layer": "Områdelag",
-    "area_id": "Områdets id",
-    "name": "Områdets navn",
-    "kind": "Områdetype (almen, by, land, blandet)",
-    "year": "Dataår (bopæl ved årets udgang)",
-    "list_year": "Listeår for kategorien (1. december; data fra de to foregående år)",
-    "category": "Beregnet kategori (omdannelse, parallelsamfund, udsat, forebyggelse, none = ingen liste)",
-    "criteria_met": "Antal opfyldte kriterier for udsat boligområde",
-}
+UNITS = ("share", "pct", "dkk", "count", "mean", "ratio")
+#: Columns of the area table besides the indicators, in order; what each means is `export.field.*`.
+AREA_COLUMNS = ("layer", "area_id", "name", "kind", "year", "list_year", "category", "criteria_met")
+
+
+def unit_text(unit: str, lang: str = "da") -> str:
+    """How an export writes a unit of the catalogue (`export.unit.*`; shares as percent); a unit
+    it does not know by its id."""
+    say = words(language(lang))
+    return say(f"export.unit.{unit}") if say.has(f"export.unit.{unit}") else unit
+
+
+#: The units in Danish, as the PostGIS tables describe them.
+UNIT_TEXT = {unit: unit_text(unit) for unit in UNITS}
+
+
+def name_of(say: Words, concept: str, ident: str) -> str:
+    """The name of a concept's id in the vocabulary (`topic.boern_unge` → "Børn og unge"); a
+    municipality's own layer or topic, which has none, by its id with spaces for underscores."""
+    key = f"{concept}.{ident}"
+    return say(key) if say.has(key) else ident.replace("_", " ")
+
+
+@cache
+def models() -> dict[str, Model]:
+    """The shipped traffic-light models by id (their names for the exports)."""
+    return {m.id: m for m in load_models()}
+
+
+def model_name(model: str, lang: str = "da") -> str:
+    """A traffic-light model by its name (`label_da`, `label_en` of its TOML); a model the shipped
+    file does not know by its id with spaces for underscores."""
+    found = models().get(model)
+    return getattr(found, f"label_{language(lang)}") if found else model.replace("_", " ")
 
 
 @dataclass
@@ -100,9 +109,11 @@ class Publication:
         policies = self.policies if self.policies is not None else self.service.policies
         return notes.warning(self.policy, policies.get("default"), lang)
 
-    def hidden_text(self, state: str | None, label: str | None = None, nodata: str = "") -> str:
+    def hidden_text(
+        self, state: str | None, label: str | None = None, nodata: str = "", lang: str = "da"
+    ) -> str:
         """What a file writes in place of a figure without a value (see `notes.hidden_text`)."""
-        return notes.hidden_text(state, self.policy, label, nodata)
+        return notes.hidden_text(state, self.policy, label, nodata, lang)
 
     def names(self, layer: str) -> dict[str, str]:
         """Area id → latest name in a layer."""
