@@ -58,12 +58,12 @@ def _shared(key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
 def _code_digest() -> str:
     """What the protections' code is: a kept file made by other code (an upgrade that changed how
     cells are protected, without a new version number) is never read."""
-    from boligsocial.publish.disclosure import partition, relations
+    from boligsocial.publish.disclosure import attack, linked, partition, relations
     from boligsocial.publish.disclosure import protection as area_protection
     from boligsocial.publish.service import move_protection, protection
 
     digest = hashlib.sha256(__version__.encode())
-    for module in (partition, relations, area_protection, move_protection, protection):
+    for module in (partition, linked, attack, relations, area_protection, move_protection, protection):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
 

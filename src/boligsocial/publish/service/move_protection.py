@@ -20,8 +20,9 @@ import polars as pl
 
 from boligsocial.compute.moves import TRAITS
 from boligsocial.publish import disclosure as dc
+from boligsocial.publish.disclosure.linked import Cell, Table
 from boligsocial.publish.disclosure.protection import Protection
-from boligsocial.publish.disclosure.relations import Cell, Table, protect
+from boligsocial.publish.disclosure.relations import protect
 from boligsocial.publish.service.protection import Protections
 
 #: The flow measures: movers, and movers with each trait.
