@@ -60,10 +60,11 @@ def _code_digest() -> str:
     cells are protected, without a new version number) is never read."""
     from boligsocial.publish.disclosure import attack, linked, partition, relations
     from boligsocial.publish.disclosure import protection as area_protection
-    from boligsocial.publish.service import move_protection, protection
+    from boligsocial.publish.service import move_areas, move_cells, move_flows, move_protection, protection
 
     digest = hashlib.sha256(__version__.encode())
-    for module in (partition, linked, attack, relations, area_protection, move_protection, protection):
+    modules = (partition, linked, attack, relations, area_protection, protection)
+    for module in (*modules, move_cells, move_flows, move_areas, move_protection):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
 
