@@ -25,7 +25,7 @@ from pathlib import Path
 
 from boligsocial.common.files import read_kept, write_kept
 from boligsocial.publish.disclosure import load_policies
-from boligsocial.publish.service import Service, base
+from boligsocial.publish.service import Service, keeping
 
 #: Size bands of the flows between areas (movers in one year), for what each policy shows of them.
 BANDS = ((1, 4), (5, 9), (10, 19), (20, 49), (50, None))
@@ -44,7 +44,7 @@ def _first(band: str) -> int:
 
 def _once(db: Path) -> tuple[dict[str, float], dict[str, object]]:
     policies = load_policies()
-    base._BUILT.clear()  # each run builds afresh: the process-level cache would answer runs 2 and 3
+    keeping.BUILT.clear()  # each run builds afresh: the process-level cache would answer runs 2 and 3
     svc = Service(db, policies, keep=False)
     seconds: dict[str, float] = {}
     for name in ("default", "public"):

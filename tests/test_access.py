@@ -23,7 +23,7 @@ from boligsocial.outputs.cli import app as cli
 from boligsocial.outputs.web import create_app
 from boligsocial.outputs.web.settings import WebSettings
 from boligsocial.publish.access import Access, Throttle
-from boligsocial.publish.access import store as access_module
+from boligsocial.publish.access import logins as logins_module
 
 BSM = Path(sys.executable).parent / "bsm"
 STRONG = "blæksprutte cykler langsomt til Tønder"
@@ -87,7 +87,7 @@ def test_an_address_has_a_higher_ceiling_then_locks(store: Access) -> None:
 
 def test_the_back_off_grows_with_each_failure(store: Access, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1_000_000.0]
-    monkeypatch.setattr(access_module.time, "time", lambda: clock[0])
+    monkeypatch.setattr(logins_module.time, "time", lambda: clock[0])
     waits = []
     for _ in range(9):
         user, wait = store.login("mette", "still wrong!!", None)

@@ -193,7 +193,7 @@ def test_a_protection_needed_by_parallel_requests_is_built_once() -> None:
     wait for one build instead of each making its own."""
     import threading
 
-    from boligsocial.publish.service.base import _shared
+    from boligsocial.publish.service.keeping import shared
 
     built: list[int] = []
 
@@ -204,7 +204,7 @@ def test_a_protection_needed_by_parallel_requests_is_built_once() -> None:
 
     key = ("test", time.time())
     results: list[object] = []
-    threads = [threading.Thread(target=lambda: results.append(_shared(key, make))) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: results.append(shared(key, make))) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-import boligsocial.publish.service.base as base
+import boligsocial.publish.service.keeping as keeping
 from boligsocial.common.files import kept_dir
 from boligsocial.outputs.web import create_app, prepare
 from boligsocial.outputs.web.settings import WebSettings
@@ -57,7 +57,7 @@ def no_building(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         raise AssertionError("built in this process")
 
     monkeypatch.setattr(Protections, "of", refuse)
-    base._BUILT.clear()  # forget what this process made before
+    keeping.BUILT.clear()  # forget what this process made before
     return tried
 
 

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from boligsocial.publish.disclosure.relations import Cell, Table, protect
+from boligsocial.publish.disclosure.linked import Cell, Table
+from boligsocial.publish.disclosure.relations import protect
 
 
 def count(v: float, small: int = 4, label: bool = True) -> Cell:

@@ -2,6 +2,8 @@
 
 Pure functions from text tables to typed tables plus problems. Every check is vectorised and finds
 all failing rows; `emit` lists the first `MAX_EXAMPLES` and counts the rest in one summary problem.
+What the mapping declares beyond the contract is checked in `declarations`, the rules across
+columns and tables (persons, references) in `rules`.
 """
 
 from __future__ import annotations
@@ -11,14 +13,12 @@ import polars as pl
 from boligsocial.common.problems import MAX_EXAMPLES, Problem
 from boligsocial.contract import (
     COUNTRY_ALIASES,
-    EXTRA_TYPES,
     FALSE_WORDS,
     TRUE_WORDS,
-    WESTERN_COUNTRIES,
     Column,
     Table,
 )
-from boligsocial.ingest import cpr
+from boligsocial.ingest.declarations import cpr_problems, declaration_problems, delivered_extras
 from boligsocial.ingest.mapping import TableMapping
 from boligsocial.ingest.sources import ROW
 
@@ -65,7 +65,7 @@ def emit(
     return out
 
 
-def _failing(frame: pl.DataFrame, mask: pl.Expr, value: pl.Expr) -> pl.DataFrame:
+def failing(frame: pl.DataFrame, mask: pl.Expr, value: pl.Expr) -> pl.DataFrame:
     return frame.filter(mask).select(pl.col(ROW), value.cast(pl.String).alias(VALUE))
 
 
@@ -148,7 +148,7 @@ def validate_table(
         text, value = pl.col(c.name), pl.col(f"__t_{c.name}")
         if not c.nullable:
             problems += emit(
-                _failing(frame, text.is_null(), text),
+                failing(frame, text.is_null(), text),
                 "missing-value",
                 file,
                 c.name,
@@ -157,7 +157,7 @@ def validate_table(
             )
         if c.dtype != "str":
             problems += emit(
-                _failing(frame, text.is_not_null() & value.is_null(), text),
+                failing(frame, text.is_not_null() & value.is_null(), text),
                 "bad-type",
                 file,
                 c.name,
@@ -167,7 +167,7 @@ def validate_table(
         if c.codes is not None:
             allowed = ", ".join(sorted(c.codes)) if len(c.codes) < 20 else "ISO 3166 alpha-2"
             problems += emit(
-                _failing(frame, value.is_not_null() & ~value.is_in(list(c.codes)), text),
+                failing(frame, value.is_not_null() & ~value.is_in(list(c.codes)), text),
                 "unknown-code",
                 file,
                 c.name,
@@ -178,7 +178,7 @@ def validate_table(
             lo = c.minimum if c.minimum is not None else float("-inf")
             hi = c.maximum if c.maximum is not None else float("inf")
             problems += emit(
-                _failing(frame, (value < lo) | (value > hi), text),
+                failing(frame, (value < lo) | (value > hi), text),
                 "out-of-range",
                 file,
                 c.name,
@@ -217,19 +217,6 @@ def _other_columns(raw: pl.DataFrame, table: Table) -> list[str]:
     return [n for n in raw.columns if table.known(n) is None and not n.startswith("__")]
 
 
-def delivered_extras(raw: pl.DataFrame, table: Table, tm: TableMapping) -> list[Column]:
-    """The extra columns of this delivery with a type, in the delivery's order: the contract's known
-    extras it delivers and the ones the mapping file declares (`[persons.extra]`)."""
-    if not table.declared_extras:
-        return []
-    typed = {c.name: c for c in table.extras} | {
-        name: Column(name, EXTRA_TYPES[dtype], required=False, nullable=True)
-        for name, dtype in tm.extra.items()
-        if table.known(name) is None
-    }
-    return [typed[name] for name in raw.columns if name in typed]
-
-
 def _undeclared(name: str, file: str, table: Table) -> Problem:
     return Problem(
         "extra-column-ignored",
@@ -237,176 +224,4 @@ def _undeclared(name: str, file: str, table: Table) -> Problem:
         file=file,
         column=name,
         allowed=f'{name} = "bool" or "number" in the mapping file\'s {table.name}.extra section',
-    )
-
-
-def declaration_problems(table: Table, file: str, tm: TableMapping) -> list[Problem]:
-    """Mapping declarations the contract does not allow: an `extra` type for a contract column, or
-    `pseudonymise` on a typed, coded or linked column (its type or joins would break)."""
-    problems = []
-    for name in tm.extra:
-        if table.known(name) is not None:
-            problems.append(
-                Problem(
-                    "bad-config",
-                    f"the mapping file declares '{name}' in its {table.name}.extra section, "
-                    "but it is a column of the contract with a fixed type",
-                    file=file,
-                    column=name,
-                    allowed="columns outside the contract (a contract column has its type)",
-                )
-            )
-    for name in tm.pseudonymise:
-        col = table.known(name)
-        if col is not None and not may_pseudonymise(table, name):
-            problems.append(
-                Problem(
-                    "bad-config",
-                    f"the mapping file declares '{name}' to be pseudonymised, but it is a "
-                    + ("key or reference other tables join on" if col.linked else "typed or coded column"),
-                    file=file,
-                    column=name,
-                    allowed="free-text columns and columns outside the contract",
-                )
-            )
-    return problems
-
-
-def may_pseudonymise(table: Table, name: str) -> bool:
-    """Whether a mapping file may declare the column to be pseudonymised: a column outside the
-    contract, a free-text contract column, or one the contract pseudonymises anyway."""
-    col = table.known(name)
-    return col is None or col.free_text or name in table.pseudonymised
-
-
-def cpr_problems(raw: pl.DataFrame, table: Table, file: str, tm: TableMapping) -> list[Problem]:
-    """One `cpr-in-column` error per column holding CPR numbers (as text or as numbers) that neither
-    the contract nor the mapping file pseudonymises. Names the column and counts rows, never a value.
-
-    Cheap passes first, each over all remaining columns at once: columns whose longest value is too
-    short to hold a CPR number (codes, booleans, small numbers) drop out; then a test without dates
-    finds the few columns (and rows) that may hold one; only those get the exact test.
-    """
-    allowed = {*table.pseudonymised, *(n for n in tm.pseudonymise if may_pseudonymise(table, n))}
-    names = [n for n in raw.columns if not n.startswith("__") and n not in allowed]
-    if not names:
-        return []
-    longest = raw.select(pl.col(n).str.len_bytes().max() for n in names).row(0)
-    names = [n for n, length in zip(names, longest, strict=True) if (length or 0) >= cpr.SHORTEST]
-    if not names:
-        return []
-    suspect = raw.select(cpr.may_hold_cpr(pl.col(n)).any().alias(n) for n in names).row(0)
-    problems = []
-    for name in [n for n, hit in zip(names, suspect, strict=True) if hit]:
-        rows = raw.filter(cpr.may_hold_cpr(pl.col(name))).filter(cpr.holds_cpr(pl.col(name))).get_column(ROW)
-        if rows.len():  # rows keep the file's order: the first is the smallest
-            problems.append(_cpr_problem(table, file, name, rows.len(), int(rows[0]), tm))
-    return problems
-
-
-def _cpr_problem(table: Table, file: str, name: str, n: int, first: int, tm: TableMapping) -> Problem:
-    own = tm.columns.get(name)
-    where = f"column '{name}'" + (f" (the delivery's '{own}')" if own else "")
-    if may_pseudonymise(table, name):
-        fix = (
-            f'declare it in the mapping file (pseudonymise = ["{name}"] in its {table.name} section) to '
-            "store it only as pseudonyms, or leave it out of the delivery"
-        )
-    else:
-        fix = "take the CPR numbers out of it"
-    rows = f"{n} row{'s' if n != 1 else ''}"
-    return Problem(
-        "cpr-in-column",
-        f"{file}: {where} holds CPR numbers in {rows} (the first is row {first}); {fix}",
-        file=file,
-        column=name,
-        allowed="no CPR numbers, or the column named in the mapping's pseudonymise",
-        count=n,
-    )
-
-
-def check_persons(
-    persons: pl.DataFrame, file: str, address_ids: pl.Series
-) -> tuple[pl.DataFrame, list[Problem]]:
-    """Person rules beyond types: birth before year end, plausible age, western/non-western, address."""
-    problems: list[Problem] = []
-    year_end = pl.date(pl.col("year"), 12, 31)
-    age = (pl.col("year") - pl.col("birth_date").dt.year()).cast(
-        pl.Int32
-    )  # at 31 Dec of Y the birthday has passed
-    frame = persons.with_columns(age.alias("age"))
-    problems += emit(
-        _failing(frame, pl.col("birth_date") > year_end, pl.col("birth_date")),
-        "unborn",
-        file,
-        "birth_date",
-        "born after the end of the data year",
-        "a birth date on or before 31 Dec of year",
-    )
-    problems += emit(
-        _failing(frame, pl.col("age") > 110, pl.col("age")),
-        "implausible-age",
-        file,
-        "birth_date",
-        "older than 110 at the end of the year",
-        "ages up to 110",
-    )
-    problems += emit(
-        _failing(frame, pl.col("gross_income") < 0, pl.col("gross_income")),
-        "negative-income",
-        file,
-        "gross_income",
-        "negative gross income (loaded as it is)",
-        ">= 0",
-    )
-    problems += check_reference(frame, "address_id", address_ids, file, "addresses")
-
-    immigrant = pl.col("origin") != "dansk"
-    from_country = (
-        pl.when(pl.col("origin_country").is_null())
-        .then(None)
-        .otherwise(~pl.col("origin_country").is_in(list(WESTERN_COUNTRIES)))
-    )
-    frame = frame.with_columns(from_country.alias("__nw_country"))
-    problems += emit(
-        _failing(
-            frame,
-            immigrant & pl.col("__nw_country").is_null() & pl.col("nonwestern").is_null(),
-            pl.col("origin"),
-        ),
-        "nonwestern-undecidable",
-        file,
-        "origin_country",
-        "immigrant/descendant without origin_country or nonwestern",
-        "origin_country (ISO alpha-2) or nonwestern true/false",
-    )
-    problems += emit(
-        _failing(
-            frame,
-            immigrant & (pl.col("__nw_country") != pl.col("nonwestern")),
-            pl.col("origin_country"),
-        ),
-        "nonwestern-conflict",
-        file,
-        "nonwestern",
-        "nonwestern disagrees with origin_country; origin_country decides",
-        "nonwestern consistent with DST's country list",
-    )
-    nonwestern = pl.when(~immigrant).then(False).otherwise(pl.coalesce("__nw_country", "nonwestern"))
-    frame = frame.with_columns(nonwestern.alias("nonwestern")).drop("__nw_country")
-    return frame, problems
-
-
-def check_reference(
-    frame: pl.DataFrame, column: str, ids: pl.Series, file: str, target: str
-) -> list[Problem]:
-    """Rows whose non-empty `column` is not among `ids` (the keys of the `target` table)."""
-    value = pl.col(column)
-    return emit(
-        _failing(frame, value.is_not_null() & ~value.is_in(ids.implode()), value),
-        "unknown-reference",
-        file,
-        column,
-        f"{column} is not in {target}",
-        f"a key of {target} (or empty)",
     )

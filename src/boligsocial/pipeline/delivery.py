@@ -21,8 +21,9 @@ from boligsocial.geo.assign import assign_addresses
 from boligsocial.ingest.mapping import Mapping, load_mapping
 from boligsocial.ingest.municipality import Municipality, read_municipality
 from boligsocial.ingest.pseudonym import pseudonymise
+from boligsocial.ingest.rules import check_persons, check_reference
 from boligsocial.ingest.sources import ROW, find_areas, find_table, read_areas, read_table
-from boligsocial.ingest.validate import check_persons, check_reference, validate_table
+from boligsocial.ingest.validate import validate_table
 
 MAPPING_FILE = "mapping.toml"
 INDICATOR_FILE = "indicators.toml"

@@ -13,7 +13,7 @@ import multiprocessing
 from pathlib import Path
 
 from boligsocial.publish import disclosure as dc
-from boligsocial.publish.service.base import Builder
+from boligsocial.publish.service.keeping import Builder
 
 
 def build(db: Path, policies: dict[str, dc.Policy], what: str, policy: dc.Policy) -> None:

@@ -10,9 +10,8 @@ from boligsocial.common.errors import InvalidParameter, NotPermitted
 from boligsocial.compute.moves import SHARE_CRITERIA, TRAITS
 from boligsocial.publish import disclosure as dc
 from boligsocial.publish.service.base import ServiceBase
-from boligsocial.publish.service.move_protection import (
+from boligsocial.publish.service.move_cells import (
     TALLIES,
-    MoveProtection,
     displaced,
     flow,
     housing_flow,
@@ -20,6 +19,7 @@ from boligsocial.publish.service.move_protection import (
     profile,
     tally,
 )
+from boligsocial.publish.service.move_protection import MoveProtection
 from boligsocial.publish.service.snapshot import Viewer
 
 #: The counts of an area's move tallies, each published as a count.
