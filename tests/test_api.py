@@ -125,6 +125,15 @@ def test_lists_forecast_watch_changes_and_traffic_lights(client: TestClient) -> 
     assert isinstance(client.get("/api/v1/lists/disagreements").json(), list)
     lights = client.get("/api/v1/traffic-lights", params={"model": "kriterier", "year": 2026}).json()
     assert len(lights) == 82 and {r["colour"] for r in lights} <= {"groen", "gul", "roed"}
+    # each reason in the reader's language, from the same stored data
+    english = client.get(
+        "/api/v1/traffic-lights", params={"model": "kriterier", "year": 2026, "lang": "en"}
+    ).json()
+    shown = [(d["reason"], e["reason"]) for d, e in zip(lights, english, strict=True) if d["reason"]]
+    assert shown and all(d.startswith("opfyldte kriterier:") for d, _ in shown)
+    assert all(
+        e.startswith("criteria met:") and "opfyldte" not in e and "kategori" not in e for _, e in shown
+    )
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ and the disclosure note of that audience's policy, and that an analyst file says
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sqlite3
@@ -398,6 +399,17 @@ def test_dashboard_downloads_for_roles_that_may_export(web) -> None:  # type: ig
     r = analyst.get("/api/v1/export/xlsx")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert 'filename="boligsocial_omraade_analyst.xlsx"' in r.headers["content-disposition"]
+    # the file in the language of the page that asked for it
+    sheets = {
+        lang: openpyxl.load_workbook(
+            io.BytesIO(analyst.get(f"/api/v1/export/xlsx?lang={lang}").content)
+        ).sheetnames
+        for lang in ("da", "en")
+    }
+    assert sheets["da"] == openpyxl.load_workbook(io.BytesIO(r.content)).sheetnames  # Danish by default
+    english = {text for _, text, _ in catalogue_entries("en")}
+    danish_only = {text for _, text, _ in catalogue_entries("da")} - english
+    assert set(sheets["en"]) & english and not set(sheets["en"]) & danish_only
     pdf = analyst.get("/api/v1/export/pdf?area=fjordby-engparken")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     geo = analyst.get("/api/v1/export/geojson?crs=wgs84&year=2025")

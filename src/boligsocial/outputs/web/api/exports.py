@@ -13,10 +13,12 @@ from fastapi import Path as Path_
 from fastapi.responses import FileResponse, Response
 
 from boligsocial.common.errors import InvalidParameter
+from boligsocial.common.words import LANGUAGES, language
 from boligsocial.outputs.export import FORMATS, MEDIA_TYPES, audience_for
 from boligsocial.outputs.export.order import Order, make
 from boligsocial.outputs.web.api.reading import ExportAudience, Layer, Svc, Year, own_area
 from boligsocial.outputs.web.auth import CurrentViewer, access, client_ip, require_export
+from boligsocial.outputs.web.auth import language as page_language
 from boligsocial.outputs.web.jobs import ExportJobs, Job
 from boligsocial.outputs.web.schemas import ExportJob, answer, one_of
 from boligsocial.publish.service import Service, Viewer
@@ -32,6 +34,15 @@ ExportCrs = Annotated[
 ]
 
 
+ExportLanguage = Annotated[
+    str | None,
+    Query(
+        description="The file's language: da or en (default: the page's).",
+        json_schema_extra=one_of(LANGUAGES),
+    ),
+]
+
+
 def _export_job(
     request: Request,
     svc: Service,
@@ -42,6 +53,7 @@ def _export_job(
     area: str | None,
     crs: str,
     audience: str | None,
+    lang: str | None = None,
 ) -> Job:
     """Check an export request and queue it (`jobs`); the audit log records it when it is done."""
     require_export(v)
@@ -70,6 +82,8 @@ def _export_job(
         area,
         fmt == "geojson" and crs == "wgs84",
         suffix,
+        # the file in the language asked for, else that of the page that asked (its cookie)
+        lang=language(lang) if lang else page_language(request),
     )
     store, ip = access(request), client_ip(request)
     jobs: ExportJobs = request.app.state.exports
@@ -110,8 +124,9 @@ async def export_file(
     area: ExportArea = None,
     crs: ExportCrs = "25832",
     audience: ExportAudience = None,
+    lang: ExportLanguage = None,
 ) -> Response:
-    job = _export_job(request, svc, v, fmt, layer, year, area, crs, audience)
+    job = _export_job(request, svc, v, fmt, layer, year, area, crs, audience, lang)
     assert job.future is not None
     await asyncio.wrap_future(job.future)  # a failure raises its RequestError here
     return _file(job)
@@ -135,8 +150,9 @@ async def start_export(
     area: ExportArea = None,
     crs: ExportCrs = "25832",
     audience: ExportAudience = None,
+    lang: ExportLanguage = None,
 ) -> dict[str, object]:
-    return _export_job(request, svc, v, fmt, layer, year, area, crs, audience).public()
+    return _export_job(request, svc, v, fmt, layer, year, area, crs, audience, lang).public()
 
 
 @router.get(

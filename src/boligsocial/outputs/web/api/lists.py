@@ -3,9 +3,12 @@ areas to watch and what changed, the forecast of the coming lists, and the traff
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from boligsocial.common.words import language
 from boligsocial.outputs.web.api.reading import Layer, ListYear, Svc, Year, cached, dict_rows
 from boligsocial.outputs.web.auth import CurrentViewer
 from boligsocial.outputs.web.schemas import Disagreement, ForecastRow, ListRow, TrafficLight, WatchRow, answer
@@ -77,5 +80,7 @@ async def traffic_lights(
     model: str | None = None,
     layer: Layer = "omraade",
     year: Year = None,
+    lang: Annotated[str, Query(description="Language of each colour's reason: da (default) or en.")] = "da",
 ) -> Response:
-    return await cached(request, svc, v, lambda: dict_rows(svc.traffic_lights(model, layer, year, v)))
+    lang = language(lang)
+    return await cached(request, svc, v, lambda: dict_rows(svc.traffic_lights(model, layer, year, v, lang)))

@@ -51,7 +51,7 @@ async function overview() {
     } else if (m.list_years.includes(listYear)) {
       const traffic = mode.value === "traffic";
       const rows = traffic
-        ? await api(`/api/v1/traffic-lights?model=kriterier&layer=${layer.value}&year=${listYear}`)
+        ? await api(`/api/v1/traffic-lights?model=kriterier&layer=${layer.value}&year=${listYear}&lang=${CFG.lang}`)
         : await api(`/api/v1/lists?year=${listYear}&layer=${layer.value}`);
       if (!current()) return;
       const byId = Object.fromEntries(rows.map((r) => [r.area_id, r]));
