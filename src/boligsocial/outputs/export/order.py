@@ -72,7 +72,7 @@ def service(db: Path, policies: tuple[tuple[str, Policy], ...]) -> Service:
 
 def make(order: Order, folder: Path, progress: Progress) -> Path:
     """Write the ordered file into `folder`; its path."""
-    from boligsocial.outputs.export import export  # the package imports this module
+    from boligsocial.outputs.export.formats import export  # it imports this module
 
     progress(0.1)
     policies = dict(order.policies)
