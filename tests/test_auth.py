@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from boligsocial.common.words import words
 from boligsocial.outputs.cli import app as cli
 from boligsocial.outputs.web import create_app
 from boligsocial.outputs.web.settings import WebSettings
@@ -227,7 +228,8 @@ def test_users_cli(tmp_path: Path, example_db: Path) -> None:
         == 0
     )
     listed = runner.invoke(cli, ["users", "list", *args], terminal_width=200)
-    assert "kim" in listed.output and "housing_association" in listed.output
+    role = words("da")("role.housing_association")  # the role by its name, never its id
+    assert "kim" in listed.output and role in listed.output and "housing_association" not in listed.output
     token = runner.invoke(cli, ["users", "token", "kim", *args])
     assert token.exit_code == 0 and "bsm_" in token.output
     assert runner.invoke(cli, ["users", "remove", "kim", *args]).exit_code == 0
