@@ -27,7 +27,7 @@ test: lint
 	$(BIN)/pytest
 
 # the suite without the tests marked slow (real servers, browsers, the whole attack) on both
-# cores, for a quick round while working (about 1.5 minutes); `make test` (and CI) runs everything
+# cores, for a quick round while working (about 4.5 minutes); `make test` (and CI) runs everything
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow" -q -n 2
 
