@@ -108,6 +108,8 @@ def test_series_breakdown_and_profile(client: TestClient) -> None:
     assert profile["sentences"][0].startswith("Området opfylder")
     english = client.get(f"{base}/profile", params={"lang": "en"}).json()
     assert english["sentences"][0].startswith("The area meets")
+    other = client.get(f"{base}/profile", params={"lang": "de"})
+    assert other.status_code == 200 and other.json()["sentences"] == profile["sentences"]  # Danish
 
 
 def test_lists_forecast_watch_changes_and_traffic_lights(client: TestClient) -> None:

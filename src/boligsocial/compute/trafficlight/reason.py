@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from boligsocial.common.words import words
+from boligsocial.common.words import language, words
 
 
 def parse_reason(reason: str) -> dict[str, str]:
@@ -23,7 +23,7 @@ def reason_text(reason: str | None, lang: str, indicator_names: Mapping[str, str
     if not reason:
         return reason
     parts = parse_reason(reason)
-    say = words(lang)
+    say = words(language(lang))
     if "met" in parts:
         category = parts.get("category", "none")
         key = f"list.{category}"

@@ -130,7 +130,8 @@ class ListQueries(ServiceBase):
         lang: str = "da",
     ) -> pl.DataFrame:
         """Colours per model, area and year, with the previous colour and change events; each
-        colour's `reason` in words of `lang`."""
+        colour's `reason` in words of `lang` (an unknown language is Danish)."""
+        lang = language(lang)
         table = self.snap.tables["traffic_light"]
         if model is not None:
             models = sorted(table.get_column("model").unique().to_list())
