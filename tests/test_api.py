@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from boligsocial.common.words import words
 from boligsocial.outputs.web import create_app
 from conftest import client_for
 
@@ -165,6 +167,12 @@ def test_bad_requests_get_one_error_shape(
     assert response.status_code == status
     error = error_of(response)
     assert error["code"] == code and error["message"]
+    # the message in the asker's language, from the catalogue's message for the code
+    english = error_of(client.get(path, params={**params, "lang": "en"}))["message"]
+    if words("da").has(f"error.{code}"):
+        assert error["message"] != english and not re.search("[æøå]", english)
+        assert english.startswith(words("en").messages[f"error.{code}"].split("{")[0])
+        assert error["message"].startswith(words("da").messages[f"error.{code}"].split("{")[0])
 
 
 def test_openapi_is_served_and_the_cdn_docs_page_is_not(client: TestClient) -> None:

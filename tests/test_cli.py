@@ -126,7 +126,8 @@ def test_lists_csv_and_disagreements(tmp_path: Path, small: SmallDelivery, key_f
         }
     ]
     result = runner.invoke(app, ["lists", "--db", str(db), "--year", "2031"])
-    assert result.exit_code == 1 and "not available" in result.output
+    said = words("da")("error.list-year-out-of-range", year=2031, first=2022, last=2022)
+    assert result.exit_code == 1 and said in result.output  # in the command line's language
 
 
 def test_lists_for_an_audience_pass_the_disclosure_step(
@@ -150,4 +151,4 @@ def test_lists_for_an_audience_pass_the_disclosure_step(
     assert published[0]["residents"] == "" and published[0]["residents_label"] == "<5"
     assert published[0]["education_share"] == "" and published[0]["state"] == "suppressed"
     bad = runner.invoke(app, ["lists", "--db", str(db), "--audience", "mayor"])
-    assert bad.exit_code == 1 and "unknown audience" in bad.output
+    assert bad.exit_code == 1 and words("da")("error.unknown-audience", role="mayor") in bad.output

@@ -129,3 +129,49 @@ def test_no_script_writes_a_word_of_its_own() -> None:
             (path.name, m) for m in re.findall(r'(?:text:|textContent =)\s*"([^"]*[^\W\d_][^"]*)"', source)
         ]
     assert found == []
+
+
+#: The exceptions that refuse a question with a stable code (common/errors, web/auth, web/jobs, export).
+REFUSALS = {
+    "RequestError",
+    "NotFound",
+    "InvalidParameter",
+    "NotPermitted",
+    "Unauthorised",
+    "Forbidden",
+    "Throttled",
+    "ExportBusy",
+    "AudienceRefused",
+}
+
+
+def test_every_error_code_raised_has_a_message_in_both_languages() -> None:
+    """Each code a refusal is raised with (`NotFound("unknown-layer", …)`) has its message in
+    errors.po in Danish and English, with the parameters the raise gives."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent / "src" / "boligsocial"
+    raised: dict[str, set[str]] = {}
+    for module in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
+                continue
+            code = node.args[0]
+            if node.func.id in REFUSALS and isinstance(code, ast.Constant) and isinstance(code.value, str):
+                params = next((k.value for k in node.keywords if k.arg == "params"), None)
+                given = params.keys if isinstance(params, ast.Dict) else []
+                names = {str(k.value) for k in given if isinstance(k, ast.Constant)}
+                raised.setdefault(code.value, set()).update(names)
+    # the year checks build their codes from what is checked (`valid_year`)
+    for what in ("year", "list-year", "move-year", "forecast-year"):
+        raised.setdefault(f"no-{what}", set())
+        raised.setdefault(f"{what}-out-of-range", set()).update({"year", "first", "last"})
+    assert len(raised) >= 30
+    for lang in ("da", "en"):
+        say = words(lang)
+        missing = sorted(c for c in raised if not say.has(f"error.{c}"))
+        assert missing == [], (lang, missing)
+        for code, names in raised.items():
+            asked = set(re.findall(r"\{(\w+)\}", say.messages[f"error.{code}"]))
+            assert asked <= names, (lang, code, asked, names)

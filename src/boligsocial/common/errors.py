@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from boligsocial.common.words import language, words
+
 if TYPE_CHECKING:
     from boligsocial.common.problems import Report
 
@@ -32,18 +34,40 @@ class DatabaseError(BsmError):
 
 
 class RequestError(BsmError):
-    """A question the data cannot answer; `code` is stable for programs, `detail` helps fix it."""
+    """A question the data cannot answer; `code` is stable for programs, `detail` helps fix it.
+
+    The message a user reads is the catalogue's `error.<code>` in the user's language, filled
+    with `params` (`words_of`); `message` is the English text for logs and programs."""
 
     status = 400
 
-    def __init__(self, code: str, message: str, detail: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        detail: dict[str, object] | None = None,
+        params: dict[str, object] | None = None,
+    ) -> None:
         self.code = code
         self.detail = detail or {}
+        self.params = params or {}
         super().__init__(message)
 
     def __reduce__(self) -> tuple[object, ...]:
         """Picklable as made (an export process raises it to the server)."""
-        return (type(self), (self.code, str(self), self.detail))
+        return (type(self), (self.code, str(self), self.detail, self.params))
+
+    def words_of(self, lang: str) -> str:
+        """The message in `lang` from the catalogues (errors.po); the English text where the
+        catalogue has no message for the code."""
+        say = words(language(lang))
+        key = f"error.{self.code}"
+        if not say.has(key):
+            return str(self)
+        try:
+            return say(key, **self.params)
+        except (KeyError, IndexError):  # a message naming a parameter this raise did not give
+            return str(self)
 
 
 class NotFound(RequestError):

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from boligsocial.common.errors import BsmError, DeliveryInvalid
+from boligsocial.common.errors import BsmError, DeliveryInvalid, RequestError
 from boligsocial.common.files import write_private
 from boligsocial.common.problems import Report, Severity
 from boligsocial.common.progress import Progress as ProgressFn
@@ -120,7 +120,9 @@ def fail(exc: BsmError) -> typer.Exit:
     if isinstance(exc, DeliveryInvalid):
         print_report(exc.report, "table")
     # a message is text, not markup, and one line (a path in it stays whole to copy)
-    err.print(f"[bold red]{say()('cli.error')}[/] {escape(str(exc))}", soft_wrap=True)
+    t = say()
+    text = exc.words_of(t.lang) if isinstance(exc, RequestError) else str(exc)
+    err.print(f"[bold red]{t('cli.error')}[/] {escape(text)}", soft_wrap=True)
     return typer.Exit(1)
 
 

@@ -24,7 +24,10 @@ def check_role(role: str) -> str:
     """`role` if it names an audience; `InvalidParameter` (unknown-audience) otherwise."""
     if role not in AUDIENCE_OF_ROLE:
         raise InvalidParameter(
-            "unknown-audience", f"unknown audience '{role}'", {"allowed": sorted(AUDIENCE_OF_ROLE)}
+            "unknown-audience",
+            f"unknown audience '{role}'",
+            {"allowed": sorted(AUDIENCE_OF_ROLE)},
+            params={"role": role},
         )
     return role
 
@@ -53,5 +56,11 @@ def audience_for(requester: Viewer, audience: str | None, policies: dict[str, Po
             f"the role '{requester.role}' may not make files for the audience '{audience}': its policy "
             f"'{wanted.policy.name}' shows figures that the policy '{requester.policy.name}' hides",
             {"allowed": allowed_audiences(requester.policy, policies)},
+            params={
+                "role": requester.role,
+                "audience": audience,
+                "policy": wanted.policy.name,
+                "own": requester.policy.name,
+            },
         )
     return Viewer(wanted.role, wanted.policy, requester.username)

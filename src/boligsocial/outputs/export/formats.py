@@ -66,9 +66,13 @@ def _export(
     lang: str = "da",
 ) -> list[Path]:
     if fmt not in FORMATS:
-        raise InvalidParameter("unknown-format", f"format '{fmt}'?", {"allowed": list(FORMATS)})
+        raise InvalidParameter(
+            "unknown-format", f"format '{fmt}'?", {"allowed": list(FORMATS)}, params={"format": fmt}
+        )
     if lang not in LANGUAGES:
-        raise InvalidParameter("unknown-language", f"language '{lang}'?", {"allowed": list(LANGUAGES)})
+        raise InvalidParameter(
+            "unknown-language", f"language '{lang}'?", {"allowed": list(LANGUAGES)}, params={"lang": lang}
+        )
     svc = pub.service
     svc.valid_layer(layer)
     years = [svc.valid_year(year, pub.data_years)] if year is not None else pub.data_years

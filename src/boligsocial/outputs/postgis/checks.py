@@ -26,10 +26,13 @@ def check_schema_name(schema: str) -> None:
             "bad-schema",
             f"schema name '{schema}': use lower-case letters, digits and underscore "
             "(at most 58, not starting with a digit)",
+            params={"schema": schema},
         )
     if schema in RESERVED_SCHEMAS or schema.startswith("pg_"):
         raise InvalidParameter(
-            "bad-schema", f"schema '{schema}' is reserved; publish into a schema of its own"
+            "bad-schema",
+            f"schema '{schema}' is reserved; publish into a schema of its own",
+            params={"schema": schema},
         )
 
 

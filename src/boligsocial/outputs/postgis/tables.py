@@ -42,7 +42,9 @@ def layers_of(pub: Publication, layers: list[str] | None) -> list[str]:
         raise InvalidParameter("no-layers", "no layers to publish", {"allowed": known})
     unknown = [layer for layer in layers if layer not in known]
     if unknown:
-        raise NotFound("unknown-layer", f"unknown layer '{unknown[0]}'", {"allowed": known})
+        raise NotFound(
+            "unknown-layer", f"unknown layer '{unknown[0]}'", {"allowed": known}, params={"layer": unknown[0]}
+        )
     return list(dict.fromkeys(layers))
 
 

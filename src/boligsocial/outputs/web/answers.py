@@ -130,7 +130,8 @@ def known_parameters(request: Request) -> frozenset[str]:
             current = todo.pop()
             names.update(p.alias for p in current.query_params)
             todo.extend(current.dependencies)
-        known = _KNOWN[id(route)] = frozenset(names)
+        # every endpoint takes `lang`: the language of its error messages (and of its words)
+        known = _KNOWN[id(route)] = frozenset(names | {"lang"})
     return known
 
 
@@ -144,6 +145,7 @@ async def refuse_unknown_parameters(request: Request) -> None:
             "unknown-parameter",
             f"ukendt parameter / unknown parameter: {', '.join(unknown)}",
             {"unknown": unknown, "allowed": sorted(known)},
+            params={"names": ", ".join(unknown)},
         )
 
 

@@ -152,8 +152,9 @@ def create_app(db: Path, settings: WebSettings | None = None) -> FastAPI:
         if not request.url.path.startswith("/api/"):
             if isinstance(exc, auth.Unauthorised):
                 return RedirectResponse(f"/login?next={quote(str(request.url.path))}", 303)
-            return pages.error_page(request, exc.status, str(exc))
-        return error(exc.status, exc.code, str(exc), exc.detail)
+            return pages.error_page(request, exc.status, exc.words_of(auth.language(request)))
+        # the message in the asker's language (?lang=, the page's cookie; Danish by default)
+        return error(exc.status, exc.code, exc.words_of(auth.language(request)), exc.detail)
 
     @app.exception_handler(DatabaseError)
     async def database_error(request: Request, exc: DatabaseError) -> JSONResponse:

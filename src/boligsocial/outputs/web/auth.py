@@ -118,7 +118,7 @@ AccessStore = Annotated[Access, Depends(_access)]
 
 def require_export(v: Viewer) -> None:
     if v.role not in MAY_EXPORT:
-        raise Forbidden("export-forbidden", f"the role '{v.role}' may not export")
+        raise Forbidden("export-forbidden", f"the role '{v.role}' may not export", params={"role": v.role})
 
 
 def require_admin(v: Viewer) -> None:

@@ -134,6 +134,7 @@ class ExportJobs:
                     f"du har allerede {len(unfinished)} eksporter i gang; vent på dem / "
                     f"{len(unfinished)} of your exports are still queued or running; wait for them",
                     {"running": [j.id for j in unfinished], "per_user": self.per_user},
+                    params={"running": len(unfinished)},
                 )
             job = Job(token_hex(8), owner, what, name, media_type)
             self._jobs[job.id] = job
@@ -178,7 +179,9 @@ class ExportJobs:
         self._expire()
         job = self._jobs.get(job_id)
         if job is None or job.owner != owner:
-            raise NotFound("unknown-export", f"ingen eksport '{job_id}' / no export '{job_id}'")
+            raise NotFound(
+                "unknown-export", f"ingen eksport '{job_id}' / no export '{job_id}'", params={"job": job_id}
+            )
         return job
 
     def _expire(self) -> None:

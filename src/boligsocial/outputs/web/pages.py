@@ -183,7 +183,7 @@ def unlock_user(
     admin = _admin_form(request, csrf)
     store: Access = request.app.state.access
     if store.user(username) is None:
-        raise NotFound("unknown-user", f"no user '{username}'")
+        raise NotFound("unknown-user", f"no user '{username}'", params={"user": username})
     was = store.unlock(username, actor=admin)
     return RedirectResponse("/brugere?" + urlencode({"unlocked" if was else "not_locked": username}), 303)
 
@@ -196,7 +196,7 @@ def revoke_token(request: Request, token_id: str, csrf: Annotated[str, Form()] =
     try:
         store.revoke_token(token_id, actor=admin)
     except ConfigError as exc:
-        raise NotFound("unknown-token", str(exc)) from exc
+        raise NotFound("unknown-token", str(exc), params={"token": token_id}) from exc
     return RedirectResponse("/brugere?" + urlencode({"revoked": token_id}), 303)
 
 

@@ -74,7 +74,9 @@ class ServiceBase(Publishing):
     def valid_layer(self, layer: str) -> str:
         layers = self.layers()
         if layer not in layers:
-            raise NotFound("unknown-layer", f"unknown layer '{layer}'", {"allowed": layers})
+            raise NotFound(
+                "unknown-layer", f"unknown layer '{layer}'", {"allowed": layers}, params={"layer": layer}
+            )
         return layer
 
     def valid_year(self, year: int | None, allowed: list[int], what: str = "year") -> int:
@@ -87,20 +89,27 @@ class ServiceBase(Publishing):
                 f"{what.replace(' ', '-')}-out-of-range",
                 f"{what} {year} is not available; choose {allowed[0]}–{allowed[-1]}",
                 {"allowed": allowed},
+                params={"year": year, "first": allowed[0], "last": allowed[-1]},
             )
         return year
 
     def _indicator(self, indicator: str) -> dict[str, Any]:
         found = self.snap.tables["indicators"].filter(pl.col("id") == indicator)
         if found.is_empty():
-            raise NotFound("unknown-indicator", f"unknown indicator '{indicator}'")
+            raise NotFound(
+                "unknown-indicator", f"unknown indicator '{indicator}'", params={"indicator": indicator}
+            )
         return found.row(0, named=True)
 
     def _area(self, layer: str, area_id: str) -> dict[str, Any]:
         self.valid_layer(layer)
         found = self.snap.area_names.filter((pl.col("layer") == layer) & (pl.col("area_id") == area_id))
         if found.is_empty():
-            raise NotFound("unknown-area", f"no area '{area_id}' in layer '{layer}'")
+            raise NotFound(
+                "unknown-area",
+                f"no area '{area_id}' in layer '{layer}'",
+                params={"area": area_id, "layer": layer},
+            )
         return found.row(0, named=True)
 
     # --- what the database holds, for outputs that lay out files --------------------------------

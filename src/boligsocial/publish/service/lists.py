@@ -136,7 +136,12 @@ class ListQueries(ServiceBase):
         if model is not None:
             models = sorted(table.get_column("model").unique().to_list())
             if model not in models:
-                raise NotFound("unknown-model", f"unknown traffic-light model '{model}'", {"allowed": models})
+                raise NotFound(
+                    "unknown-model",
+                    f"unknown traffic-light model '{model}'",
+                    {"allowed": models},
+                    params={"model": model},
+                )
             table = table.filter(pl.col("model") == model)
         if layer is not None:
             self.valid_layer(layer)

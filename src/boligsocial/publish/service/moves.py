@@ -54,9 +54,13 @@ class MoveQueries(ServiceBase):
         disclosure step."""
         v = viewer or Viewer.operator()
         if by not in GROUPINGS:
-            raise InvalidParameter("unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(GROUPINGS)})
+            raise InvalidParameter(
+                "unknown-grouping", f"flows by '{by}'?", {"allowed": sorted(GROUPINGS)}, params={"by": by}
+            )
         if trait is not None and trait not in TRAITS:
-            raise InvalidParameter("unknown-trait", f"trait '{trait}'?", {"allowed": sorted(TRAITS)})
+            raise InvalidParameter(
+                "unknown-trait", f"trait '{trait}'?", {"allowed": sorted(TRAITS)}, params={"trait": trait}
+            )
         self.valid_layer(layer)
         if area is not None:
             self._area(layer, area)
@@ -211,7 +215,10 @@ class MoveQueries(ServiceBase):
         v = viewer or Viewer.operator()
         if criterion not in SHARE_CRITERIA:
             raise InvalidParameter(
-                "unknown-criterion", f"criterion '{criterion}'?", {"allowed": list(SHARE_CRITERIA)}
+                "unknown-criterion",
+                f"criterion '{criterion}'?",
+                {"allowed": list(SHARE_CRITERIA)},
+                params={"criterion": criterion},
             )
         self._area(layer, area_id)
         self.require_detail(v, layer, area_id)

@@ -30,7 +30,10 @@ def audience(role: str | None) -> Viewer:
         return Viewer.operator()
     if role not in dc.AUDIENCE_OF_ROLE:
         raise InvalidParameter(
-            "unknown-audience", f"unknown audience '{role}'", {"allowed": sorted(dc.AUDIENCE_OF_ROLE)}
+            "unknown-audience",
+            f"unknown audience '{role}'",
+            {"allowed": sorted(dc.AUDIENCE_OF_ROLE)},
+            params={"role": role},
         )
     return Viewer(role, dc.load_policies()[dc.AUDIENCE_OF_ROLE[role]])
 

@@ -56,12 +56,20 @@ def _pages(
     """The document and what each of its pages shows, from the audience's publication."""
     svc, v = pub.service, pub.viewer
     if not svc.may_see_profile(v, layer, area_id):
-        raise NotFound("unknown-area", f"no area '{area_id}' in layer '{layer}' for this audience")
+        raise NotFound(
+            "unknown-area",
+            f"no area '{area_id}' in layer '{layer}' for this audience",
+            params={"area": area_id, "layer": layer},
+        )
     profile = svc.profile(layer, area_id, lang, v)
     table = pub.area_table(layer, [year])
     mine = table.filter(pl.col("area_id") == area_id)
     if mine.is_empty():
-        raise NotFound("no-area-year", f"area '{area_id}' has no boundary in {year}")
+        raise NotFound(
+            "no-area-year",
+            f"area '{area_id}' has no boundary in {year}",
+            params={"area": area_id, "year": year},
+        )
     area = profile["area"]
     doc = Document(pub, lang, words(lang)("report.profile.title", area=area["name"]), year)
     row = mine.row(0, named=True)

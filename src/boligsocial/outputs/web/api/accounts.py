@@ -62,7 +62,7 @@ def revoke_token(request: Request, store: Store, v: CurrentViewer, token_id: str
     try:
         store.revoke_token(token_id, username=None if v.role == "admin" else v.username, actor=v.username)
     except ConfigError as exc:
-        raise NotFound("unknown-token", str(exc)) from exc
+        raise NotFound("unknown-token", str(exc), params={"token": token_id}) from exc
     return {"revoked": token_id}
 
 

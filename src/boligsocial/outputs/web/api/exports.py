@@ -58,9 +58,13 @@ def _export_job(
     """Check an export request and queue it (`jobs`); the audit log records it when it is done."""
     require_export(v)
     if fmt not in MEDIA_TYPES:
-        raise InvalidParameter("unknown-format", f"format '{fmt}'?", {"allowed": list(MEDIA_TYPES)})
+        raise InvalidParameter(
+            "unknown-format", f"format '{fmt}'?", {"allowed": list(MEDIA_TYPES)}, params={"format": fmt}
+        )
     if crs not in ("25832", "wgs84"):
-        raise InvalidParameter("unknown-crs", f"crs '{crs}'?", {"allowed": ["25832", "wgs84"]})
+        raise InvalidParameter(
+            "unknown-crs", f"crs '{crs}'?", {"allowed": ["25832", "wgs84"]}, params={"crs": crs}
+        )
     if area is not None:
         own_area(svc, v, layer, area)
     policies = request.app.state.policies  # the installation's, as the viewers read with
@@ -170,5 +174,7 @@ async def export_download(request: Request, v: CurrentViewer, job_id: str) -> Re
     jobs: ExportJobs = request.app.state.exports
     job = jobs.get(job_id, v.username or "anonymous")
     if job.state != "done":
-        raise InvalidParameter("export-not-ready", f"the export is {job.state}", job.public())
+        raise InvalidParameter(
+            "export-not-ready", f"the export is {job.state}", job.public(), params={"state": job.state}
+        )
     return _file(job)
