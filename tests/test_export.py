@@ -386,7 +386,7 @@ def test_bsm_export_command(example_db: Path, tmp_path: Path) -> None:
     who = runner.invoke(
         app, ["export", "--db", str(example_db), "--format", "csv", "--out", str(out), "--audience", "king"]
     )
-    assert who.exit_code == 1 and "unknown audience 'king'" in who.output
+    assert who.exit_code == 1 and words("da")("error.unknown-audience", role="king") in who.output
     pdf = str(tmp_path / "p.pdf")
     area = runner.invoke(
         app, ["export", "--db", str(example_db), "--format", "pdf", "--area", "nowhere", "--out", pdf]

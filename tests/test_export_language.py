@@ -249,4 +249,5 @@ def test_bsm_export_lang_en_writes_the_english_workbook(example_db: Path, tmp_pa
     assert dansk.returncode == 0, dansk.stderr
     assert openpyxl.load_workbook(default).sheetnames[0] == words("da")("topic.demografi")
     bad = _bsm("export", "--db", example_db, "--format", "xlsx", "--lang", "de", "--out", out)
-    assert bad.returncode == 1 and "language 'de'" in bad.stdout + bad.stderr
+    refused = words("da")("error.unknown-language", lang="de")  # in the command line's language
+    assert bad.returncode == 1 and refused in bad.stdout + bad.stderr

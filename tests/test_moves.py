@@ -13,6 +13,7 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
+from boligsocial.common.words import words
 from boligsocial.compute.moves import decompose
 from boligsocial.pipeline import load
 from builders import X0, Y0, SmallDelivery, person
@@ -254,7 +255,7 @@ def test_bsm_flows_by_area_and_for_an_audience(tmp_path: Path) -> None:
     for r in shown:  # 1 mover is a small count: "<5", or no label where labels would pin each other
         assert r["movers"] == "" and (r["state"], r["label"]) in (("small", "<5"), ("suppressed", ""))
     bad = runner.invoke(app, ["flows", "--db", str(db), "--by", "colour"])
-    assert bad.exit_code == 1 and "flows by 'colour'" in bad.output
+    assert bad.exit_code == 1 and words("da")("error.unknown-grouping", by="colour") in bad.output
 
 
 def test_displacement_says_where_out_movers_went_and_their_effect(tmp_path: Path) -> None:
