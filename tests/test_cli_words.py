@@ -61,3 +61,17 @@ def test_a_bad_delivery_is_reported_in_the_chosen_language(tmp_path: Path) -> No
     assert "FEJL" not in english.stdout and "fejl" not in english.stdout
     danish = bsm("check", str(empty))
     assert danish.returncode == 1 and "FEJL" in danish.stdout and "fejl" in danish.stdout
+
+
+def test_the_tables_on_screen_speak_the_chosen_language(example_db: Path) -> None:
+    say = words("en")
+    for command, title in (("lists", "cli.lists"), ("forecast", "cli.forecast"), ("flows", "cli.flows")):
+        run = bsm("--lang", "en", command, "--db", str(example_db))
+        assert run.returncode == 0, run.stderr
+        assert say(title, years="").split("(")[0].strip() in run.stdout
+        danish = [
+            w for w in ("beboere", "kategori", "flyttere", "udenfor", "sandsynlighed") if w in run.stdout
+        ]
+        assert danish == [], (command, danish)
+    lists = bsm("--lang", "en", "lists", "--db", str(example_db)).stdout
+    assert say("list.none") in lists  # a category by its name, never the id "none"

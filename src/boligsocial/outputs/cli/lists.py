@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import polars as pl
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from boligsocial.common.errors import BsmError
+from boligsocial.common.words import Words
 from boligsocial.outputs.cli.common import (
     AudienceOption,
     DbOption,
@@ -22,6 +24,7 @@ from boligsocial.outputs.cli.common import (
     emit_table,
     err,
     fail,
+    say,
 )
 
 if TYPE_CHECKING:
@@ -69,23 +72,33 @@ def lists_command(
             out=str(out or "-"),
         )
     if fmt == "table" and found.height:
-        err.print(
-            f"{found.height} uoverensstemmelser mellem de officielle lister og beregningen: "
-            "se [bold]bsm lists --disagreements[/]"
-        )
+        err.print(escape(say()("cli.disagreements_found", count=found.height)), highlight=False)
+
+
+def _name(t: Words, concept: str, value: str) -> str:
+    """A concept's name from the vocabulary in the command line's language, else its id."""
+    key = f"{concept}.{value}"
+    return t(key) if t.has(key) else value
+
+
+def _category(t: Words, category: str, eligible: bool) -> str:
+    """A list category by name; in brackets for an area that cannot be listed (indicative)."""
+    name = _name(t, "list", category or "none")
+    return name if eligible or category == "none" else f"({name})"
 
 
 def _disagreements_view(table: pl.DataFrame) -> Table:
-    view = Table(title="Officielle lister mod egen beregning")
-    for col in ("listeår", "område", "navn", "liste", "officiel", "beregnet", "regler"):
-        view.add_column(col)
-    yes = {True: "ja", False: "nej"}
+    t = say()
+    view = Table(title=t("cli.disagreements"))
+    for col in ("list_year", "area", "name", "list", "official", "computed", "rules"):
+        view.add_column(t(f"cli.col_{col}"))
+    yes = {True: t("cli.yes"), False: t("cli.no")}
     for r in table.iter_rows(named=True):
         view.add_row(
             str(r["list_year"]),
             r["area_id"],
             r["name"],
-            r["list"],
+            _name(t, "list", r["list"]),
             yes[r["official"]],
             yes[r["computed"]],
             r["rule_set"],
@@ -123,23 +136,24 @@ def classify(
 
 
 def _lists_view(table: pl.DataFrame) -> Table:
-    view = Table(title="Statens lister (vejledende for ikke-almene områder)")
+    t = say()
+    view = Table(title=t("cli.lists"))
     for col in (
-        "område",
-        "navn",
-        "år",
-        "regler",
+        "area",
+        "name",
+        "year",
+        "rules",
         "almen",
-        "beboere",
-        "ikke-vestl.",
-        "beskæft.",
-        "krim.",
-        "udd.",
-        "indk.",
-        "kriterier",
-        "kategori",
+        "residents",
+        "nonwestern",
+        "labour",
+        "crime",
+        "education",
+        "income",
+        "criteria",
+        "category",
     ):
-        view.add_column(col, overflow="fold")
+        view.add_column(t(f"cli.col_{col}"), overflow="fold")
     for r in table.iter_rows(named=True):
         pct = lambda v: "" if v is None else f"{100 * v:.1f}"  # noqa: E731
         view.add_row(
@@ -147,15 +161,15 @@ def _lists_view(table: pl.DataFrame) -> Table:
             r["name"],
             str(r["list_year"]),
             r["rule_set"],
-            "ja" if r["eligible"] else "nej",
-            f"{r['residents']:,}",
+            t("cli.yes") if r["eligible"] else t("cli.no"),
+            "" if r["residents"] is None else t.number(r["residents"]),
             pct(r["nonwestern_share"]),
             pct(r["labour_share"]),
             "" if r["crime_ratio"] is None else f"{r['crime_ratio']:.2f}×",
             pct(r["education_share"]),
             pct(r["income_ratio"]),
             "" if r["criteria_met"] is None else str(r["criteria_met"]),
-            r["category"] if r["eligible"] or r["category"] == "none" else f"({r['category']})",
+            _category(t, r["category"], bool(r["eligible"])),
         )
     return view
 
@@ -201,21 +215,14 @@ def forecast_command(
 
 
 def _forecast_view(table: pl.DataFrame) -> Table:
-    view = Table(title="Prognose for de kommende lister (sandsynlighed; 80 %-interval)")
-    for col in (
-        "område",
-        "navn",
-        "år",
-        "udsat",
-        "parallels.",
-        "omdann.",
-        "forebyg.",
-        "beskæft.",
-        "krim. (andel)",
-        "udd.",
-        "indk.",
-    ):
-        view.add_column(col, overflow="fold")
+    t = say()
+    view = Table(title=t("cli.forecast"))
+    for col in ("area", "name", "year"):
+        view.add_column(t(f"cli.col_{col}"), overflow="fold")
+    for name in ("udsat", "parallelsamfund", "omdannelse", "forebyggelse"):  # short: the table is wide
+        view.add_column(t(f"cli.col_short_{name}"), overflow="fold")
+    for col in ("labour", "crime_share", "education", "income"):
+        view.add_column(t(f"cli.col_{col}"), overflow="fold")
 
     def pct(v: float | None) -> str:
         return "" if v is None else f"{100 * v:.0f} %"
@@ -244,17 +251,19 @@ def _forecast_view(table: pl.DataFrame) -> Table:
 
 
 def _print_calibration(cal: Calibration) -> None:
-    title = {
-        "criteria": "Kriterier (beskæftigelse, kriminalitet, uddannelse, indkomst)",
-        "lists": "Lister (udsat, parallelsamfund, omdannelse, forebyggelse)",
-    }[cal.kind]
-    console.print(
-        f"[bold]{title}[/]: {cal.n} prognoser, Brier-score {cal.brier:.4f} "
-        f"(uændret fra året før: {cal.brier_persistence:.4f}; skill {cal.skill:+.2f})"
+    t = say()
+    title = t(f"cli.calibration_{cal.kind}")
+    scores = t(
+        "cli.calibration",
+        n=cal.n,
+        brier=f"{cal.brier:.4f}",
+        persistence=f"{cal.brier_persistence:.4f}",
+        skill=f"{cal.skill:+.2f}",
     )
-    view = Table(title="Pålidelighed (reliability)")
-    for col in ("sandsynlighed", "antal", "forudsagt", "observeret"):
-        view.add_column(col, justify="right")
+    console.print(f"[bold]{escape(title)}[/]: {escape(scores)}")
+    view = Table(title=t("cli.reliability"))
+    for col in ("probability", "count", "predicted", "observed"):
+        view.add_column(t(f"cli.col_{col}"), justify="right")
     for r in cal.table.iter_rows(named=True):
         view.add_row(r["bin"], str(r["n"]), f"{r['predicted']:.3f}", f"{r['observed']:.3f}")
     console.print(view)

@@ -18,6 +18,7 @@ from boligsocial.outputs.cli.common import (
     check_format,
     emit_table,
     fail,
+    say,
 )
 
 
@@ -62,10 +63,14 @@ def flows(
 
 def _flows_view(table: pl.DataFrame) -> Table:
     years = f" {table['year_from'][0]}–{table['year_to'][0]}" if table.height else ""
-    view = Table(title=f"Flytninger{years} (tom = uden for kommunen)")
-    for col in ("fra", "til", "flyttere"):
-        view.add_column(col, justify="right" if col == "flyttere" else "left")
+    t = say()
+    view = Table(title=t("cli.flows", years=years))
+    for col in ("from", "to", "movers"):
+        view.add_column(t(f"cli.col_{col}"), justify="right" if col == "movers" else "left")
+    outside = t("cli.outside")
     for r in table.iter_rows(named=True):
-        movers = r["label"] if r["state"] == "small" else f"{r['movers']:,.0f}"
-        view.add_row(r["from"] or "(udenfor)", r["to"] or "(udenfor)", movers)
+        movers = (
+            r["label"] if r["state"] == "small" else ("" if r["movers"] is None else t.number(r["movers"]))
+        )
+        view.add_row(r["from"] or outside, r["to"] or outside, movers)
     return view
