@@ -52,6 +52,13 @@ class Words:
     def has(self, key: str) -> bool:
         return key in self.messages
 
+    def name(self, concept: str, ident: str) -> str:
+        """The name of a concept's id in the vocabulary (`topic.boern_unge` → "Børn og unge"); a
+        municipality's own layer or topic, which has none, by its id with spaces for underscores
+        (as `nameOf` in the dashboard's app.js)."""
+        key = f"{concept}.{ident}"
+        return self(key) if key in self.messages else ident.replace("_", " ")
+
     def number(self, value: float | None, digits: int = 0) -> str:
         """A number with the language's separators (`1.234,5` / `1,234.5`); `–` for none."""
         if value is None:

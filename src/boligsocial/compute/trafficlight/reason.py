@@ -25,13 +25,11 @@ def reason_text(reason: str | None, lang: str, indicator_names: Mapping[str, str
     parts = parse_reason(reason)
     say = words(language(lang))
     if "met" in parts:
-        category = parts.get("category", "none")
-        key = f"list.{category}"
         return say(
             "narrative.reason.criteria",
             met=parts["met"],
             near=parts.get("near", "0"),
-            category=say(key) if say.has(key) else category,
+            category=say.name("list", parts.get("category", "none")),
         )
     if "points" in parts:
         points = int(parts.pop("points"))

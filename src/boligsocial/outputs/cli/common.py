@@ -75,8 +75,7 @@ MappingOption = Annotated[
 
 def role_name(role: str) -> str:
     """A role (an audience) by its name in the command line's language (vocabulary.po)."""
-    t = say()
-    return t(f"role.{role}") if t.has(f"role.{role}") else role
+    return say().name("role", role)
 
 
 @contextmanager

@@ -165,8 +165,7 @@ def info(db: DbOption) -> None:
     areas.add_column(t("cli.info_layer"))
     areas.add_column(t("cli.info_count"), justify="right")
     for layer, n in s.areas.items():
-        key = f"layer.{layer}"
-        areas.add_row(t(key) if t.has(key) else layer.replace("_", " "), str(n))
+        areas.add_row(t.name("layer", layer), str(n))
     console.print(areas)
     residents = Table(title=t("cli.info_residents"))
     residents.add_column(t("cli.info_year"))

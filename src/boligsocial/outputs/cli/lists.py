@@ -75,15 +75,9 @@ def lists_command(
         err.print(escape(say()("cli.disagreements_found", count=found.height)), highlight=False)
 
 
-def _name(t: Words, concept: str, value: str) -> str:
-    """A concept's name from the vocabulary in the command line's language, else its id."""
-    key = f"{concept}.{value}"
-    return t(key) if t.has(key) else value
-
-
 def _category(t: Words, category: str, eligible: bool) -> str:
     """A list category by name; in brackets for an area that cannot be listed (indicative)."""
-    name = _name(t, "list", category or "none")
+    name = t.name("list", category or "none")
     return name if eligible or category == "none" else f"({name})"
 
 
@@ -98,7 +92,7 @@ def _disagreements_view(table: pl.DataFrame) -> Table:
             str(r["list_year"]),
             r["area_id"],
             r["name"],
-            _name(t, "list", r["list"]),
+            t.name("list", r["list"]),
             yes[r["official"]],
             yes[r["computed"]],
             r["rule_set"],

@@ -42,10 +42,8 @@ UNIT_TEXT = {unit: unit_text(unit) for unit in UNITS}
 
 
 def name_of(say: Words, concept: str, ident: str) -> str:
-    """The name of a concept's id in the vocabulary (`topic.boern_unge` → "Børn og unge"); a
-    municipality's own layer or topic, which has none, by its id with spaces for underscores."""
-    key = f"{concept}.{ident}"
-    return say(key) if say.has(key) else ident.replace("_", " ")
+    """The name of a concept's id in the vocabulary (`Words.name`)."""
+    return say.name(concept, ident)
 
 
 @cache

@@ -135,8 +135,7 @@ class Document:
     @property
     def audience(self) -> str:
         """The audience by its role's name (vocabulary.po), never its id."""
-        role = str(self.provenance["audience"])
-        return self.say(f"role.{role}") if self.say.has(f"role.{role}") else role
+        return self.say.name("role", str(self.provenance["audience"]))
 
     def page_of(self) -> Markup:
         """The page number ("Side 2 af 4") with the numbers left to the page's counters (CSS

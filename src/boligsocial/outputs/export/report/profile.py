@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from boligsocial.common.errors import NotFound
-from boligsocial.common.words import Words, words
+from boligsocial.common.words import words
 from boligsocial.compute.trafficlight import load_models
 from boligsocial.outputs.export.published import Publication
 from boligsocial.outputs.export.report import charts, maps
@@ -95,8 +95,8 @@ def _overview(
     fills = [OWN if a == area["area_id"] else "#dddddd" for a in table.get_column("area_id").to_list()]
     kind = area["kind"] or ""
     facts = [
-        (say("report.fact.layer"), _name(say, "layer", layer)),
-        (say("report.fact.kind"), _name(say, "kind", kind) if kind else NONE),
+        (say("report.fact.layer"), say.name("layer", layer)),
+        (say("report.fact.kind"), say.name("kind", kind) if kind else NONE),
         (
             say("report.fact.residents", year=year),
             fig.shown(row["residents"], "count", row.get("residents_state")),
@@ -249,13 +249,6 @@ def _criteria(doc: Document, profile: dict[str, Any]) -> dict[str, Any]:
         else None
     )
     return out
-
-
-def _name(say: Words, concept: str, value: str) -> str:
-    """A concept's display name from vocabulary.po; a municipality's own (not in the vocabulary)
-    by its id with spaces for underscores, never the bare id."""
-    key = f"{concept}.{value}"
-    return say(key) if say.has(key) else value.replace("_", " ")
 
 
 def _series(doc: Document, layer: str, area_id: str, name: str) -> dict[str, Any]:
