@@ -108,20 +108,20 @@ def test_toml_types_are_taken_as_written() -> None:
 
 def test_one_error_lists_the_file_and_every_problem_under_a_bilingual_title() -> None:
     with pytest.raises(ConfigError) as info:
-        validated(Tree, {"parts": {"a": {}}}, "tree.toml", ("fejl i træet", "tree problems"))
+        validated(Tree, {"parts": {"a": {}}}, "tree.toml", "config.title.mapping")
     assert str(info.value) == (
-        "fejl i træet / tree problems:\n"
+        "fejl i mappingfilen / mapping file problems:\n"
         "  tree.toml: name: mangler / is missing\n"
         "  tree.toml: parts.a.kind: mangler / is missing"
     )
 
 
 def test_a_missing_unreadable_or_broken_file_is_one_bilingual_line(tmp_path: Path) -> None:
-    what = ("træfilen", "tree file")
-    with pytest.raises(ConfigError, match=r"^træfilen findes ikke: .* / tree file not found: "):
+    what = "config.file.mapping"
+    with pytest.raises(ConfigError, match=r"^mappingfilen findes ikke: .* / mapping file not found: "):
         read_toml(tmp_path / "tree.toml", what)
     (tmp_path / "tree.toml").write_bytes(b"name = \xff\n")
-    with pytest.raises(ConfigError, match=r"^træfilen kan ikke læses / tree file cannot be read: "):
+    with pytest.raises(ConfigError, match=r"^mappingfilen kan ikke læses / mapping file cannot be read: "):
         read_toml(tmp_path / "tree.toml", what)
     (tmp_path / "tree.toml").write_text("[name\n")
     with pytest.raises(ConfigError, match=r"^tree\.toml: ikke gyldig TOML / not valid TOML: "):

@@ -20,7 +20,8 @@ import difflib
 import tomllib
 import types
 import typing
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
@@ -29,6 +30,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from boligsocial.common.errors import ConfigError
+from boligsocial.common.words import Term, both, words
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,36 +42,43 @@ class Table(BaseModel):
 
 
 class Invalid(ValueError):
-    """A validator's own problem, worded in Danish and English; `detail` (e.g. the value) and
-    `allowed` are shown once, after both."""
+    """A validator's own problem: a message of config.po (`key`, filled with `params`); `detail`
+    (e.g. the value) and `allowed` are shown once, after both languages."""
 
-    def __init__(self, da: str, en: str, detail: str | None = None, allowed: str | None = None) -> None:
-        self.da, self.en, self.detail, self.allowed = da, en, detail, allowed
-        super().__init__(f"{da} / {en}")
+    def __init__(
+        self, key: str, detail: str | None = None, allowed: str | None = None, **params: Any
+    ) -> None:
+        self.key, self.params, self.detail, self.allowed = key, params, detail, allowed
+        super().__init__(both(key, **params))
 
 
 @dataclass(frozen=True)
 class Issue:
-    """One problem in a configuration file: where (the key path, '' for the whole file) and what."""
+    """One problem in a configuration file: where (the key path, '' for the whole file) and what
+    (a message of config.po, `key` filled with `params`)."""
 
     path: str
-    da: str
-    en: str
+    key: str
     detail: str | None = None
     allowed: str | None = None
     hint: str | None = None
     value: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def words(self, lang: str) -> str:
+        return words(lang)(self.key, **self.params)
 
     @property
     def text(self) -> str:
         """The problem without the file, e.g. `key.path: dansk / English: 'x' (tilladt/allowed: a, b)`."""
-        text = f"{self.da} / {self.en}"
+        da, en = words("da"), words("en")
+        text = both(self.key, **self.params)
         if self.detail is not None:
             text += f": {self.detail}"
         if self.allowed is not None:
-            text += f" (tilladt/allowed: {self.allowed})"
+            text += f" ({da('config.allowed')}/{en('config.allowed')}: {self.allowed})"
         if self.hint is not None:
-            text += f"; mente du '{self.hint}'? / did you mean '{self.hint}'?"
+            text += "; " + both("config.did_you_mean", hint=self.hint)
         return f"{self.path}: {text}" if self.path else text
 
     def line(self, source: str) -> str:
@@ -82,11 +91,11 @@ def nearest(word: object, allowed: typing.Iterable[object]) -> str | None:
     return found[0] if found else None
 
 
-def unknown(path: str, word: object, allowed: typing.Sequence[object], what: tuple[str, str]) -> Issue:
-    """A name that refers to nothing (`what`: e.g. ("ukendt test", "unknown test")), with a hint."""
+def unknown(path: str, word: object, allowed: typing.Sequence[object], what: str) -> Issue:
+    """A name that refers to nothing (`what`: its message, e.g. `config.unknown_test`), with a hint."""
     return Issue(
         path,
-        *what,
+        what,
         detail=repr(word),
         allowed=", ".join(map(str, allowed)) or "-",
         hint=nearest(word, allowed),
@@ -108,17 +117,18 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: ikke gyldig TOML / not valid TOML: {exc}") from exc
+        raise ConfigError(f"{source}: {both('config.not_toml')}: {exc}") from exc
 
 
-def read_toml(path: Path, what: tuple[str, str]) -> dict[str, Any]:
-    """A configuration file (`what`: its kind in Danish and English) parsed, or a ConfigError."""
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A configuration file (`what`: the message naming its kind, e.g. `config.file.ruleset`)
+    parsed, or a ConfigError."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise ConfigError(f"{what[0]} findes ikke: {path} / {what[1]} not found: {path}") from exc
+        raise ConfigError(both("config.file_not_found", what=Term(what), path=path)) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{what[0]} kan ikke læses / {what[1]} cannot be read: {path}: {exc}") from exc
+        raise ConfigError(f"{both('config.file_unreadable', what=Term(what))}: {path}: {exc}") from exc
     return parse_toml(text, path.name)
 
 
@@ -130,15 +140,14 @@ def check(kind: type[M], data: Any) -> tuple[M | None, list[Issue]]:
         return None, [_issue(kind, dict(e)) for e in exc.errors(include_url=False)]
 
 
-def refuse(title: tuple[str, str], source: str, issues: typing.Sequence[Issue]) -> NoReturn:
-    """Raise one ConfigError listing every problem of a file under a Danish and English title."""
+def refuse(title: str, source: str, issues: typing.Sequence[Issue]) -> NoReturn:
+    """Raise one ConfigError listing every problem of a file under a title (its message key,
+    e.g. `config.title.ruleset`) in Danish and English."""
     lines = "\n  ".join(issue.line(source) for issue in issues)
-    raise ConfigError(f"{title[0]} / {title[1]}:\n  {lines}")
+    raise ConfigError(f"{both(title)}:\n  {lines}")
 
 
-def validated(
-    kind: type[M], data: Any, source: str, title: tuple[str, str], more: typing.Sequence[Issue] = ()
-) -> M:
+def validated(kind: type[M], data: Any, source: str, title: str, more: typing.Sequence[Issue] = ()) -> M:
     """`kind` from the data, or one ConfigError with its problems and the loader's own (`more`)."""
     model, issues = check(kind, data)
     if issues or more or model is None:
@@ -240,31 +249,28 @@ def _scalar(value: object) -> str | None:
     return str(value) if isinstance(value, str | int | float | bool) else None
 
 
-#: Pydantic's error types without context, in Danish and English.
+#: Pydantic's error types without context, and their message in config.po.
 _WORDS = {
-    "missing": ("mangler", "is missing"),
-    "string_type": ("skal være tekst i anførselstegn", "must be text in quotes"),
-    "int_type": ("skal være et helt tal", "must be a whole number"),
-    "float_type": ("skal være et tal", "must be a number"),
-    "bool_type": ("skal være true eller false", "must be true or false"),
-    "list_type": ("skal være en liste, fx [...]", "must be a list, e.g. [...]"),
-    "dict_type": ("skal være en tabel", "must be a table"),
-    "model_type": ("skal være en tabel", "must be a table"),
-    "model_attributes_type": ("skal være en tabel", "must be a table"),
+    "missing": "config.missing",
+    "string_type": "config.string_type",
+    "int_type": "config.int_type",
+    "float_type": "config.float_type",
+    "bool_type": "config.bool_type",
+    "list_type": "config.list_type",
+    "dict_type": "config.table_type",
+    "model_type": "config.table_type",
+    "model_attributes_type": "config.table_type",
 }
-#: Pydantic's bounds, in Danish and English (formatted with the error's context).
+#: Pydantic's bounds (their message in config.po is filled with the error's context).
 _BOUNDS = {
-    "greater_than_equal": ("skal være mindst {ge}", "must be at least {ge}"),
-    "greater_than": ("skal være større end {gt}", "must be greater than {gt}"),
-    "less_than_equal": ("må højst være {le}", "must be at most {le}"),
-    "less_than": ("skal være mindre end {lt}", "must be less than {lt}"),
-    "too_short": ("skal have mindst {min_length} element(er)", "must have at least {min_length} item(s)"),
-    "too_long": ("må højst have {max_length} element(er)", "must have at most {max_length} item(s)"),
-    "string_too_short": (
-        "skal have mindst {min_length} tegn",
-        "must have at least {min_length} character(s)",
-    ),
-    "string_too_long": ("må højst have {max_length} tegn", "must have at most {max_length} character(s)"),
+    "greater_than_equal": "config.greater_than_equal",
+    "greater_than": "config.greater_than",
+    "less_than_equal": "config.less_than_equal",
+    "less_than": "config.less_than",
+    "too_short": "config.too_short",
+    "too_long": "config.too_long",
+    "string_too_short": "config.string_too_short",
+    "string_too_long": "config.string_too_long",
 }
 
 
@@ -277,39 +283,37 @@ def _issue(kind: type[BaseModel], error: dict[str, Any]) -> Issue:
         keys = list(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
         hint = nearest(loc[-1], keys)
         allowed = None if hint is not None else ", ".join(keys) or "-"
-        return Issue(path, "ukendt nøgle", "unknown key", allowed=allowed, hint=hint)
+        return Issue(path, "config.unknown_key", allowed=allowed, hint=hint)
     path, tp = _walk(kind, loc)
     options = _options(tp) or [str(ctx.get("expected", ""))]
     if kind_of in ("union_tag_invalid", "union_tag_not_found"):
         path += "." + str(ctx.get("discriminator", "")).strip("'")
         if kind_of == "union_tag_not_found":
-            return Issue(path, "mangler", "is missing")
+            return Issue(path, "config.missing")
         options = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
         value, kind_of = str(ctx.get("tag")), "literal_error"
     if kind_of == "literal_error":
         is_key = bool(loc) and loc[-1] == "[key]"  # a table's name, as `[lists.udsat]`
         return Issue(
             path,
-            "ukendt nøgle" if is_key else "ukendt værdi",
-            "unknown key" if is_key else "unknown value",
+            "config.unknown_key" if is_key else "config.unknown_value",
             detail=repr(value),
             allowed=", ".join(options),
             hint=nearest(value, options),
             value=value,
         )
     if kind_of in _WORDS:
-        return Issue(path, *_WORDS[kind_of], value=value)
+        return Issue(path, _WORDS[kind_of], value=value)
     if kind_of == "value_error" and isinstance(ctx.get("error"), Invalid):
         bad: Invalid = ctx["error"]
-        return Issue(path, bad.da, bad.en, detail=bad.detail, allowed=bad.allowed, value=value)
+        return Issue(path, bad.key, detail=bad.detail, allowed=bad.allowed, value=value, params=bad.params)
     if kind_of == "too_short" and isinstance(error.get("input"), str):
         kind_of = "string_too_short"
     if kind_of == "string_too_short" and ctx.get("min_length") == 1:
-        return Issue(path, "må ikke være tom", "must not be empty", value=value)
+        return Issue(path, "config.not_empty", value=value)
     if kind_of in _BOUNDS:
-        da, en = _BOUNDS[kind_of]
         given = error.get("input")
         detail = repr(given) if isinstance(given, str) else value
-        return Issue(path, da.format(**ctx), en.format(**ctx), detail=detail, value=value)
+        return Issue(path, _BOUNDS[kind_of], detail=detail, value=value, params=ctx)
     message = str(error.get("msg", kind_of))
-    return Issue(path, "ugyldig værdi", "invalid value", detail=message, value=value)
+    return Issue(path, "config.invalid_value", detail=message, value=value)

@@ -31,6 +31,14 @@ LOCALES = {"da": "da_DK", "en": "en_GB"}
 
 
 @dataclass(frozen=True)
+class Term:
+    """A parameter that is itself a message, worded in the language of the message it fills
+    (`what=Term("config.file.ruleset")` reads "regelsætfilen" in Danish, "rule set file" in English)."""
+
+    key: str
+
+
+@dataclass(frozen=True)
 class Words:
     """The messages and the number formats of one language."""
 
@@ -47,7 +55,9 @@ class Words:
             text = self.messages[key]
         except KeyError:
             raise KeyError(f"no message '{key}' in the '{self.lang}' catalogues") from None
-        return text.format(**params) if params else text
+        if not params:
+            return text
+        return text.format(**{k: self(v.key) if isinstance(v, Term) else v for k, v in params.items()})
 
     def has(self, key: str) -> bool:
         return key in self.messages
@@ -100,6 +110,13 @@ def words(lang: str = DEFAULT) -> Words:
     for key, text, _source in catalogue_entries(lang):
         messages[key] = text
     return Words(lang, messages)
+
+
+def both(key: str, **params: Any) -> str:
+    """The message in Danish and English, `dansk / English`: for what is said before anyone's
+    language is known (a configuration file's problems, a server's settings, an operating-system
+    error), read by the municipality's analyst and by the operator alike."""
+    return " / ".join(words(lang)(key, **params) for lang in LANGUAGES)
 
 
 def catalogue_entries(lang: str) -> list[tuple[str, str, str]]:

@@ -125,7 +125,7 @@ class MappingFile(Table):
 
 
 _TABLE_NAMES = tuple(name for name in MappingFile.model_fields if name != "csv")
-TITLE = ("fejl i mappingfilen", "mapping file problems")
+TITLE = "config.title.mapping"
 
 
 def _contract_names(section: dict[str, Any], key: str) -> list[str]:
@@ -147,8 +147,7 @@ def _both(data: dict[str, Any]) -> list[Issue]:
     return [
         Issue(
             f"{_EXTRA_TABLE}.extra.{column}",
-            "også erklæret i pseudonymise; et pseudonym er tekst, ikke bool eller tal: vælg én",
-            "also declared in pseudonymise; a pseudonym is text, not a bool or number: choose one",
+            "config.extra_and_pseudonymised",
             value=column,
         )
         for column in both
@@ -180,4 +179,4 @@ def load_mapping(path: Path | None) -> Mapping:
     """Read a mapping file; `None` gives the identity mapping."""
     if path is None:
         return Mapping()
-    return parse_mapping(read_toml(path, ("mappingfilen", "mapping file")), path.name)
+    return parse_mapping(read_toml(path, "config.file.mapping"), path.name)

@@ -30,17 +30,13 @@ class Municipality:
 
 def _code(code: str) -> str:
     if not (code.isdigit() and len(code) == 3):
-        raise Invalid(
-            "skal være kommunens 3-cifrede kode, fx 630",
-            "must be the 3-digit municipality code, e.g. 630",
-            repr(code),
-        )
+        raise Invalid("config.municipality_code", repr(code))
     return code
 
 
 def _region(region: str) -> str:
     if region not in REGIONS:
-        raise Invalid("ukendt regionskode", "unknown region code", repr(region), ", ".join(sorted(REGIONS)))
+        raise Invalid("config.region_code", repr(region), ", ".join(sorted(REGIONS)))
     return region
 
 
@@ -48,11 +44,7 @@ def _crs(crs: str) -> str:
     try:
         return str(CRS.from_user_input(crs).to_string())
     except CRSError:
-        raise Invalid(
-            "ukendt koordinatsystem; skriv en EPSG-kode som EPSG:25832",
-            "unknown CRS; write an EPSG code such as EPSG:25832",
-            repr(crs),
-        ) from None
+        raise Invalid("config.unknown_crs", repr(crs)) from None
 
 
 Stripped = Annotated[TextOrNumber, AfterValidator(str.strip)]

@@ -51,7 +51,7 @@ def _expression(text: str) -> str:
     try:
         parse(text)
     except ConfigError as exc:
-        raise Invalid("udtrykket kan ikke bruges", "the expression cannot be used", str(exc)) from None
+        raise Invalid("config.bad_expression", str(exc)) from None
     return text
 
 
@@ -95,7 +95,7 @@ class CatalogueFile(Table):
     indicator: list[IndicatorTable] = Field(default_factory=list)
 
 
-TITLE = ("fejl i indikatorkataloget", "indicator catalogue problems")
+TITLE = "config.title.catalogue"
 
 
 def _duplicates(data: dict[str, Any]) -> list[Issue]:
@@ -103,7 +103,7 @@ def _duplicates(data: dict[str, Any]) -> list[Issue]:
     entries = data.get("indicator")
     ids = [e.get("id") for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
     return [
-        Issue(f"indicator[{n}].id", "id'et findes to gange", "the id appears twice", repr(i), value=str(i))
+        Issue(f"indicator[{n}].id", "config.duplicate_id", repr(i), value=str(i))
         for n, i in enumerate(ids, start=1)
         if i is not None and ids.index(i) != n - 1
     ]
@@ -146,6 +146,6 @@ def load_catalogue(extra: list[Path] | None = None) -> list[Indicator]:
     """The shipped indicators plus the municipality's files; a later file overrides an earlier id."""
     merged = {i.id: i for i in builtin()}
     for path in extra or []:
-        data = read_toml(path, ("indikatorfilen", "indicator file"))
+        data = read_toml(path, "config.file.catalogue")
         merged.update({i.id: i for i in parse_catalogue(data, path.name)})
     return list(merged.values())

@@ -27,7 +27,7 @@ OPS: tuple[str, ...] = get_args(Op)
 LIST_NAMES: tuple[str, ...] = get_args(ListName)
 REFERENCES: tuple[str, ...] = get_args(Reference)
 AGE_SETTINGS = ("labour_ages", "crime_ages", "education_ages", "income_ages")
-TITLE = ("fejl i regelsættet", "rule set problems")
+TITLE = "config.title.ruleset"
 
 
 @dataclass(frozen=True)
@@ -112,14 +112,11 @@ def _decimal(value: object) -> object:
     """A threshold is a decimal written as text ("0.40"; a whole number may be written as one),
     read as an exact fraction. A float is refused: 0.1 in binary is not 0.1."""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise Invalid(
-            'skriv tærsklen som decimaltal i anførselstegn, fx "0.40"',
-            'write the threshold as a decimal string, e.g. "0.40"',
-        )
+        raise Invalid("config.threshold_text")
     try:
         Fraction(str(value))
     except (ValueError, ZeroDivisionError):
-        raise Invalid("ikke et decimaltal", "not a decimal number", repr(value)) from None
+        raise Invalid("config.not_decimal", repr(value)) from None
     return str(value)
 
 
@@ -205,7 +202,7 @@ def _references(data: dict[str, Any]) -> list[Issue]:
     raw_lists = raw_lists if isinstance(raw_lists, dict) else {}
     tests = [t.get("id") for t in raw_tests if isinstance(t, dict)]
     lists = list(raw_lists)
-    unknown_test, unknown_list = ("ukendt test", "unknown test"), ("ukendt liste", "unknown list")
+    unknown_test, unknown_list = "config.unknown_test", "config.unknown_list"
     issues = []
     for name, rule in raw_lists.items():
         if not isinstance(rule, dict):
@@ -288,7 +285,7 @@ def load_rulebook(extra: list[Path] | None = None) -> RuleBook:
         key=lambda f: f.name,
     )
     data = [(parse_toml(f.read_text(encoding="utf-8"), f.name), f.name) for f in files]
-    data += [(read_toml(path, ("regelsætfilen", "rule set file")), path.name) for path in extra or []]
+    data += [(read_toml(path, "config.file.ruleset"), path.name) for path in extra or []]
     for raw, name in data:
         rs = parse_ruleset(raw, name)
         merged[rs.id] = rs

@@ -121,7 +121,7 @@ class ModelsFile(RootModel[dict[str, Annotated[CriteriaModel | PointsModel, Fiel
 
 
 KINDS: tuple[str, ...] = ("criteria_distance", "indicator_points")
-TITLE = ("fejl i trafiklysmodellerne", "traffic-light model problems")
+TITLE = "config.title.trafficlight"
 
 
 def parse_models(data: dict[str, Any], source: str) -> list[Model]:
@@ -146,7 +146,7 @@ def load_models(extra: Path | None = None) -> list[Model]:
     text = resources.files(__package__).joinpath("models.toml").read_text(encoding="utf-8")
     models = {m.id: m for m in parse_models(parse_toml(text, "models.toml"), "models.toml")}
     if extra is not None:
-        data = read_toml(extra, ("trafiklysfilen", "traffic-light file"))
+        data = read_toml(extra, "config.file.trafficlight")
         models.update({m.id: m for m in parse_models(data, extra.name)})
     return list(models.values())
 

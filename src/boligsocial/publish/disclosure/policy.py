@@ -80,7 +80,7 @@ class PolicyFile(RootModel[dict[Audience, PolicyTable]]):
     model_config = ConfigDict(title="boligsocial disclosure policies", strict=True)
 
 
-TITLE = ("fejl i diskretionspolitikken", "disclosure policy problems")
+TITLE = "config.title.policy"
 
 
 def parse_policies(
@@ -105,7 +105,5 @@ def load_policies(extra: Path | None = None) -> dict[str, Policy]:
     """The shipped policies, overridden by an installation's own file."""
     policies = dict(shipped_policies())
     if extra is not None:
-        policies = parse_policies(
-            read_toml(extra, ("diskretionspolitikken", "disclosure policy")), extra.name, policies
-        )
+        policies = parse_policies(read_toml(extra, "config.file.policy"), extra.name, policies)
     return policies
