@@ -3,6 +3,7 @@ percentages, kroner and dates by locale; Danish alphabetical order."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 from pathlib import Path
@@ -87,7 +88,8 @@ def test_a_language_is_chosen_from_a_code_or_falls_back_to_danish() -> None:
     assert language("de") == language(None) == language("") == "da"
 
 
-WEB = Path(__file__).parent.parent / "src" / "boligsocial" / "outputs" / "web"
+SRC = Path(__file__).parent.parent / "src" / "boligsocial"
+WEB = SRC / "outputs" / "web"
 #: Names that are the same in every language (file formats), and the scripts' technical strings.
 SAME_IN_EVERY_LANGUAGE = {"GeoPackage", "GeoJSON", "Excel", "CSV", "API", "PDF"}
 TECHNICAL = {"use strict", "xMidYMid meet"}
@@ -175,3 +177,70 @@ def test_every_error_code_raised_has_a_message_in_both_languages() -> None:
         for code, names in raised.items():
             asked = set(re.findall(r"\{(\w+)\}", say.messages[f"error.{code}"]))
             assert asked <= names, (lang, code, asked, names)
+
+
+#: Where Danish text in Python is data, not words a user is told: the example municipality's fictive
+#: place, school and person names, the Danish words a password may not be built from, and the
+#: letters Danish alphabetical order puts after z.
+DANISH_DATA: dict[str, tuple[str, ...] | None] = {
+    "example/names.py": None,
+    "example/geography.py": None,
+    "example/story.py": None,
+    "publish/access/passwords.py": ("DANISH_WORDS",),
+    "common/words.py": ("_AFTER_Z", "_AA"),
+}
+#: Words that mark a phrase as Danish (none of them is an English word).
+DANISH_MARKERS = re.compile(
+    r"\b(og|ikke|eller|skal|fejl|mangler|findes|ugyldig|ukendt|kan|af|fra|som|har|mindst|højst"
+    r"|Beregner|Gemmer|Skriver|Samler|Læser|Placerer)\b"
+)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    bodies = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, bodies)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+
+
+def test_no_python_module_writes_a_danish_word_of_its_own() -> None:
+    """Every word the Python code says to a user (errors, progress, tables, comments in a
+    publication) comes from the catalogues: no string outside a docstring has Danish letters or is
+    a phrase with a Danish word in it, except where Danish text is data (`DANISH_DATA`)."""
+    found = []
+    for module in sorted(SRC.rglob("*.py")):
+        name = module.relative_to(SRC).as_posix()
+        if name in DANISH_DATA and DANISH_DATA[name] is None:
+            continue
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        skip = _docstrings(tree)
+        for node in ast.walk(tree):  # the data assignment's strings are not words
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if any(isinstance(t, ast.Name) and t.id in (DANISH_DATA.get(name) or ()) for t in targets):
+                skip |= {id(n) for n in ast.walk(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)) or id(node) in skip:
+                continue
+            text = node.value
+            if re.search(r"[æøåÆØÅ]", text) or (" " in text.strip() and DANISH_MARKERS.search(text)):
+                found.append(f"{name}:{node.lineno}: {text[:60]!r}")
+    assert found == []
+
+
+def test_a_stage_or_problem_key_in_the_code_is_in_both_catalogues() -> None:
+    """A key the Python code names as a literal (`progress("stage.lists", …)`, `Issue(path,
+    "config.unknown_key")`, `both("system.no_user", …)`) has its message in Danish and English."""
+    key = re.compile(r"^(stage|config|system)\.[\w.]+$")
+    named = set()
+    for module in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and key.match(node.value):
+                named.add(node.value)
+    assert len(named) > 60
+    for lang in LANGUAGES:
+        assert sorted(k for k in named if not words(lang).has(k)) == [], lang

@@ -23,10 +23,8 @@ class DeliveryInvalid(BsmError):
 
     def __init__(self, report: Report) -> None:
         self.report = report
-        super().__init__(
-            f"Leverancen har {report.error_count} fejl og kan ikke indlæses "
-            f"(the delivery has {report.error_count} errors and cannot be loaded)"
-        )
+        da, en = (words(lang)("system.delivery_invalid", errors=report.error_count) for lang in ("da", "en"))
+        super().__init__(f"{da} ({en})")
 
 
 class DatabaseError(BsmError):

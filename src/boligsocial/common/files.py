@@ -37,6 +37,7 @@ from pathlib import Path
 import duckdb
 
 from boligsocial.common.errors import BsmError, ConfigError
+from boligsocial.common.words import both, words
 
 PRIVATE = 0o600
 #: Modes an admin may choose with BSM_FILE_MODE: owner only, or owner and group.
@@ -60,10 +61,7 @@ def file_mode() -> int:
         mode = -1
     if mode not in ALLOWED_MODES:
         allowed = ", ".join(f"{m:04o}" for m in ALLOWED_MODES)
-        raise ConfigError(
-            f"ugyldig {MODE_VARIABLE}={text!r} (tilladt: {allowed}) / "
-            f"invalid {MODE_VARIABLE}={text!r} (allowed: {allowed})"
-        )
+        raise ConfigError(both("system.file_mode", variable=MODE_VARIABLE, value=repr(text), allowed=allowed))
     return mode
 
 
@@ -124,11 +122,7 @@ def exclusive(db: Path, wait: bool = True, waiting: Callable[[str], None] | None
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode("ascii", "replace").split(" ")[0].strip() or "?"
             if not wait:
-                raise Busy(
-                    f"en anden indlæsning (proces {holder}) skriver i {db}; prøv igen senere, eller "
-                    f"udelad --no-wait for at vente / another load (process {holder}) is writing "
-                    f"{db}; try again later, or leave out --no-wait to wait"
-                ) from None
+                raise Busy(both("system.load_busy", holder=holder, db=db)) from None
             if waiting is not None:
                 waiting(holder)
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -231,17 +225,17 @@ def write_kept(path: Path, value: object, stale: str | None = None) -> bool:
     return True
 
 
-#: Operating-system errors a user can act on, in Danish and English.
+#: Operating-system errors a user can act on, and their message in system.po.
 _OS_WORDS = {
-    errno.ENOSPC: ("disken er fuld", "the disk is full"),
-    errno.EDQUOT: ("diskkvoten er brugt op", "the disk quota is used up"),
-    errno.EACCES: ("ingen adgang", "permission denied"),
-    errno.EPERM: ("ikke tilladt", "operation not permitted"),
-    errno.EROFS: ("filsystemet er skrivebeskyttet", "the file system is read-only"),
-    errno.ENOENT: ("findes ikke", "no such file or folder"),
-    errno.EISDIR: ("er en mappe", "is a folder"),
-    errno.ENOTDIR: ("er ikke en mappe", "is not a folder"),
-    errno.EIO: ("læse-/skrivefejl på disken", "input/output error on the disk"),
+    errno.ENOSPC: "system.os.no_space",
+    errno.EDQUOT: "system.os.quota",
+    errno.EACCES: "system.os.access",
+    errno.EPERM: "system.os.not_permitted",
+    errno.EROFS: "system.os.read_only",
+    errno.ENOENT: "system.os.not_found",
+    errno.EISDIR: "system.os.is_folder",
+    errno.ENOTDIR: "system.os.not_folder",
+    errno.EIO: "system.os.io",
 }
 
 
@@ -270,7 +264,8 @@ def os_error_line(exc: BaseException) -> str | None:
         where, fallback = (found.group(1) if found else None), text.splitlines()[0]
     else:
         return None
-    da, en = _OS_WORDS.get(code, (fallback, fallback))
+    key = _OS_WORDS.get(code)
+    da, en = (words("da")(key), words("en")(key)) if key else (fallback, fallback)
     if where and re.search(r"\.loading(\.wal)?$", str(where)):
         where = str(Path(where).parent)  # a load's working copy: the folder is what to act on
     place = f" ({where})" if where else ""

@@ -1,4 +1,7 @@
-"""Progress reporting seam: core code reports stages, the CLI draws them (Rich) and tests ignore them."""
+"""Progress reporting seam: core code reports stages, the CLI draws them (Rich) and tests ignore them.
+
+A stage is named by its message key (`stage.lists` in cli.po), so the drawer words it in its own
+language ("Beregner listerne", "Computing the lists"); a description that is no key is shown as it is."""
 
 from __future__ import annotations
 

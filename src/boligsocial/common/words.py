@@ -142,10 +142,11 @@ def catalogue_entries(lang: str) -> list[tuple[str, str, str]]:
 
 #: Danish alphabetical order: the letters after z, and what sorts like them.
 _AFTER_Z = {"æ": "{", "ä": "{", "ø": "|", "ö": "|", "å": "}"}
+_AA = "å"  # "aa" is the old spelling of the letter
 
 
 def sort_key(name: str) -> tuple[str, str]:
     """A key that sorts names in Danish alphabetical order: Æ, Ø, Å after Z and `aa` as `å`
     (`Aabenraa` after `Østbyen`), letters before their accented forms."""
-    folded = name.casefold().replace("aa", "å")
+    folded = name.casefold().replace("aa", _AA)
     return "".join(_AFTER_Z.get(c, c) for c in folded), name

@@ -78,7 +78,7 @@ def generate(
     streams = np.random.SeedSequence(seed).spawn(3 + len(years))
     rngs = [np.random.default_rng(s) for s in streams]
 
-    progress("Bygger kort og adresser", 0, total)
+    progress("stage.example_geography", 0, total)
     geo = build_geography()
     dwellings = build_dwellings(geo, scale, rngs[0])
     areas = geo.layer("omraade", LAST_YEAR)
@@ -94,8 +94,8 @@ def generate(
     summary = {"persons_rows": 0, "persons": 0, "moves": 0}
     with TableWriter(out_dir, "persons", fmt) as persons, TableWriter(out_dir, "moves", fmt) as moves:
         for k, year in enumerate(years):
-            label = "Indsvinger" if year < FIRST_YEAR else "Simulerer"  # burn-in years are not written
-            progress(f"{label} {year}", k + 1, total)
+            stage = "stage.example_burn_in" if year < FIRST_YEAR else "stage.example_simulate"
+            progress(stage, k + 1, total)  # the burn-in years are simulated but not written
             rows, events = step(world, market, year, rngs[3 + k])
             if year < FIRST_YEAR:
                 continue
@@ -105,7 +105,7 @@ def generate(
             moves.append(_moves_frame(events, address_ids))
         summary["persons_rows"] = persons.rows
         summary["moves"] = moves.rows
-    progress("Færdig", total, total)
+    progress("stage.done", total, total)
 
     for layer in ("omraade", "skoledistrikt", "almen_boligomraade", "landsby"):
         summary[f"areas_{layer}"] = len({a.area_id for a in geo.layer(layer)})

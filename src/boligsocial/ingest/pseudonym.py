@@ -19,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from boligsocial.common.errors import ConfigError
+from boligsocial.common.words import both
 from boligsocial.ingest import cpr
 
 KEY_BYTES = 32
@@ -44,19 +45,14 @@ def load_or_create_key(path: Path) -> bytes:
             fh.write(secrets.token_hex(KEY_BYTES) + "\n")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise ConfigError(
-            f"the pseudonym key {path} is readable by others (mode {mode:o}); run: chmod 600 {path}"
-        )
+        raise ConfigError(both("system.key_readable", path=path, mode=f"{mode:o}"))
     text = path.read_text(encoding="ascii", errors="replace").strip()
     try:
         key = bytes.fromhex(text)
     except ValueError:
         key = b""
     if len(key) < KEY_BYTES:
-        raise ConfigError(
-            f"the pseudonym key {path} is not {KEY_BYTES} random bytes in hex; "
-            "delete it to have a new one made (only before the first load: pseudonyms change)"
-        )
+        raise ConfigError(both("system.key_invalid", path=path, bytes=KEY_BYTES))
     return key
 
 

@@ -127,13 +127,13 @@ def read_delivery(
         return None, report
     mapping_path = mapping_path or (path / MAPPING_FILE if (path / MAPPING_FILE).is_file() else None)
     mapping = load_mapping(mapping_path)
-    progress("Læser og validerer leverancen", 0, 4)
+    progress("stage.validate", 0, 4)
     municipality, problems = read_municipality(path)
     report.extend(problems)
     addresses = _table(path, mapping, ADDRESSES, report)
-    progress("Læser og validerer leverancen", 1, 4)
+    progress("stage.validate", 1, 4)
     persons = _table(path, mapping, PERSONS, report)
-    progress("Læser og validerer leverancen", 2, 4)
+    progress("stage.validate", 2, 4)
     reference = _table(path, mapping, REFERENCE, report)
     moves = _table(path, mapping, MOVES, report)
     official = _table(path, mapping, OFFICIAL_LISTS, report)
@@ -156,7 +156,7 @@ def read_delivery(
         if raw_areas is not None and municipality is not None:
             areas, problems = validate_areas(raw_areas, municipality.crs, areas_tm)
             report.extend(problems)
-    progress("Læser og validerer leverancen", 3, 4)
+    progress("stage.validate", 3, 4)
 
     if persons is not None and addresses is not None:
         persons, problems = check_persons(
@@ -187,7 +187,7 @@ def read_delivery(
     if reference is not None and persons is not None and municipality is not None:
         years = sorted(persons.get_column("year").drop_nulls().unique().to_list())
         report.extend(_reference_problems(reference, years, municipality.region))
-    progress("Læser og validerer leverancen", 4, 4)
+    progress("stage.validate", 4, 4)
     if (
         not report.ok
         or municipality is None
@@ -251,7 +251,7 @@ def check(
     delivery, report = read_delivery(path, mapping_path, progress)
     if delivery is None:
         return report
-    progress("Placerer adresser i områder", 0, 1)
+    progress("stage.assign", 0, 1)
     assignment = assign_addresses(
         delivery.areas,
         delivery.addresses,
@@ -259,7 +259,7 @@ def check(
         delivery.years,
         allow_unassigned,
     )
-    progress("Placerer adresser i områder", 1, 1)
+    progress("stage.assign", 1, 1)
     report.extend(assignment.problems)
     return report
 

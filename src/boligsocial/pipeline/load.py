@@ -114,22 +114,22 @@ def load(
     seconds["read_validate"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    progress("Pseudonymiserer", 0, 1)
+    progress("stage.pseudonymise", 0, 1)
     key = load_or_create_key(key_path)
     delivery = pseudonymised(delivery, key)
-    progress("Pseudonymiserer", 1, 1)
+    progress("stage.pseudonymise", 1, 1)
     seconds["pseudonymise"] = time.perf_counter() - t
 
     with replacing(db, wait=wait, waiting=waiting) as con:
         t = time.perf_counter()
-        progress("Skriver leverancen", 0, 1)
+        progress("stage.write", 0, 1)
         _check_compatible(get_meta(con), delivery.municipality, key_id(key))
         _merge(con, delivery)
-        progress("Skriver leverancen", 1, 1)
+        progress("stage.write", 1, 1)
         seconds["merge"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        progress("Placerer adresser i områder", 0, 1)
+        progress("stage.assign", 0, 1)
         areas = delivery.areas
         addresses = frame(con, "SELECT * FROM addresses ORDER BY address_id")
         residents = frame(con, "SELECT * FROM persons WHERE address_id IS NOT NULL")
@@ -142,11 +142,11 @@ def load(
             raise DeliveryInvalid(report)
         replace_rows(con, "address_areas", assignment.frame, None)
         replace_rows(con, "area_organisations", frame(con, AREA_ORGANISATIONS), None)
-        progress("Placerer adresser i områder", 1, 1)
+        progress("stage.assign", 1, 1)
         seconds["assign"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        progress("Beregner indikatorer", 0, 1)
+        progress("stage.indicators", 0, 1)
         atoms = build_atoms(assignment.frame, addresses.get_column("address_id"), years)
         indicators, skipped = usable(catalogue, set(residents.columns))
         report.extend(skipped)
@@ -156,11 +156,11 @@ def load(
             per_atom, atoms, ["year", "indicator", "housing_type"], ["numerator", "denominator"]
         )
         write_indicators(con, indicators, values)
-        progress("Beregner indikatorer", 1, 1)
+        progress("stage.indicators", 1, 1)
         seconds["indicators"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        progress("Beregner listerne", 0, 1)
+        progress("stage.lists", 0, 1)
         book = load_rulebook(rule_files)
         atom_measures = {
             ages: compute_measures(residents, addresses, atoms.assignment(), code, ages)
@@ -184,25 +184,25 @@ def load(
         )
         write_lists(con, book, measures, delivery.municipality.region)
         write_traffic_lights(con, load_models(traffic_light_file or own_file(delivery.path, TRAFFIC_FILE)))
-        progress("Beregner listerne", 1, 1)
+        progress("stage.lists", 1, 1)
         seconds["lists"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        progress("Forbereder diskretionen", 0, 1)
+        progress("stage.disclosure", 0, 1)
         write_statistics(con, residents, addresses, atoms, indicators, per_atom, atom_measures, code)
-        progress("Forbereder diskretionen", 1, 1)
+        progress("stage.disclosure", 1, 1)
         seconds["statistics"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        progress("Beregner flytninger", 0, 1)
+        progress("stage.moves", 0, 1)
         write_moves(con, years, book.rulesets[-1].ages())  # the moves explain today's criteria
-        progress("Beregner flytninger", 1, 1)
+        progress("stage.moves", 1, 1)
         seconds["moves"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        progress("Gemmer", 0, 1)
+        progress("stage.save", 0, 1)
         _record_load(con, delivery, report, key)
-        progress("Gemmer", 1, 1)
+        progress("stage.save", 1, 1)
     seconds["commit"] = time.perf_counter() - t
     return LoadSummary(delivery.municipality.name, years, delivery.persons.height, report, seconds)
 

@@ -80,7 +80,8 @@ def role_name(role: str) -> str:
 
 @contextmanager
 def progress_bar() -> Iterator[ProgressFn]:
-    """A Rich progress bar implementing the `Progress` protocol: one task per stage description."""
+    """A Rich progress bar implementing the `Progress` protocol: one task per stage, worded in
+    the command line's language."""
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -91,10 +92,12 @@ def progress_bar() -> Iterator[ProgressFn]:
         disable=not err.is_terminal,
     ) as bar:
         tasks: dict[str, TaskID] = {}
+        t = say()
 
         def report(description: str, done: int, total: int) -> None:
             if description not in tasks:
-                tasks[description] = bar.add_task(description, total=total or None)
+                label = t(description) if t.has(description) else description  # a stage's key
+                tasks[description] = bar.add_task(label, total=total or None)
             bar.update(tasks[description], completed=done, total=total or None)
 
         yield report

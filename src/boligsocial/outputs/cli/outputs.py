@@ -70,7 +70,8 @@ def export_command(
     ] = None,
     layer: Annotated[str, typer.Option(help="Area layer.")] = "omraade",
     area: Annotated[
-        str | None, typer.Option(help="PDF: an områdeprofil of this area (without: the årsstatus).")
+        str | None,
+        typer.Option(help="PDF: the area profile of this area (without: the annual status)."),
     ] = None,
     audience: PublishAudienceOption = "staff",
     policy: PolicyOption = None,

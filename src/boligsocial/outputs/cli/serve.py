@@ -198,9 +198,10 @@ def _demo_users(db: Path) -> None:
         for name, role, org in DEMO_USERS:
             # the demo's passwords are printed and documented: not a password policy's business
             store.add_user(name, role, f"demo-{name}", org, weak_password_ok=True, actor="demo")
-    table = Table(title="Demo-brugere (kun til eksemplet)")
-    for col in ("brugernavn", "adgangskode", "rolle"):
-        table.add_column(col)
+    t = say()
+    table = Table(title=t("cli.demo_users"))
+    for col in ("cli.col_username", "cli.col_password", "cli.col_role"):
+        table.add_column(t(col))
     demo_names = {name for name, _, _ in DEMO_USERS}
     for user in store.users():
         if user.username in demo_names:  # only the demo's own users have the documented passwords

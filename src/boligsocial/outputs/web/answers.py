@@ -27,6 +27,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from boligsocial.common.errors import InvalidParameter
+from boligsocial.common.words import words
 
 #: Default bound of the answer cache.
 DEFAULT_BYTES = 256 * 1024 * 1024
@@ -143,7 +144,7 @@ async def refuse_unknown_parameters(request: Request) -> None:
     if unknown:
         raise InvalidParameter(
             "unknown-parameter",
-            f"ukendt parameter / unknown parameter: {', '.join(unknown)}",
+            words("en")("error.unknown-parameter", names=", ".join(unknown)),
             {"unknown": unknown, "allowed": sorted(known)},
             params={"names": ", ".join(unknown)},
         )

@@ -26,6 +26,7 @@ from pathlib import Path
 from secrets import token_hex
 
 from boligsocial.common.errors import NotFound, RequestError
+from boligsocial.common.words import words
 from boligsocial.outputs.export.order import Progress
 
 
@@ -131,8 +132,7 @@ class ExportJobs:
             if len(unfinished) >= self.per_user:
                 raise ExportBusy(
                     "export-busy",
-                    f"du har allerede {len(unfinished)} eksporter i gang; vent på dem / "
-                    f"{len(unfinished)} of your exports are still queued or running; wait for them",
+                    words("en")("error.export-busy", running=len(unfinished)),
                     {"running": [j.id for j in unfinished], "per_user": self.per_user},
                     params={"running": len(unfinished)},
                 )

@@ -38,6 +38,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from boligsocial.common.errors import ConfigError
+from boligsocial.common.words import both, words
 from boligsocial.publish.disclosure import Policy, load_policies
 
 Anonymous = Literal["off", "public"]
@@ -139,14 +140,16 @@ OPTION = {
     "trusted_proxies": "--trusted-proxy",
     "audit_retention_days": "--audit-retention-days",
 }
+#: "tilladt/allowed", before what a field accepts.
+_ALLOWED = f"{words('da')('config.allowed')}/{words('en')('config.allowed')}"
 #: What a field accepts, for the error message.
 ALLOWED = {
     "port": "1–65535",
     "anonymous": ", ".join(get_args(Anonymous)),
     "secure_cookies": "true, false, 1, 0, yes, no, on, off",
     "basemap_url": "http(s)://host/…?…{bbox}…",
-    "host": "en adresse / an address",
-    "trusted_proxies": "IP-adresser eller net (CIDR) / IP addresses or networks (CIDR)",
+    "host": both("system.allowed_address"),
+    "trusted_proxies": both("system.allowed_networks"),
     "audit_retention_days": "1–36500",
 }
 
@@ -211,9 +214,7 @@ class ServeSettings(BaseSettings):
             )
         except ConfigError as exc:
             src = source_of("policy", self._given)
-            raise ConfigError(
-                f"ugyldig diskretionspolitik i {src} / invalid disclosure policy in {src}: {exc}"
-            ) from None
+            raise ConfigError(f"{both('system.setting_bad_policy', source=src)}: {exc}") from None
 
 
 def source_of(field: str, given: Mapping[str, object] | frozenset[str]) -> str:
@@ -227,15 +228,12 @@ def _problem(error: ErrorDetails, src: str) -> str:
     field, value = str(error["loc"][0]), error.get("input")
     if error["type"] == "missing":
         option, env = OPTION[field], ENV_PREFIX + field.upper()
-        return f"{option} mangler (eller {env}) / {option} is missing (or {env})"
+        return both("system.setting_missing", option=option, env=env)
     if error["type"] == "path_not_file":
-        return (
-            f"ingen fil ved {src} (findes ikke eller er en mappe) / no file at {src} "
-            f"(missing or a directory): {str(value)!r}"
-        )
+        return f"{both('system.setting_no_file', source=src)}: {str(value)!r}"
     if error["type"] == "extra_forbidden":
-        return f"ukendt indstilling / unknown setting: {field}"
+        return f"{both('system.setting_unknown')}: {field}"
     allowed = ALLOWED.get(field, error["msg"])
     if error["type"] == "literal_error":
-        return f"ukendt værdi for {src} / unknown value for {src}: {value!r} (tilladt/allowed: {allowed})"
-    return f"ugyldig værdi for {src} / invalid value for {src}: {value!r} (tilladt/allowed: {allowed})"
+        return f"{both('system.setting_unknown_value', source=src)}: {value!r} ({_ALLOWED}: {allowed})"
+    return f"{both('system.setting_invalid_value', source=src)}: {value!r} ({_ALLOWED}: {allowed})"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from zxcvbn import zxcvbn
 
 from boligsocial.common.errors import ConfigError
+from boligsocial.common.words import both
 
 MIN_LENGTH = 12
 MIN_SCORE = 3
@@ -93,21 +94,11 @@ DANISH_WORDS = (
 def check_password(password: str, username: str, *known: str | None) -> None:
     """Raise `ConfigError` (Danish and English, with what to do) for a password not allowed."""
     if len(password) < MIN_LENGTH:
-        raise ConfigError(
-            f"en adgangskode skal have mindst {MIN_LENGTH} tegn (gerne en sætning af flere ord) / "
-            f"a password needs at least {MIN_LENGTH} characters (a phrase of several words is good)"
-        )
+        raise ConfigError(both("system.password_short", min=MIN_LENGTH))
     if username and username.lower() in password.lower():
-        raise ConfigError(
-            "adgangskoden må ikke indeholde brugernavnet / the password must not contain the user name"
-        )
+        raise ConfigError(both("system.password_username"))
     words = [username, *(k for k in known if k), *DANISH_WORDS]
     result = zxcvbn(password[:100], user_inputs=words)  # zxcvbn is slow on very long input
     if result["score"] < MIN_SCORE:
         hint = " ".join(result["feedback"].get("suggestions") or [])
-        raise ConfigError(
-            "adgangskoden er for let at gætte (almindelige ord, navne, mønstre eller gentagelser); "
-            "vælg en længere sætning af ord, der ikke hører sammen / the password is too easy to "
-            "guess (common words, names, patterns or repeats); choose a longer phrase of unrelated "
-            "words" + (f" ({hint})" if hint else "")
-        )
+        raise ConfigError(both("system.password_weak") + (f" ({hint})" if hint else ""))

@@ -9,6 +9,7 @@ import secrets
 import time
 
 from boligsocial.common.errors import ConfigError
+from boligsocial.common.words import both
 from boligsocial.publish.access.auditlog import iso
 from boligsocial.publish.access.users import User, Users
 
@@ -60,9 +61,9 @@ class Sessions(Users):
     ) -> str:
         """A personal API token, shown once; only its hash is stored. It expires after `days`."""
         if self.user(username) is None:
-            raise ConfigError(f"ingen bruger '{username}' / no user '{username}'")
+            raise ConfigError(both("system.no_user", user=username))
         if not 1 <= days <= 5 * 365:
-            raise ConfigError("et token gælder 1–1825 dage / a token lasts 1–1825 days")
+            raise ConfigError(both("system.token_days"))
         token, token_id = "bsm_" + secrets.token_urlsafe(32), secrets.token_hex(4)
         now = time.time()
         with self._connect() as con:
@@ -104,7 +105,7 @@ class Sessions(Users):
         query = "DELETE FROM tokens WHERE token_id = ?" + (" AND username = ?" if username else "")
         with self._connect() as con:
             if not con.execute(query, (token_id, username) if username else (token_id,)).rowcount:
-                raise ConfigError(f"intet token '{token_id}' / no token '{token_id}'")
+                raise ConfigError(both("system.no_token", token=token_id))
             self._bump(con)
             self._write_log(con, "token-revoked", actor or username, None, None, detail={"token": token_id})
 

@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from boligsocial.common.errors import ConfigError
+from boligsocial.common.words import both
 from boligsocial.publish.access.audittrail import AuditTrail
 from boligsocial.publish.access.passwords import check_password as check_policy
 
@@ -46,15 +47,12 @@ class Users(AuditTrail):
         published passwords and test fixtures only)."""
         _check_role(role, organisation)
         if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
-            raise ConfigError(
-                "et brugernavn består af bogstaver, cifre, '.', '-' og '_' / "
-                "a username is letters, digits, '.', '-' and '_'"
-            )
+            raise ConfigError(both("system.username_chars"))
         if not weak_password_ok:
             check_policy(password, username, organisation)
         with self._connect() as con:
             if con.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
-                raise ConfigError(f"brugeren '{username}' findes allerede / user '{username}' exists already")
+                raise ConfigError(both("system.user_exists", user=username))
             con.execute(
                 "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
                 (username, role, organisation, _HASHER.hash(password), time.time()),
@@ -66,7 +64,7 @@ class Users(AuditTrail):
         """Remove a user: its sessions and tokens go with it, in every process at once."""
         with self._connect() as con:
             if not con.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount:
-                raise ConfigError(f"ingen bruger '{username}' / no user '{username}'")
+                raise ConfigError(both("system.no_user", user=username))
             self._bump(con)
             self._write_log(con, "user-removed", actor, username, None)
 
@@ -82,7 +80,7 @@ class Users(AuditTrail):
                 (role, organisation, username),
             ).rowcount
             if not changed:
-                raise ConfigError(f"ingen bruger '{username}' / no user '{username}'")
+                raise ConfigError(both("system.no_user", user=username))
             con.execute("DELETE FROM sessions WHERE username = ?", (username,))  # log out everywhere
             self._bump(con)
             detail = {"role": role, "organisation": organisation}
@@ -123,6 +121,6 @@ class Users(AuditTrail):
 
 def _check_role(role: str, organisation: str | None) -> None:
     if role not in ROLES:
-        raise ConfigError(f"unknown role '{role}'; roles: {', '.join(ROLES)}")
+        raise ConfigError(both("system.unknown_role", role=role, roles=", ".join(ROLES)))
     if role == "housing_association" and not organisation:
-        raise ConfigError("a housing_association user needs --organisation (the housing_org of its areas)")
+        raise ConfigError(both("system.organisation_needed"))

@@ -28,7 +28,7 @@ router = APIRouter()
 ExportFormat = Annotated[
     str, Path_(description="gpkg, geojson, xlsx, csv or pdf.", json_schema_extra=one_of(FORMATS))
 ]
-ExportArea = Annotated[str | None, Query(description="PDF: the områdeprofil of this area.")]
+ExportArea = Annotated[str | None, Query(description="PDF: the area profile of this area.")]
 ExportCrs = Annotated[
     str, Query(description="GeoJSON: 25832 (default) or wgs84.", json_schema_extra=one_of(("25832", "wgs84")))
 ]
