@@ -4,6 +4,7 @@ catalogues in the reader's language, and traffic-light reasons stored as data an
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -149,3 +150,34 @@ def test_a_points_reason_names_indicators_not_ids() -> None:
     assert reason_text(light["reason"], "en", names) == "2 points (Some indicator: 2)"
     assert reason_text(light["reason"], "da", {ind["id"]: "En indikator"}) == "2 point (En indikator: 2)"
     assert reason_text("opfyldte kriterier: 2", "en", names) == "opfyldte kriterier: 2"  # an older database's
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_criterion_is_named_with_the_ages_its_own_rule_set_counts(lang: str, tmp_path: Path) -> None:
+    """The age band of a criterion is written once, in the rule set: a regime that counts other
+    ages (a municipality's own file) names its criteria with those ages, on the page and in the
+    files, and the shipped one with its own."""
+    shipped = BOOK.for_year(2026)
+    assert shipped is not None
+    low, high = shipped.settings["labour_ages"]
+    text = (Path(__file__).parents[1] / "src/boligsocial/compute/rulesets" / shipped.source).read_text(
+        encoding="utf-8"
+    )
+    own = text.replace(f"labour_ages = [{low}, {high}]", "labour_ages = [16, 66]")
+    assert own != text
+    (tmp_path / "own.toml").write_text(own, encoding="utf-8")
+    book = load_rulebook([tmp_path / "own.toml"])
+    mine = book.for_year(2026)
+    assert mine is not None and mine.band("labour") == (16, 66)
+    say = words(lang)
+    row = row_for(2026, {"labour"})
+    theirs = list_sentences(row, lang, rules=shipped)[0]
+    ours = list_sentences(row, lang, rules=mine)[0]
+    assert say("criterion.band", name=say("criterion.labour"), low=low, high=high) in theirs
+    assert say("criterion.band", name=say("criterion.labour"), low=16, high=66) in ours
+    assert f"{low}-{high}" not in ours
+    # an open band (crime counts 18 and over) has no upper age
+    assert mine.criterion_name("crime", say) == say(
+        "criterion.band_open", name=say("criterion.crime"), low=18
+    )
+    assert mine.criterion_name("nonwestern", say) == say("criterion.nonwestern")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -17,6 +18,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BeforeValidator, ConfigDict, Field, NonNegativeInt, PositiveInt, WithJsonSchema
 
 from boligsocial.common.config import Invalid, Issue, Table, parse_toml, read_toml, unknown, validated
+from boligsocial.common.words import Words
 
 Measure = Literal["labour", "crime", "education", "income", "nonwestern"]
 Op = Literal[">", ">=", "<", "<="]
@@ -27,6 +29,8 @@ OPS: tuple[str, ...] = get_args(Op)
 LIST_NAMES: tuple[str, ...] = get_args(ListName)
 REFERENCES: tuple[str, ...] = get_args(Reference)
 AGE_SETTINGS = ("labour_ages", "crime_ages", "education_ages", "income_ages")
+#: An age band that reaches this age has no upper end ("18+").
+OPEN_AGE = 120
 TITLE = "config.title.ruleset"
 
 
@@ -92,6 +96,23 @@ class RuleSet:
 
     def ages(self) -> tuple[tuple[int, int], ...]:
         return tuple(tuple(self.settings[k]) for k in AGE_SETTINGS)
+
+    def band(self, measure: str) -> tuple[int, int] | None:
+        """The ages a measure counts (`labour` → (18, 64)); None for one of all residents."""
+        band = self.settings.get(f"{measure}_ages")
+        return (int(band[0]), int(band[1])) if band else None
+
+    def criterion_name(self, measure: str, say: Words) -> str:
+        """A criterion's name with the ages this regime counts, in `say`'s language: its name
+        from the vocabulary (`criterion.labour`) and the band from the settings, so the age band is
+        written in one place: "uden for arbejdsmarkedet (18-64 år)", "dømte (18+ år)"."""
+        name, band = say(f"criterion.{measure}"), self.band(measure)
+        if band is None:
+            return name
+        low, high = band
+        if high >= OPEN_AGE:
+            return say("criterion.band_open", name=name, low=low)
+        return say("criterion.band", name=name, low=low, high=high)
 
     def without_origin(self) -> RuleSet:
         """The analysis variant without the origin criterion: origin tests are dropped from every list
@@ -273,19 +294,35 @@ class RuleBook:
         found = [r for r in self.rulesets if r.governs(list_year)]
         return found[-1] if found else None
 
+    def of_row(self, rule_set: str | None, list_year: int) -> RuleSet | None:
+        """The rule set a list row was computed by: the one of its name (`2021`,
+        `2021-uden-herkomst`), else the regime of its list year."""
+        named = [r for r in self.rulesets if r.name == rule_set]
+        return named[0] if named else self.for_year(list_year)
+
     def without_origin(self) -> RuleBook:
         return RuleBook([r.without_origin() for r in self.rulesets])
 
 
 def load_rulebook(extra: list[Path] | None = None) -> RuleBook:
-    """The shipped rule sets plus extra files (a new regime is a new file); same id overrides."""
+    """The shipped rule sets plus extra files (a new regime is a new file); same id overrides.
+    The shipped ones alone are read once per process (a municipality's own files every time)."""
+    return _read_rulebook(tuple(extra)) if extra else _shipped()
+
+
+@cache
+def _shipped() -> RuleBook:
+    return _read_rulebook(())
+
+
+def _read_rulebook(extra: tuple[Path, ...]) -> RuleBook:
     merged: dict[str, RuleSet] = {}
     files = sorted(
         (f for f in resources.files(__package__).iterdir() if f.name.endswith(".toml")),
         key=lambda f: f.name,
     )
     data = [(parse_toml(f.read_text(encoding="utf-8"), f.name), f.name) for f in files]
-    data += [(read_toml(path, "config.file.ruleset"), path.name) for path in extra or []]
+    data += [(read_toml(path, "config.file.ruleset"), path.name) for path in extra]
     for raw, name in data:
         rs = parse_ruleset(raw, name)
         merged[rs.id] = rs

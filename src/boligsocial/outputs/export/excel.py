@@ -19,7 +19,7 @@ import xlsxwriter
 
 from boligsocial.common.words import Words, language, words
 from boligsocial.outputs.export.notes import disclosure_note, hidden_word, marking
-from boligsocial.outputs.export.published import Publication, model_name, name_of, unit_text
+from boligsocial.outputs.export.published import Publication, name_of, unit_text
 
 
 class _Book:
@@ -204,7 +204,7 @@ def _lights_sheet(book: _Book, pub: Publication, layer: str, where: dict[str, st
     )
     for n, r in enumerate(lights.iter_rows(named=True), start=3):
         ws.write(n, 0, names.get(r["area_id"], r["area_id"]))
-        ws.write(n, 1, model_name(r["model"], book.lang))
+        ws.write(n, 1, pub.model_name(r["model"], book.lang))
         ws.write_number(n, 2, r["year"])
         ws.write(
             n,

@@ -23,8 +23,6 @@ from boligsocial.outputs.export.notes import state_description
 from boligsocial.outputs.export.published import (
     AREA_COLUMNS,
     Publication,
-    model_name,
-    models,
     name_of,
     unit_text,
 )
@@ -44,8 +42,8 @@ def field_descriptions(pub: Publication, lang: str = "da") -> dict[str, str]:
     for ind in pub.indicators:
         out[ind["id"]] = f"{ind.get(label) or ind['label_da']} ({unit_text(ind['unit'], lang)})"
         out[f"{ind['id']}_state"] = say("export.field.state", indicator=ind["id"], states=states)
-    for model in models():
-        out[f"light_{model}"] = say("export.field.light", model=model_name(model, lang))
+    for model, name in pub.model_names(lang).items():
+        out[f"light_{model}"] = say("export.field.light", model=name)
     return out
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from importlib.metadata import version
 from typing import Any
 
 import polars as pl
 
 from boligsocial.common.words import Words, language, words
-from boligsocial.compute.trafficlight import Model, load_models
 from boligsocial.outputs.export import notes
 from boligsocial.publish.disclosure import Policy
 from boligsocial.publish.service import Service, Viewer
@@ -44,19 +43,6 @@ UNIT_TEXT = {unit: unit_text(unit) for unit in UNITS}
 def name_of(say: Words, concept: str, ident: str) -> str:
     """The name of a concept's id in the vocabulary (`Words.name`)."""
     return say.name(concept, ident)
-
-
-@cache
-def models() -> dict[str, Model]:
-    """The shipped traffic-light models by id (their names for the exports)."""
-    return {m.id: m for m in load_models()}
-
-
-def model_name(model: str, lang: str = "da") -> str:
-    """A traffic-light model by its name (`label_da`, `label_en` of its TOML); a model the shipped
-    file does not know by its id with spaces for underscores."""
-    found = models().get(model)
-    return getattr(found, f"label_{language(lang)}") if found else model.replace("_", " ")
 
 
 @dataclass
@@ -112,6 +98,15 @@ class Publication:
     ) -> str:
         """What a file writes in place of a figure without a value (see `notes.hidden_text`)."""
         return notes.hidden_text(state, self.policy, label, nodata, lang)
+
+    def model_names(self, lang: str = "da") -> dict[str, str]:
+        """The traffic-light models of this database by their names in `lang`, as the load stored
+        them (the shipped models and a municipality's own: `traffic_light_models`)."""
+        return self.service.model_names(lang)
+
+    def model_name(self, model: str, lang: str = "da") -> str:
+        """A traffic-light model by its name; one without a name by its id with spaces."""
+        return self.model_names(lang).get(model) or model.replace("_", " ")
 
     def names(self, layer: str) -> dict[str, str]:
         """Area id → latest name in a layer."""

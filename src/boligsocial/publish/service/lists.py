@@ -230,9 +230,7 @@ class ListQueries(ServiceBase):
 
     def _rule_set(self, row: dict[str, Any]) -> RuleSet | None:
         """The rule set a list row was computed by (its name, else its list year's regime)."""
-        book = load_rulebook()
-        named = [r for r in book.rulesets if r.name == row.get("rule_set")]
-        return named[0] if named else book.for_year(int(row["list_year"]))
+        return load_rulebook().of_row(row.get("rule_set"), int(row["list_year"]))
 
     def indicator_names(self, lang: str = "da") -> dict[str, str]:
         """Each indicator's display name in `lang`, by id (what a points model's reason names)."""

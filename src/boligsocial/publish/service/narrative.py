@@ -31,9 +31,9 @@ def _value_text(test: Test, row: dict[str, Any], say: Words) -> str:
     return say.percent(share)
 
 
-def _name(test: Test, say: Words) -> str:
-    """A criterion's name with its population (`criterion.*` in vocabulary.po)."""
-    return say(f"criterion.{test.measure}")
+def _name(test: Test, rules: RuleSet | None, say: Words) -> str:
+    """A criterion's name with the ages its regime counts."""
+    return rules.criterion_name(test.measure, say) if rules else say(f"criterion.{test.measure}")
 
 
 def _label_words(label: str, say: Words) -> str:
@@ -61,12 +61,7 @@ def _small_area(row: dict[str, Any], say: Words, policy: Policy | None) -> str:
 
 def _criteria(row: dict[str, Any], rules: RuleSet | None) -> tuple[list[Test], int, int | None]:
     """The tests `criteria_met` counts, how many the list needs, and its minimum residents; by the
-    row's rule set (the shipped one of its list year when none is given)."""
-    if rules is None:
-        book = load_rulebook()
-        rules = next((r for r in book.rulesets if r.name == row.get("rule_set")), None) or book.for_year(
-            int(row["list_year"])
-        )
+    row's rule set."""
     chosen = rules.criteria_list if rules is not None else None
     if rules is None or chosen is None:
         return [], 0, None
@@ -89,6 +84,7 @@ def list_sentences(
     say = words(language(lang))
     if row.get("state") == "suppressed":
         return [_small_area(row, say, policy)]
+    rules = rules or load_rulebook().of_row(row.get("rule_set"), int(row["list_year"]))
     tests, need, minimum = _criteria(row, rules)
     hidden = [t for t in tests if row.get(f"{t.id}_state") == "suppressed"]
     met = [t for t in tests if row.get(f"{t.id}_met")]
@@ -96,11 +92,12 @@ def list_sentences(
     text = say("narrative.meets", met=n, of=len(tests), need=need)
     if met:
         text += ": " + ", ".join(
-            say("narrative.criterion_value", name=_name(t, say), value=_value_text(t, row, say)) for t in met
+            say("narrative.criterion_value", name=_name(t, rules, say), value=_value_text(t, row, say))
+            for t in met
         )
     sentences = [text + "."]
     if hidden:
-        sentences.append(say("narrative.hidden", names=", ".join(_name(t, say) for t in hidden)))
+        sentences.append(say("narrative.hidden", names=", ".join(_name(t, rules, say) for t in hidden)))
     category = row.get("category") or "none"
     if category != "none":
         what = say(f"narrative.category.{category}")

@@ -19,7 +19,7 @@ import polars as pl
 
 from boligsocial.common.errors import NotFound
 from boligsocial.common.words import words
-from boligsocial.compute.trafficlight import load_models
+from boligsocial.compute.rulesets import load_rulebook
 from boligsocial.outputs.export.published import Publication
 from boligsocial.outputs.export.report import charts, maps
 from boligsocial.outputs.export.report.document import Cell, Document, Key, Table
@@ -103,10 +103,8 @@ def _overview(
         ),
         (say("report.fact.category", list_year=year + 1), fig.category(row.get("category"))),
     ]
-    models = {m.id: m for m in load_models()}
     for column in sorted(c for c in row if c.startswith("light_")):  # one per traffic-light model
-        model = column.removeprefix("light_")
-        name = getattr(models[model], f"label_{doc.lang}") if model in models else model
+        name = doc.pub.model_name(column.removeprefix("light_"), doc.lang)
         facts.append((say("report.fact.light", model=name), fig.light(row[column])))
     units = {i["id"]: i["unit"] for i in pub.indicators}
     labels = {i["id"]: i[f"label_{doc.lang}"] for i in pub.indicators}
@@ -161,14 +159,16 @@ def _criteria(doc: Document, profile: dict[str, Any]) -> dict[str, Any]:
     latest = profile["latest"]
     out: dict[str, Any] = {"heading": say("report.profile.criteria"), "latest": None}
     if latest is not None:
+        rules = load_rulebook().of_row(latest.get("rule_set"), int(latest["list_year"]))
         rows: list[list[str | Cell]] = []
         for column, key, unit, test in CRITERIA:
+            name = rules.criterion_name(key, say) if rules else say(f"criterion.{key}")
             met = latest.get(f"{test}_met")
             persons = latest.get(f"{test}_margin_persons")
             kroner = latest.get(f"{test}_margin_dkk")
             rows.append(
                 [
-                    say(f"report.criterion.{key}"),
+                    name[:1].upper() + name[1:],
                     fig.value(latest.get(column), unit),
                     fig.or_none(latest.get(f"{test}_threshold"), "share" if unit == "share" else "ratio"),
                     Cell(fig.yes_no(met), "" if met is None else LIGHT_COLOUR["roed" if met else "groen"]),
