@@ -181,6 +181,25 @@ def test_openapi_is_served_and_the_cdn_docs_page_is_not(client: TestClient) -> N
     assert client.get("/docs").status_code == 404
 
 
+def test_every_operation_declares_the_language_it_answers_in(client: TestClient) -> None:
+    """`?lang=` is taken by every endpoint (the error message at least is worded by it), so the
+    description lists it for every operation; and asking in English gets an English message."""
+    spec = client.get("/openapi.json").json()
+    operations = [
+        (p, m, o) for p, ops in spec["paths"].items() if p.startswith("/api/") for m, o in ops.items()
+    ]
+    assert len(operations) > 20
+    without = [
+        (m, p)
+        for p, m, o in operations
+        if not any(q["name"] == "lang" and q["in"] == "query" for q in o.get("parameters", []))
+    ]
+    assert without == []
+    for lang in ("da", "en"):
+        answer = client.get("/api/v1/layers/nowhere/areas", params={"lang": lang})
+        assert answer.json()["error"]["message"] == words(lang)("error.unknown-layer", layer="nowhere")
+
+
 def test_openapi_advertises_the_error_shape_the_api_returns(web, client: TestClient) -> None:  # type: ignore[no-untyped-def]
     from boligsocial.outputs.web.schemas import ErrorBody
 
