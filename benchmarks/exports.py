@@ -50,7 +50,7 @@ def main() -> None:
         from boligsocial.outputs.postgis import publish
 
         start = time.perf_counter()
-        rows = publish(publication(args.db, "staff"), args.postgres, "boligsocial_benchmark")
+        rows = publish(publication(args.db, "staff"), args.postgres, "boligsocial_benchmark", lang="da")
         seconds = results["publish (all layers)"] = time.perf_counter() - start
         print(f"{'publish (all layers)':32s} {seconds:6.2f} s  {sum(rows.values()):,} rows")
     out = Path(__file__).parent / "results" / "exports.json"

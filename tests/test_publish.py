@@ -4,6 +4,7 @@ confidential."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -14,10 +15,13 @@ import polars as pl
 import psycopg
 import pytest
 from psycopg import sql
+from typer.testing import CliRunner
 
 import boligsocial.outputs.postgis.write as publish_module
 import postgres
 from boligsocial.common.errors import DatabaseError, InvalidParameter
+from boligsocial.common.words import catalogue_entries, words
+from boligsocial.outputs.cli import app
 from boligsocial.outputs.export import Publication, publication
 from boligsocial.outputs.export.notes import EXACT_WARNING
 from boligsocial.outputs.postgis import MARKER, masked, publish
@@ -504,3 +508,149 @@ def test_an_analyst_publication_says_it_is_confidential(example_db: Path, db: st
     )
     assert len(tables) == len(TABLES) and all(t[0].startswith(EXACT_WARNING["da"]) for t in tables)
     assert not any("<5" in c for c in _comments(db, "bsm_fortrolig"))  # exact counts: no label
+
+
+# --- the publication's language ----------------------------------------------------------------
+
+#: The catalogues the publication's comments are written from.
+CATALOGUES = ("postgis.po", "export.po", "vocabulary.po")
+PARAMETER = re.compile(r"\{\w+\}")
+
+
+def _messages(lang: str) -> dict[str, str]:
+    return {key: text for key, text, source in catalogue_entries(lang) if source in CATALOGUES}
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    """A catalogue message as a pattern: its parameters filled with anything."""
+    return re.compile(re.sub(r"\\\{\w+\\\}", ".*", re.escape(text)), re.S)
+
+
+def _cli_publish(*args: str) -> None:
+    """`bsm …` as an operator runs it, with the command line's language left at its default."""
+    result = CliRunner().invoke(app, list(args), env={"BSM_LANG": None, "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+
+
+def _check_comments(url: str, schema: str, lang: str, pub: Publication) -> list[str]:
+    """Every comment of `schema` is the `lang` catalogue's text: the schema's and the tables' as
+    the catalogue composes them, each column's its own message (or the exports' field description,
+    or the indicator's name and unit) where the catalogue fixes it, and otherwise a message of the
+    catalogues with its parameters filled; the comments (with the data in them) are returned."""
+    say, messages = words(lang), _messages(lang)
+    provenance = dict(
+        rows(url, sql.SQL("SELECT key, value FROM {}.provenance").format(sql.Identifier(schema)))
+    )
+    warning = pub.warning(lang)
+    schema_warning = provenance.get("warning") if lang == "da" else warning
+    about = say(
+        "postgis.schema",
+        marker=MARKER,
+        **{k: provenance[k] for k in ("tool", "municipality", "data_years", "audience", "generated")},
+    )
+    expected_schema = " ".join(
+        [about, *([schema_warning] if schema_warning else []), say("postgis.schema.replaced")]
+    )
+    schema_comment = one(url, "SELECT obj_description(%s::regnamespace, 'pg_namespace')", (schema,))
+    assert schema_comment == expected_schema
+
+    tables = dict(
+        rows(
+            url,
+            "SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c"
+            " WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'r'",
+            (schema,),
+        )
+    )
+    assert set(tables) == TABLES
+    policy = pub.policy
+    small = {
+        say(f"postgis.small.{k}", label=policy.small_label) for k in ("exact", "labelled", "complementary")
+    }
+    for table, comment in tables.items():
+        if warning:
+            assert comment.startswith(f"{warning} "), (table, comment)
+        text = comment.removeprefix(f"{warning} ") if warning else comment
+        if table == "flytninger":
+            assert text in {say("postgis.table.flytninger", small=s) for s in small}, text
+        else:
+            assert text == say(f"postgis.table.{table}"), (table, text)
+
+    columns = {
+        (t, c): d
+        for t, c, d in rows(
+            url,
+            "SELECT c.relname, a.attname, col_description(c.oid, a.attnum) FROM pg_class c"
+            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+            " WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'r'",
+            (schema,),
+        )
+    }
+    indicators = {i["id"]: i for i in pub.indicators}
+    patterns = [_pattern(text) for text in messages.values()]
+    fixed = 0
+    for (table, column), text in columns.items():
+        assert text, (table, column)
+        own = (
+            f"postgis.{table}.{column}"
+            if f"postgis.{table}.{column}" in messages
+            else f"export.field.{column}"
+        )
+        if table == "omraader" and column in indicators:
+            ind = indicators[column]
+            unit = messages.get(f"export.unit.{ind['unit']}", ind["unit"])
+            assert text == f"{ind.get(f'label_{lang}') or ind['label_da']} ({unit})", (column, text)
+        elif own in messages and not PARAMETER.search(messages[own]):
+            assert text == messages[own], (table, column, text)
+            fixed += 1
+        else:
+            assert any(p.fullmatch(text) for p in patterns), (table, column, text)
+    assert fixed >= 60  # most descriptions are the catalogue's texts as they stand
+    return [schema_comment, *tables.values(), *columns.values()]
+
+
+def _danish_only_words() -> set[str]:
+    """Words of the Danish catalogues the publication is written from that no English message uses."""
+    danish = " ".join(_messages("da").values()).lower()
+    english = " ".join(_messages("en").values()).lower()
+    return set(re.findall(r"[a-zæøå]{4,}", danish)) - set(re.findall(r"[a-zæøå]{4,}", english))
+
+
+def test_bsm_publish_lang_en_writes_every_comment_in_english(
+    pub: Publication, example_db: Path, db: str
+) -> None:
+    _cli_publish(
+        "publish", "--db", str(example_db), "--postgres", db, "--schema", "bsm_english", "--lang", "en"
+    )
+    # the command line's language is the publication's unless --lang says otherwise
+    analyst_args = ["--postgres", db, "--schema", "bsm_english_analyst", "--audience", "analyst"]
+    _cli_publish("--lang", "en", "publish", "--db", str(example_db), *analyst_args)
+    analyst = publication(example_db, "analyst")
+    comments = _check_comments(db, "bsm_english", "en", pub) + _check_comments(
+        db, "bsm_english_analyst", "en", analyst
+    )
+    assert any(c.startswith(EXACT_WARNING["en"]) for c in comments)
+    # Danish is left only in the names of places, which are data: in the comments, the
+    # municipality's name in the schema's
+    municipality = pub.provenance()["municipality"]
+    texts = [c.replace(municipality, "") for c in comments]
+    assert [t for t in texts if re.search("[æøåÆØÅ]", t)] == []
+    danish = _danish_only_words()
+    assert {"områder", "skjult", "tærskel", "dataår", "kommune"} <= danish
+    found = sorted({w for t in texts for w in re.findall(r"[a-zæøå]{4,}", t.lower()) if w in danish})
+    assert found == []
+    # the traffic lights' reasons are data in words: the English ones
+    reasons = {r[0] for r in rows(db, "SELECT reason FROM bsm_english.trafiklys WHERE reason IS NOT NULL")}
+    english = {r for layer in pub.service.layers() for r in pub.traffic_lights(layer, "en")["reason"] if r}
+    assert reasons == english and reasons.isdisjoint(
+        r for layer in pub.service.layers() for r in pub.traffic_lights(layer)["reason"] if r
+    )
+
+
+def test_a_danish_publication_says_what_the_danish_catalogue_says(
+    pub: Publication, example_db: Path, db: str
+) -> None:
+    _cli_publish("publish", "--db", str(example_db), "--postgres", db, "--schema", "bsm_dansk")
+    comments = _check_comments(db, "bsm_dansk", "da", pub)
+    assert words("da")("postgis.table.omraader") in comments
+    assert not any(words("en")("postgis.table.omraader") in c for c in comments)

@@ -127,29 +127,40 @@ def publish(
     ] = "boligsocial",
     audience: PublishAudienceOption = "staff",
     policy: PolicyOption = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="The publication's language: da or en (default: the messages' language, bsm --lang, "
+            "else da); the comments on the schema, tables and columns, and the traffic lights' reasons. "
+            "Table and column names and codes are the same in both.",
+        ),
+    ] = None,
 ) -> None:
     """Publish areas with geometry, indicators, lists, traffic lights and flows to PostgreSQL/PostGIS
     in one transaction, replacing the previous publication atomically, for --audience (default:
     staff), which the schema's comment and the provenance table name.
 
     Example: [bold]bsm publish --db demo/bsm.duckdb --postgres postgresql://gis@localhost/kommune[/]
+    and [bold]bsm publish --db demo/bsm.duckdb --postgres postgresql://gis@localhost/kommune --lang en[/]
     """
     from boligsocial.outputs.postgis import publish as run_publish
 
+    t = say()
+    lang = lang or t.lang
     try:
         with progress_bar() as progress:
             pub = _publication(db, audience, policy)
-            written = run_publish(pub, postgres, schema, progress=progress)
+            written = run_publish(pub, postgres, schema, progress=progress, lang=lang, progress_lang=t.lang)
     except BsmError as exc:
         raise fail(exc) from exc
     # the address of the server, never its password
     where = postgres.split("@")[-1] if "@" in postgres else postgres
     audit_cli(db, "publication", f"postgres {where}/{schema} for {audience}", tables=written)
-    t = say()
     view = Table(title=t("cli.published", schema=schema, audience=role_name(audience)))
     view.add_column(t("cli.col_table"))
     view.add_column(t("cli.col_rows"), justify="right")
     for table, rows in written.items():
         view.add_row(table, t.number(rows))
     console.print(view)
-    _warn(pub, t.lang)
+    _warn(pub, lang)

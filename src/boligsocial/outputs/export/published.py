@@ -185,10 +185,15 @@ class Publication:
         """The published list results of the layer (all list years)."""
         return self._once("lists", layer, [], lambda: self.service.lists(None, layer, viewer=self.viewer))
 
-    def traffic_lights(self, layer: str) -> pl.DataFrame:
-        """The published traffic-light colours of every model for the layer."""
+    def traffic_lights(self, layer: str, lang: str = "da") -> pl.DataFrame:
+        """The published traffic-light colours of every model for the layer, each colour's reason
+        in `lang` (Danish by default)."""
+        lang = language(lang)
         return self._once(
-            "lights", layer, [], lambda: self.service.traffic_lights(None, layer, None, self.viewer)
+            f"lights.{lang}",
+            layer,
+            [],
+            lambda: self.service.traffic_lights(None, layer, None, self.viewer, lang=lang),
         )
 
     def area_table(self, layer: str, years: list[int]) -> pl.DataFrame:

@@ -1,7 +1,8 @@
 """Writing a publication into PostgreSQL/PostGIS: a fresh schema `<schema>__new`, swapped in for
 the previous publication in one transaction, so a reader sees the whole old publication or the
 whole new one (docs/publish.md); the checks before (the schema is ours, nothing depends on it,
-PostGIS is there) and the grants carried over."""
+PostGIS is there) and the grants carried over. The comments are in the publication's language
+(`lang`, Danish by default; postgis.po)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from boligsocial.common.errors import DatabaseError
+from boligsocial.common.errors import DatabaseError, InvalidParameter
 from boligsocial.common.progress import silent
+from boligsocial.common.words import DEFAULT, LANGUAGES, Words, language, words
 from boligsocial.outputs.export.published import Publication
 from boligsocial.outputs.postgis.checks import (
     MARKER,
@@ -28,7 +30,9 @@ from boligsocial.outputs.postgis.tables import Progress, Table, layers_of, table
 from boligsocial.outputs.postgis.urls import masked, scrub
 
 NEW_SUFFIX = "__new"
-WRITE = "Skriver til PostgreSQL"
+#: The stage the progress reports while writing, in the default language (a caller's progress
+#: may compare with it; `publish(progress_lang=…)` names it in another).
+WRITE = words(DEFAULT)("postgis.stage.write")
 
 
 def publish(
@@ -37,10 +41,20 @@ def publish(
     schema: str = "boligsocial",
     layers: list[str] | None = None,
     progress: Progress | None = None,
+    lang: str = DEFAULT,
+    progress_lang: str | None = None,
 ) -> dict[str, int]:
     """Write `pub` (every layer unless `layers`, every data year) into `schema` of the database at
-    `url`, replacing the previous publication in one transaction; the rows written per table."""
+    `url`, replacing the previous publication in one transaction; the rows written per table.
+    The comments on the schema, tables and columns are in `lang` (da or en); the progress names
+    its stages in `progress_lang` (the same unless given: `bsm publish` gives the command line's)."""
     report = progress or silent
+    if lang not in LANGUAGES:
+        raise InvalidParameter(
+            "unknown-language", f"language '{lang}'?", {"allowed": list(LANGUAGES)}, params={"lang": lang}
+        )
+    say = words(lang)
+    stages = words(language(progress_lang or lang))
     check_schema_name(schema)
     chosen = layers_of(pub, layers)
     if not pub.data_years:
@@ -52,8 +66,8 @@ def publish(
             with conn.transaction() as rehearsal, conn.cursor() as cur:
                 _stage(conn, cur, schema, where)
                 raise psycopg.Rollback(rehearsal)
-            built = tables(pub, chosen, report)
-            return _replace(conn, schema, built, where, report)
+            built = tables(pub, chosen, report, say.lang, stages.lang)
+            return _replace(conn, schema, built, _schema_comment(pub, say), where, report, stages)
         except psycopg.errors.LockNotAvailable:
             raise DatabaseError(
                 f"the publication in schema '{schema}' at {where} was in use for more than "
@@ -80,23 +94,27 @@ def _connect(url: str) -> Iterator[psycopg.Connection[Any]]:
 
 
 def _replace(
-    conn: psycopg.Connection[Any], schema: str, built: list[Table], where: str, report: Progress
+    conn: psycopg.Connection[Any],
+    schema: str,
+    built: list[Table],
+    comment: str,
+    where: str,
+    report: Progress,
+    stages: Words,
 ) -> dict[str, int]:
-    """Write `built` into `<schema>__new` and swap it in for `schema`, all in one transaction."""
+    """Write `built` into `<schema>__new` with the schema's `comment` and swap it in for `schema`,
+    all in one transaction."""
+    write = stages("postgis.stage.write")
     new = schema + NEW_SUFFIX
     steps = len(built) + 1
     counts: dict[str, int] = {}
     with conn.transaction(), conn.cursor() as cur:
         old = _stage(conn, cur, schema, where)
         for i, table in enumerate(built):
-            report(WRITE, i, steps)
+            report(write, i, steps)
             counts[table.name] = write_table(cur, new, table)
-        cur.execute(
-            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
-                sql.Identifier(new), sql.Literal(_schema_comment(built))
-            )
-        )
-        report(WRITE, len(built), steps)
+        cur.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(sql.Identifier(new), sql.Literal(comment)))
+        report(write, len(built), steps)
         if old:
             carry_grants(cur, schema, new)
             lock_all(conn, cur, schema)
@@ -105,7 +123,7 @@ def _replace(
         cur.execute(
             sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(new), sql.Identifier(schema))
         )
-    report(WRITE, steps, steps)
+    report(write, steps, steps)
     return counts
 
 
@@ -124,12 +142,21 @@ def _stage(conn: psycopg.Connection[Any], cur: psycopg.Cursor[Any], schema: str,
     return old
 
 
-def _schema_comment(built: list[Table]) -> str:
-    prov = dict(next(t for t in built if t.name == "provenance").frame.iter_rows())
-    warning = f" {prov['warning']}" if prov.get("warning") else ""
-    return (
-        f"{MARKER}: {prov.get('tool', 'boligsocial')}, {prov.get('municipality', '')}, "
-        f"dataår {prov.get('data_years', '')}, målgruppe {prov.get('audience', '')}, "
-        f"genereret {prov.get('generated', '')}.{warning} Skemaet erstattes helt ved næste bsm publish; "
-        "læg ikke egne tabeller eller views her."
+def _schema_comment(pub: Publication, say: Words) -> str:
+    """The schema's comment in `say`'s language: the marker that makes it ours to replace, where
+    the publication comes from and for whom (as its provenance table says), the warning of a
+    confidential publication (a Danish one has the provenance's, Danish and English; an English
+    one its own) and that the schema is replaced whole."""
+    prov = pub.provenance()
+    warning = prov.get("warning") if say.lang == DEFAULT else pub.warning(say.lang)
+    about = say(
+        "postgis.schema",
+        marker=MARKER,
+        tool=prov.get("tool", "boligsocial"),
+        municipality=prov.get("municipality", ""),
+        data_years=prov.get("data_years", ""),
+        audience=prov.get("audience", ""),
+        generated=prov.get("generated", ""),
     )
+    warned = f" {warning}" if warning else ""
+    return f"{about}{warned} {say('postgis.schema.replaced')}"
