@@ -151,7 +151,7 @@ def publish(
     try:
         with progress_bar() as progress:
             pub = _publication(db, audience, policy)
-            written = run_publish(pub, postgres, schema, progress=progress, lang=lang, progress_lang=t.lang)
+            written = run_publish(pub, postgres, schema, progress=progress, lang=lang)
     except BsmError as exc:
         raise fail(exc) from exc
     # the address of the server, never its password

@@ -21,6 +21,8 @@ from boligsocial.outputs.export.published import UNIT_TEXT, Publication
 from boligsocial.publish.disclosure import Policy
 
 SRID = 25832
+#: The stage reported while the published tables are gathered (its message key).
+GATHER = "postgis.stage.gather"
 Progress = Callable[[str, int, int], None]
 
 
@@ -203,14 +205,12 @@ def tables(
     layers: list[str],
     progress: Progress = silent,
     lang: str = DEFAULT,
-    progress_lang: str | None = None,
 ) -> list[Table]:
     """The tables of the publication for `layers` and every data year, in the order they are
     written, their comments in `lang`; each table's comment starts with the warning of a
-    publication that must not leave the analysis function. The progress names its stage in
-    `progress_lang` (the same as `lang` unless given)."""
+    publication that must not leave the analysis function. The progress reports its stage by
+    key (`GATHER`), which the drawer words in its own language."""
     say = words(language(lang))
-    gather = words(language(progress_lang or lang))("postgis.stage.gather")
     years = pub.data_years
     value_text, list_text, flow_text = _policy_columns(say, pub.policy)
     warning = pub.warning(say.lang)
@@ -223,14 +223,14 @@ def tables(
         small_flows = say("postgis.small.labelled", label=pub.policy.small_label)
     areas, values, lists, lights, flows = [], [], [], [], []
     for i, layer in enumerate(layers):
-        progress(gather, i, len(layers))
+        progress(GATHER, i, len(layers))
         areas.append(pub.area_table(layer, years).rename({"geometry": "geom"}))
         values.append(pub.values_long(layer, years))
         lists.append(pub.lists(layer))
         lights.append(pub.traffic_lights(layer, say.lang))
         moved = _conform(pub.flows(layer), FLOW_TYPES)
         flows.append(moved.select(pl.lit(layer, pl.String).alias("layer"), pl.all()))
-    progress(gather, len(layers), len(layers))
+    progress(GATHER, len(layers), len(layers))
     area = _concat(areas)
     area = area.select(pl.exclude("geom"), "geom")
     area_text = field_descriptions(pub, say.lang) | {"geom": say("postgis.omraader.geom", srid=SRID)}

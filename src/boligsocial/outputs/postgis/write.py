@@ -15,7 +15,7 @@ from psycopg import sql
 
 from boligsocial.common.errors import DatabaseError, InvalidParameter
 from boligsocial.common.progress import silent
-from boligsocial.common.words import DEFAULT, LANGUAGES, Words, language, words
+from boligsocial.common.words import DEFAULT, LANGUAGES, Words, words
 from boligsocial.outputs.export.published import Publication
 from boligsocial.outputs.postgis.checks import (
     MARKER,
@@ -30,9 +30,8 @@ from boligsocial.outputs.postgis.tables import Progress, Table, layers_of, table
 from boligsocial.outputs.postgis.urls import masked, scrub
 
 NEW_SUFFIX = "__new"
-#: The stage the progress reports while writing, in the default language (a caller's progress
-#: may compare with it; `publish(progress_lang=…)` names it in another).
-WRITE = words(DEFAULT)("postgis.stage.write")
+#: The stage the progress reports while writing (its message key, worded by the drawer).
+WRITE = "postgis.stage.write"
 
 
 def publish(
@@ -42,19 +41,17 @@ def publish(
     layers: list[str] | None = None,
     progress: Progress | None = None,
     lang: str = DEFAULT,
-    progress_lang: str | None = None,
 ) -> dict[str, int]:
     """Write `pub` (every layer unless `layers`, every data year) into `schema` of the database at
     `url`, replacing the previous publication in one transaction; the rows written per table.
-    The comments on the schema, tables and columns are in `lang` (da or en); the progress names
-    its stages in `progress_lang` (the same unless given: `bsm publish` gives the command line's)."""
+    The comments on the schema, tables and columns are in `lang` (da or en); the progress reports
+    its stages by key, worded by the drawer (the command line's progress bar in its language)."""
     report = progress or silent
     if lang not in LANGUAGES:
         raise InvalidParameter(
             "unknown-language", f"language '{lang}'?", {"allowed": list(LANGUAGES)}, params={"lang": lang}
         )
     say = words(lang)
-    stages = words(language(progress_lang or lang))
     check_schema_name(schema)
     chosen = layers_of(pub, layers)
     if not pub.data_years:
@@ -66,8 +63,8 @@ def publish(
             with conn.transaction() as rehearsal, conn.cursor() as cur:
                 _stage(conn, cur, schema, where)
                 raise psycopg.Rollback(rehearsal)
-            built = tables(pub, chosen, report, say.lang, stages.lang)
-            return _replace(conn, schema, built, _schema_comment(pub, say), where, report, stages)
+            built = tables(pub, chosen, report, say.lang)
+            return _replace(conn, schema, built, _schema_comment(pub, say), where, report)
         except psycopg.errors.LockNotAvailable:
             raise DatabaseError(
                 f"the publication in schema '{schema}' at {where} was in use for more than "
@@ -100,11 +97,10 @@ def _replace(
     comment: str,
     where: str,
     report: Progress,
-    stages: Words,
 ) -> dict[str, int]:
     """Write `built` into `<schema>__new` with the schema's `comment` and swap it in for `schema`,
     all in one transaction."""
-    write = stages("postgis.stage.write")
+    write = WRITE
     new = schema + NEW_SUFFIX
     steps = len(built) + 1
     counts: dict[str, int] = {}
