@@ -193,7 +193,7 @@ def _lists_sheet(
 
 def _lights_sheet(book: _Book, pub: Publication, layer: str, where: dict[str, str]) -> None:
     say = book.say
-    lights = pub.traffic_lights(layer)
+    lights = pub.traffic_lights(layer, book.lang)  # the reasons in the workbook's language
     names = pub.names(layer)
     heads = ("area", "model", "year", "year_kind", "colour", "reason")
     ws = book.sheet(

@@ -15,6 +15,7 @@ import polars as pl
 from boligsocial.common.errors import InvalidParameter, NotFound
 from boligsocial.common.progress import silent
 from boligsocial.common.words import DEFAULT, Words, language, words
+from boligsocial.compute.rulesets import RuleSet, load_rulebook
 from boligsocial.outputs.export.gis import field_descriptions
 from boligsocial.outputs.export.notes import state_description
 from boligsocial.outputs.export.published import UNIT_TEXT, Publication
@@ -105,7 +106,9 @@ LIST_COLUMNS = (
     "state",
     "hidden_reason",
 )
-#: The list tests whose columns `<test>[_fb]_<what>` each criterion has (`postgis.criterion.*`).
+#: The regime whose criteria the list columns are described by (their names and age bands).
+NEWEST = load_rulebook().rulesets[-1]
+#: The list tests whose columns `<test>[_fb]_<what>` each criterion has (named by the rule set).
 TESTS = ("labour", "crime", "education", "income", "nonwestern")
 #: What each column of a test says (`postgis.test.*`).
 TEST_COLUMNS = ("threshold", "met", "margin_pp", "margin_persons", "margin_dkk", "state")
@@ -135,10 +138,24 @@ FLOW_TYPES = {
 PROVENANCE_COLUMNS = ("key", "value")
 
 
-def _texts(say: Words, table: str, columns: tuple[str, ...]) -> dict[str, str]:
-    """The descriptions of `columns` of `table`: its own (`postgis.<table>.<column>`), else the
-    exports' description of the same field (`export.field.<column>`)."""
-    return {c: say(k) if say.has(k := f"postgis.{table}.{c}") else say(f"export.field.{c}") for c in columns}
+def _texts(say: Words, table: str, columns: tuple[str, ...], **params: object) -> dict[str, str]:
+    """The descriptions of `columns` of `table`: its own (`postgis.<table>.<column>`, filled with
+    `params`), else the exports' description of the same field (`export.field.<column>`)."""
+    return {
+        c: say(k, **params) if say.has(k := f"postgis.{table}.{c}") else say(f"export.field.{c}")
+        for c in columns
+    }
+
+
+def _ages(rules: RuleSet) -> dict[str, int]:
+    """The age bands of the criteria as parameters of the list columns' descriptions
+    (`labour_low`, `labour_high`, …): written in the rule set only."""
+    out: dict[str, int] = {}
+    for measure in TESTS:
+        band = rules.band(measure)
+        if band is not None:
+            out[f"{measure}_low"], out[f"{measure}_high"] = band
+    return out
 
 
 def _label_text(say: Words, policy: Policy, what: str) -> str:
@@ -183,7 +200,7 @@ def _list_column(say: Words, column: str, known: Mapping[str, str]) -> str:
         for prefix, level in ((f"{test}_fb_", f" {say('postgis.test.prevention')}"), (f"{test}_", "")):
             rest = column.removeprefix(prefix)
             if column.startswith(prefix) and rest in TEST_COLUMNS:
-                return say(f"postgis.test.{rest}", criterion=say(f"postgis.criterion.{test}"), level=level)
+                return say(f"postgis.test.{rest}", criterion=NEWEST.criterion_name(test, say), level=level)
     return say("postgis.test.other", column=column)
 
 
@@ -242,7 +259,7 @@ def tables(
             .alias("unit_da")
         )
     catalogue_text = _texts(say, "indikator_katalog", CATALOGUE_COLUMNS) | {"topic": say("export.head.topic")}
-    list_known = _texts(say, "lister", LIST_COLUMNS) | list_text
+    list_known = _texts(say, "lister", LIST_COLUMNS, **_ages(NEWEST)) | list_text
     provenance = pub.provenance()
     light_keys = {"model": pl.String, "layer": pl.String, "area_id": pl.String, "year": pl.Int64}
     return [
