@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -561,3 +562,88 @@ def test_the_revision_page_is_for_admins_only(anonymous_page: Watched) -> None:
     assert response is not None and response.status == 403
     response = p.goto("/brugere")
     assert response is not None and response.status == 403
+
+
+#: The catalogues the pages speak from.
+PAGE_WORDS = ("web.po", "vocabulary.po", "narrative.po")
+#: The concepts whose ids a page must never show in place of their names.
+ID_CONCEPTS = ("topic", "layer", "kind", "list", "colour", "housing", "criterion", "trait", "role")
+
+
+def _danish_only_words() -> set[str]:
+    """The words the pages say in Danish where English says something else: each message of the
+    dashboard's catalogues (`web.po`, the vocabulary, the sentences) split at its parameters."""
+    from boligsocial.common.words import catalogue_entries
+
+    english = words("en")
+    found: set[str] = set()
+    for key, text, source in catalogue_entries("da"):
+        if source in PAGE_WORDS and text != english(key):
+            found |= {part.strip(" '—–,.:;()?!") for part in re.split(r"\{\w+\}", text)}
+    english_text = " ".join(text for _, text, source in catalogue_entries("en") if source in PAGE_WORDS)
+    # a part English also writes (a name, "Model", a legal term kept in Danish) is not Danish
+    return {w for w in found if len(w) > 2 and not re.search(rf"(?<!\w){re.escape(w)}(?!\w)", english_text)}
+
+
+def _ids() -> set[str]:
+    """The ids of the concepts (`omraade`, `boern_unge`, `privat_leje`, …) that English does not
+    also write as words."""
+    from boligsocial.common.words import catalogue_entries
+    from boligsocial.compute.trafficlight import load_models
+
+    english_text = " ".join(text for _, text, source in catalogue_entries("en") if source in PAGE_WORDS)
+    ids = {key.split(".", 1)[1] for key, _, _ in catalogue_entries("en") if key.split(".")[0] in ID_CONCEPTS}
+    ids |= {m.id for m in load_models()}  # the traffic-light models, by their names
+    return {i for i in ids if not re.search(rf"(?<!\w){re.escape(i)}(?!\w)", english_text)}
+
+
+def test_the_english_pages_show_no_danish_word_and_no_id(browser: Browser, server: str) -> None:
+    """Every page in English, as the admin sees it (every page, every panel): no Danish word of
+    the catalogues and no concept's id; the areas' and the municipality's names are data."""
+    context, watched = logged_in(browser, server, (1400, 1000), "admin")
+    p = watched.page
+    p.goto("/?lang=en")  # remembered by the cookie for the pages after it
+    wait_map(p)
+    meta = p.evaluate("fetch('/api/v1/meta').then(r => r.json())")
+    names = {meta["municipality"]["name"], *ROLES}  # the test's users are named by their roles
+    # the indicators' English names are their own (`label_en` in the indicator files), checked there
+    names |= {i["label_en"] for i in meta["indicators"] if i.get("label_en")}
+    for layer in meta["layers"]:
+        areas = p.evaluate(f"fetch('/api/v1/layers/{layer['id']}/areas').then(r => r.json())")
+        names |= {f["properties"]["name"] for f in areas["features"]}
+    assert len(names) > 80
+    danish, ids = _danish_only_words(), _ids()
+    assert {"Områder", "Børn og unge", "Kriterium"} <= danish and {"omraade", "kriterier"} <= ids
+    area = p.evaluate("fetch('/api/v1/layers/omraade/areas').then(r => r.json())")["features"][0]["id"]
+    pages = [
+        "/",
+        "/lister",
+        "/sammenlign",
+        "/flytninger",
+        f"/omraade/omraade/{area}",
+        "/revision",
+        "/brugere",
+    ]
+    seen = {}
+    for path in pages:
+        p.goto(path)
+        p.wait_for_load_state("networkidle")
+        p.wait_for_timeout(500)  # the last panels draw after their answers
+        # the audit log's records are written as they happened (event codes, user names, the
+        # parameters asked for): data, as a log must be; its headings and filters are words
+        text = p.evaluate(
+            "(() => { document.querySelectorAll('#revision tbody').forEach(t => t.style.display = 'none');"
+            " return document.body.innerText; })()"
+        )
+        for name in sorted(names, key=len, reverse=True):  # the longest first: names in names
+            text = text.replace(name, " ")
+        seen[path] = text
+        found = sorted(w for w in danish if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text))
+        shown = sorted(i for i in ids if re.search(rf"(?<![\w/=]){re.escape(i)}(?![\w/=])", text))
+        where = [
+            m.group(0) for w in found + shown for m in re.finditer(rf".{{0,40}}{re.escape(w)}.{{0,40}}", text)
+        ]
+        assert (path, found, shown) == (path, [], []), where
+        shot(p, "english" + path.replace("/", "-").rstrip("-"))
+    assert all(len(t) > 200 for t in seen.values()), {k: len(t) for k, t in seen.items()}
+    context.close()

@@ -50,6 +50,7 @@ def render(
         "page": page,
         "basemap_url": settings.basemap_url,
         "may_export": v.role in MAY_EXPORT,
+        "model_names": svc.model_names(lang),  # the traffic-light models by name, not id
         **config,
     }
     context = {

@@ -77,7 +77,7 @@ function forecastTable(rows) {
 function trafficStrips(rows) {
   const box = document.getElementById("traffic");
   const models = [...new Set(rows.map((r) => r.model))];
-  box.replaceChildren(...models.flatMap((model) => [el("div", { class: "muted", text: `${T.model}: ${model}` }),
+  box.replaceChildren(...models.flatMap((model) => [el("div", { class: "muted", text: `${T.model}: ${CFG.model_names[model] || model.replace(/_/g, " ")}` }),
     el("div", { class: "strip" }, ...rows.filter((r) => r.model === model).map((r) => {
       if (!r.colour) {  // hidden by the disclosure step (or not this housing association's area)
         const s = el("span", { text: String(r.year), title: T.suppressed, "data-reason": r.hidden_reason || "" });
