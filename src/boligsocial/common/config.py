@@ -65,9 +65,6 @@ class Issue:
     value: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
 
-    def words(self, lang: str) -> str:
-        return words(lang)(self.key, **self.params)
-
     @property
     def text(self) -> str:
         """The problem without the file, e.g. `key.path: dansk / English: 'x' (tilladt/allowed: a, b)`."""
