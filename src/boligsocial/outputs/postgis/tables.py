@@ -15,6 +15,7 @@ import polars as pl
 from boligsocial.common.errors import InvalidParameter, NotFound
 from boligsocial.common.progress import silent
 from boligsocial.common.words import DEFAULT, Words, language, words
+from boligsocial.compute.lists import LEADING
 from boligsocial.compute.rulesets import RuleSet, load_rulebook
 from boligsocial.outputs.export.gis import field_descriptions
 from boligsocial.outputs.export.notes import state_description
@@ -80,26 +81,14 @@ CATALOGUE_COLUMNS = (
     "description_da",
     "description_en",
 )
+#: The list columns described: the layer, the leading columns of `bsm lists` (an area's id before
+#: its name), and what follows them.
 LIST_COLUMNS = (
     "layer",
     "area_id",
     "list_year",
     "name",
-    "rule_set",
-    "eligible",
-    "residents",
-    "nonwestern_share",
-    "labour_share",
-    "crime_share",
-    "crime_ratio",
-    "education_share",
-    "income_ratio",
-    "criteria_met",
-    "udsat",
-    "parallelsamfund",
-    "omdannelse",
-    "forebyggelse",
-    "category",
+    *LEADING[3:],
     "residents_margin",
     "criteria_met_fb",
     "data_years",
