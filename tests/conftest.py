@@ -26,7 +26,9 @@ def key_file(tmp_path: Path) -> Path:
 def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example municipality at a tenth of its size, generated and loaded once per test run:
     under pytest-xdist the first worker builds it in the run's shared folder and every worker
-    takes its own copy of the database (tests write beside it), reading the delivery in place."""
+    takes its own copy of the database (tests write beside it), reading the delivery in place and
+    sharing the protections kept for it (`example_copy`)."""
+    from boligsocial.common.files import kept_dir
     from boligsocial.example import generate
     from boligsocial.pipeline import load
 
@@ -39,11 +41,28 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             generate(shared / "delivery", seed=42, scale=0.1)
             load(shared / "delivery", shared / "bsm.duckdb", shared / "pseudonym.key")
             (shared / "done").touch()
+    # The protections kept beside a database (minutes of CPU) are named after the file's version
+    # (its modification time), not its path: every worker's copy shares the one folder, so each is
+    # built once per run and the other worker waits for that build (the lock of a kept file) and
+    # reads it, as a server's processes do. A copy a test changes is another version: its own.
+    kept_dir(shared / "bsm.duckdb").mkdir(mode=0o700, exist_ok=True)
     root = tmp_path_factory.mktemp("example")
     (root / "delivery").symlink_to(shared / "delivery", target_is_directory=True)
-    for name in ("bsm.duckdb", "pseudonym.key"):
-        shutil.copy2(shared / name, root / name)
-    return root / "bsm.duckdb"
+    shutil.copy2(shared / "pseudonym.key", root / "pseudonym.key")
+    return example_copy(shared / "bsm.duckdb", root)
+
+
+def example_copy(example_db: Path, folder: Path) -> Path:
+    """A copy of the example database in `folder`, a test's own (the access store and audit log a
+    command writes beside it are that test's alone): the same data and version (modification
+    time) as `example_db`, so it reads the protections the run keeps for it instead of building
+    them again."""
+    from boligsocial.common.files import kept_dir
+
+    copy = folder / "bsm.duckdb"
+    shutil.copy2(example_db, copy)
+    kept_dir(copy).symlink_to(kept_dir(example_db).resolve(), target_is_directory=True)
+    return copy
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -222,8 +222,18 @@ def test_an_unknown_language_is_refused(staff: Publication, tmp_path: Path) -> N
 
 def test_the_export_pools_order_carries_the_language(example_db: Path, tmp_path: Path) -> None:
     pub = publication(example_db, "staff")
+    policies = tuple(sorted(pub.service.policies.items()))  # the installation's, as the server orders
     order = Order(
-        example_db, (), pub.viewer, "xlsx", "omraade", pub.data_years[-1], None, False, ".xlsx", lang="en"
+        example_db,
+        policies,
+        pub.viewer,
+        "xlsx",
+        "omraade",
+        pub.data_years[-1],
+        None,
+        False,
+        ".xlsx",
+        lang="en",
     )
     path = make(order, tmp_path, Progress(tmp_path / "progress"))
     assert openpyxl.load_workbook(path).sheetnames[-1] == words("en")("export.sheet.documentation")
