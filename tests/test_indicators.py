@@ -13,10 +13,12 @@ from boligsocial.pipeline import load
 from builders import SmallDelivery
 
 
-@pytest.fixture
-def db(tmp_path: Path, small: SmallDelivery, key_file: Path) -> Path:
-    path = tmp_path / "bsm.duckdb"
-    load(small.write(tmp_path / "delivery"), path, key_file)
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small delivery loaded once for the module: the tests only read it."""
+    root = tmp_path_factory.mktemp("indicators")
+    path = root / "bsm.duckdb"
+    load(SmallDelivery().write(root / "delivery"), path, root / "secret" / "pseudonym.key")
     return path
 
 
