@@ -752,6 +752,7 @@ def test_declarations_the_contract_forbids_are_errors(
     assert [(p.file, p.column) for p in bad] == [(file, column)]
 
 
+@pytest.mark.slow  # two loads
 def test_pseudonymising_person_id_again_is_harmless(tmp_path: Path, key_file: Path) -> None:
     d = SmallDelivery()
     db_a, db_b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"

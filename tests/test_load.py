@@ -63,6 +63,7 @@ def test_invalid_delivery_does_not_create_or_touch_the_database(
     assert info.value.report.error_count == 1
 
 
+@pytest.mark.slow  # three loads
 def test_coverage_error_found_at_load_rolls_back(
     tmp_path: Path, small: SmallDelivery, key_file: Path
 ) -> None:
