@@ -13,13 +13,10 @@ from boligsocial.pipeline import load
 from builders import SmallDelivery
 
 
-@pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small delivery loaded once for the module: the tests only read it."""
-    root = tmp_path_factory.mktemp("indicators")
-    path = root / "bsm.duckdb"
-    load(SmallDelivery().write(root / "delivery"), path, root / "secret" / "pseudonym.key")
-    return path
+@pytest.fixture
+def db(small_loaded: Path) -> Path:
+    """The small delivery loaded (once per run): the tests only read it."""
+    return small_loaded / "bsm.duckdb"
 
 
 def value(

@@ -12,6 +12,7 @@ from boligsocial.common.errors import DatabaseError, DeliveryInvalid
 from boligsocial.pipeline import load
 from boligsocial.store.summary import database_summary
 from builders import SmallDelivery
+from conftest import small_copy
 
 # the module, not the function `load` the package exports under the same name
 loading = importlib.import_module("boligsocial.pipeline.load")
@@ -106,9 +107,8 @@ def test_same_years_replace_and_new_years_add(tmp_path: Path, small: SmallDelive
     assert count(db, "SELECT count(*) FROM loads") == 3
 
 
-def test_other_municipality_is_refused(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
-    db = tmp_path / "bsm.duckdb"
-    load(small.write(tmp_path / "d1"), db, key_file)
+def test_other_municipality_is_refused(tmp_path: Path, small: SmallDelivery, small_loaded: Path) -> None:
+    db, key_file = small_copy(small_loaded, tmp_path)  # `small` loaded
     small.municipality = small.municipality.replace('"998"', '"630"')
     with pytest.raises(DatabaseError, match="municipality 998"):
         load(small.write(tmp_path / "d2"), db, key_file)
