@@ -152,7 +152,10 @@ def test_areas_in_another_crs_are_reprojected(tmp_path: Path, small: SmallDelive
     )
 
 
-@pytest.mark.parametrize("areas_file", ["areas.geojson", "areas.shp"])
+@pytest.mark.parametrize(
+    "areas_file",
+    ["areas.geojson", pytest.param("areas.shp", marks=pytest.mark.slow)],  # a load per format
+)
 def test_geojson_and_shapefile_areas(
     tmp_path: Path, small: SmallDelivery, key_file: Path, areas_file: str
 ) -> None:
