@@ -24,6 +24,7 @@ from boligsocial.outputs.web import create_app
 from boligsocial.outputs.web.settings import WebSettings
 from boligsocial.publish.access import Access, Throttle
 from boligsocial.publish.access import logins as logins_module
+from conftest import example_copy
 
 BSM = Path(sys.executable).parent / "bsm"
 STRONG = "blæksprutte cykler langsomt til Tønder"
@@ -370,8 +371,7 @@ def test_throttle_settings_reach_the_store(tmp_path: Path, example_db: Path) -> 
 
 
 def test_what_the_command_line_publishes_is_audited(tmp_path: Path, example_db: Path) -> None:
-    db = tmp_path / "bsm.duckdb"
-    db.write_bytes(example_db.read_bytes())
+    db = example_copy(example_db, tmp_path)  # its own audit log beside it
     runner = CliRunner()
     out = tmp_path / "omraader.csv"
     assert (

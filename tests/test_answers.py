@@ -84,6 +84,7 @@ def test_junk_parameters_do_not_grow_the_cache(app_and_token) -> None:  # type: 
     assert codes[0] == 200 and set(codes[1:]) == {422}
 
 
+@pytest.mark.slow  # hundreds of requests: every indicator of every layer and year
 def test_the_cache_is_bounded_by_bytes(app_and_token) -> None:  # type: ignore[no-untyped-def]
     app, token = app_and_token
     cache: AnswerCache = app.state.answers

@@ -121,7 +121,7 @@ def test_lists_forecast_watch_changes_and_traffic_lights(client: TestClient) -> 
     forecast = client.get("/api/v1/forecast", params={"year": 2027}).json()
     assert len(forecast) == 82 and 0 <= forecast[0]["p_udsat"] <= 1
     watch = client.get("/api/v1/lists/watch", params={"year": 2026}).json()
-    assert all(
+    assert watch and all(
         w["category"] != "none" or (w["criteria_met"] or 0) > 0 or w["colour"] in ("gul", "roed")
         for w in watch
     )

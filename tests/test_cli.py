@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from boligsocial.common.words import words
 from boligsocial.outputs.cli import app
 from builders import SmallDelivery
+from conftest import small_copy
 
 runner = CliRunner()
 COMMANDS = [
@@ -130,16 +131,8 @@ def test_lists_csv_and_disagreements(tmp_path: Path, small: SmallDelivery, key_f
     assert result.exit_code == 1 and said in result.output  # in the command line's language
 
 
-def test_lists_for_an_audience_pass_the_disclosure_step(
-    tmp_path: Path, small: SmallDelivery, key_file: Path
-) -> None:
-    db = tmp_path / "bsm.duckdb"
-    assert (
-        runner.invoke(
-            app, ["load", str(small.write(tmp_path / "d")), "--db", str(db), "--key-file", str(key_file)]
-        ).exit_code
-        == 0
-    )
+def test_lists_for_an_audience_pass_the_disclosure_step(tmp_path: Path, small_loaded: Path) -> None:
+    db, _ = small_copy(small_loaded, tmp_path)  # the small delivery loaded (bsm load: test_load_then_info)
     operator = list(
         csv.DictReader(io.StringIO(runner.invoke(app, ["lists", "--db", str(db), "--format", "csv"]).stdout))
     )

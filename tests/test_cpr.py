@@ -30,6 +30,7 @@ from boligsocial.ingest.pseudonym import load_or_create_key, pseudonymise
 from boligsocial.pipeline import load
 from boligsocial.pipeline.delivery import check
 from builders import SmallDelivery
+from conftest import KEY
 
 # --- the shape of a CPR number ----------------------------------------------------------------
 
@@ -334,13 +335,10 @@ REFUSED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A database loaded from the clean small delivery, and its key file."""
-    root = tmp_path_factory.mktemp("baseline")
-    key = root / "secret" / "pseudonym.key"
-    load(SmallDelivery().write(root / "delivery"), root / "bsm.duckdb", key)
-    return root / "bsm.duckdb", key
+@pytest.fixture
+def baseline(small_loaded: Path) -> tuple[Path, Path]:
+    """A database loaded from the clean small delivery (once per run), and its key file."""
+    return small_loaded / "bsm.duckdb", small_loaded / KEY
 
 
 def write(d: SmallDelivery, folder: Path, fmt: str, mapping: str = "") -> Path:
@@ -752,6 +750,7 @@ def test_declarations_the_contract_forbids_are_errors(
     assert [(p.file, p.column) for p in bad] == [(file, column)]
 
 
+@pytest.mark.slow  # two loads
 def test_pseudonymising_person_id_again_is_harmless(tmp_path: Path, key_file: Path) -> None:
     d = SmallDelivery()
     db_a, db_b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"

@@ -42,7 +42,10 @@ from boligsocial.publish.service import Service, Viewer
 from boligsocial.publish.service.narrative import list_sentences
 from conftest import client_for
 
-pytestmark = pytest.mark.slow  # makes every file format
+#: The tests on the example database (files of every format, the dashboard's downloads, the
+#: protections of a stricter policy) are slow; the rules of audiences, policies, notes and charts
+#: run in the quick round too.
+ON_THE_EXAMPLE = pytest.mark.slow
 
 HIDDEN = ("small", "suppressed")
 WARNING = EXACT_WARNING["da"]
@@ -67,6 +70,7 @@ def _indicator_ids(pub: Publication) -> list[str]:
     return [i["id"] for i in pub.indicators]
 
 
+@ON_THE_EXAMPLE
 def test_geopackage_has_areas_per_year_in_25832_with_field_docs_and_provenance(
     gpkg: Path, staff: Publication
 ) -> None:
@@ -101,6 +105,7 @@ def test_geopackage_has_areas_per_year_in_25832_with_field_docs_and_provenance(
     assert prov["tool"].startswith("boligsocial ") and prov["rule_sets"]
 
 
+@ON_THE_EXAMPLE
 def test_geopackage_values_are_the_published_ones_and_hidden_cells_are_empty(
     gpkg: Path, staff: Publication
 ) -> None:
@@ -127,6 +132,7 @@ def test_geopackage_values_are_the_published_ones_and_hidden_cells_are_empty(
     assert checked == len(by_area) and hidden > 0  # the small example has hidden cells to check
 
 
+@ON_THE_EXAMPLE
 def test_geojson_in_25832_and_wgs84_with_provenance(staff: Publication, tmp_path: Path) -> None:
     last = staff.data_years[-1]
     native, wgs84 = export(staff, "geojson", tmp_path / "omraader.geojson", year=last)
@@ -147,6 +153,7 @@ def test_geojson_in_25832_and_wgs84_with_provenance(staff: Publication, tmp_path
                 assert p[ind] is None
 
 
+@ON_THE_EXAMPLE
 def test_excel_workbook_sheets_headers_formats_and_documentation(staff: Publication, tmp_path: Path) -> None:
     out = tmp_path / "omraader.xlsx"
     export(staff, "xlsx", out)
@@ -180,6 +187,7 @@ def test_excel_workbook_sheets_headers_formats_and_documentation(staff: Publicat
     assert "Diskretionsregler" in docs and "delivery_fingerprint" in docs
 
 
+@ON_THE_EXAMPLE
 def test_csv_carries_provenance_lines_and_reads_with_a_comment_prefix(
     staff: Publication, tmp_path: Path
 ) -> None:
@@ -196,6 +204,7 @@ def _pdf_pages(path: Path) -> list[str]:
     return [p.extract_text() for p in PdfReader(path).pages]
 
 
+@ON_THE_EXAMPLE
 def test_area_profile_pdf(staff: Publication, tmp_path: Path) -> None:
     out = tmp_path / "profil.pdf"
     export(staff, "pdf", out, area="fjordby-engparken")
@@ -211,6 +220,7 @@ def test_area_profile_pdf(staff: Publication, tmp_path: Path) -> None:
     assert "Til- og fraflytning" in pages[3] and "Udskiftning" in pages[3]
 
 
+@ON_THE_EXAMPLE
 def test_annual_status_pdf_lists_every_almen_area(staff: Publication, tmp_path: Path) -> None:
     out = tmp_path / "status.pdf"
     export(staff, "pdf", out)
@@ -255,6 +265,7 @@ def _images(resources: Any) -> int:
     return count
 
 
+@ON_THE_EXAMPLE
 @pytest.mark.parametrize(("name", "area", "title"), [
     ("profil", "fjordby-engparken", "Områdeprofil: Engparken"),
     ("status", None, "Årsstatus 20"),
@@ -299,6 +310,7 @@ def _has(text: str, piece: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", text) is not None
 
 
+@ON_THE_EXAMPLE
 def test_an_english_report_has_no_danish_words_from_the_catalogue(staff: Publication, tmp_path: Path) -> None:
     # the indicators' English names may name the Danish term: "Share living in social housing (almen)"
     danish = _danish_only([i["label_en"] for i in staff.indicators])
@@ -334,6 +346,7 @@ def test_a_chart_writes_round_ticks_and_years_never_the_values_it_draws() -> Non
     assert line_chart([Line("Engparken", OWN, [])], title="x", unit="", number=say.number) is None
 
 
+@ON_THE_EXAMPLE
 def test_no_hidden_figure_is_drawn_or_written_in_a_chart_or_map(
     nine: Publication, analyst: Publication
 ) -> None:
@@ -350,6 +363,7 @@ def test_no_hidden_figure_is_drawn_or_written_in_a_chart_or_map(
     assert status and _labels(status) <= {"<10"}  # a map carries only its title
 
 
+@ON_THE_EXAMPLE
 def test_a_stricter_audience_hides_more_and_never_shows_a_hidden_cell(
     example_db: Path, tmp_path: Path
 ) -> None:
@@ -371,6 +385,7 @@ def test_a_stricter_audience_hides_more_and_never_shows_a_hidden_cell(
     assert counts["public"] > counts["analyst"]
 
 
+@ON_THE_EXAMPLE
 def test_bsm_export_command(example_db: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
@@ -394,6 +409,7 @@ def test_bsm_export_command(example_db: Path, tmp_path: Path) -> None:
     assert area.exit_code == 1 and "nowhere" in area.output
 
 
+@ON_THE_EXAMPLE
 def test_dashboard_downloads_for_roles_that_may_export(web) -> None:  # type: ignore[no-untyped-def]
     analyst = client_for(web, "analyst")
     r = analyst.get("/api/v1/export/xlsx")
@@ -519,6 +535,7 @@ def test_the_disclosure_note_describes_the_policy_truthfully() -> None:
     assert disclosure_note(one)[0] == ("Små antal", "Antal på 1 person vises som '<2'.")
 
 
+@ON_THE_EXAMPLE
 def test_a_policy_hiding_1_to_9_labels_every_small_count_in_excel_and_pdf_as_under_10(
     nine: Publication, tmp_path: Path
 ) -> None:
@@ -542,6 +559,7 @@ def test_a_policy_hiding_1_to_9_labels_every_small_count_in_excel_and_pdf_as_und
     assert "vises som <10" in docs["residents_state"] and _labels(list(docs.values())) == {"<10"}
 
 
+@ON_THE_EXAMPLE
 def test_the_narrative_of_a_small_area_says_the_policys_label(nine: Publication) -> None:
     sentences = nine.service.profile("omraade", TINY, "da", nine.viewer)["sentences"]
     assert sentences[0] == "Området har under 10 beboere; af hensyn til diskretion vises kun beboertallet."
@@ -557,6 +575,7 @@ def test_the_narrative_of_a_small_area_says_the_policys_label(nine: Publication)
     assert list_sentences({**row, "residents": 57})[0].startswith("Området har 57 beboere")
 
 
+@ON_THE_EXAMPLE
 def test_an_analyst_file_starts_with_the_warning_and_its_note_has_no_empty_limits(
     analyst: Publication, tmp_path: Path
 ) -> None:
@@ -593,6 +612,7 @@ def test_an_analyst_file_starts_with_the_warning_and_its_note_has_no_empty_limit
     assert pyogrio.read_info(gpkg, layer="omraade")["layer_metadata"]["DESCRIPTION"].startswith(WARNING)
 
 
+@ON_THE_EXAMPLE
 def test_a_staff_file_carries_no_warning(staff: Publication, gpkg: Path, tmp_path: Path) -> None:
     csv = tmp_path / "s.csv"
     export(staff, "csv", csv, year=staff.data_years[-1])
@@ -604,6 +624,7 @@ def test_a_staff_file_carries_no_warning(staff: Publication, gpkg: Path, tmp_pat
     assert not any("FORTROLIGT" in p for p in _pdf_pages(pdf))
 
 
+@ON_THE_EXAMPLE
 def test_the_download_is_for_the_callers_role_and_never_a_laxer_audience(web) -> None:  # type: ignore[no-untyped-def]
     analyst, admin = client_for(web, "analyst"), client_for(web, "admin")
     own = analyst.get("/api/v1/export/csv?year=2025")
@@ -628,6 +649,7 @@ def test_the_download_is_for_the_callers_role_and_never_a_laxer_audience(web) ->
     assert any(t.endswith("for anonymous") for t in events) and any(t.endswith("for admin") for t in events)
 
 
+@ON_THE_EXAMPLE
 def test_the_installations_policy_labels_the_downloads(
     example_db: Path, nine_file: Path, tmp_path: Path
 ) -> None:
@@ -647,6 +669,7 @@ def test_the_installations_policy_labels_the_downloads(
     assert _labels(_strings(book)) == {"<10"}
 
 
+@ON_THE_EXAMPLE
 def test_bsm_export_for_the_analyst_audience_and_the_installations_policy(
     example_db: Path, nine_file: Path, tmp_path: Path
 ) -> None:

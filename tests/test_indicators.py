@@ -14,10 +14,9 @@ from builders import SmallDelivery
 
 
 @pytest.fixture
-def db(tmp_path: Path, small: SmallDelivery, key_file: Path) -> Path:
-    path = tmp_path / "bsm.duckdb"
-    load(small.write(tmp_path / "delivery"), path, key_file)
-    return path
+def db(small_loaded: Path) -> Path:
+    """The small delivery loaded (once per run): the tests only read it."""
+    return small_loaded / "bsm.duckdb"
 
 
 def value(

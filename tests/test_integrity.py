@@ -21,7 +21,9 @@ import pytest
 from boligsocial.common.files import exclusive, working_copies
 from builders import SmallDelivery
 
-pytestmark = pytest.mark.slow  # runs real loads in processes (locks, kill -9, a full disk)
+#: Real loads in processes (locks, kill -9, a full disk): slow. One refused delivery (two
+#: short processes, no load) runs in the quick round too.
+PROCESSES = pytest.mark.slow
 
 BSM = Path(sys.executable).parent / "bsm"
 
@@ -65,6 +67,7 @@ def later(small: SmallDelivery, shift: int) -> SmallDelivery:
 # --- one load at a time ------------------------------------------------------------------------
 
 
+@PROCESSES
 def test_two_concurrent_loads_both_land(tmp_path: Path, key_file: Path) -> None:
     """Without the lock both copy the same old file and the later swap discards the earlier load."""
     first = SmallDelivery().write(tmp_path / "first")
@@ -86,6 +89,7 @@ def test_two_concurrent_loads_both_land(tmp_path: Path, key_file: Path) -> None:
     assert working_copies(db) == []
 
 
+@PROCESSES
 def test_a_second_load_waits_or_fails_at_once(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
     delivery = small.write(tmp_path / "delivery")
     db = tmp_path / "bsm.duckdb"
@@ -116,6 +120,7 @@ def test_a_second_load_waits_or_fails_at_once(tmp_path: Path, small: SmallDelive
     assert years_of(db) == [2020, 2021]
 
 
+@PROCESSES
 def test_kill_9_leaves_the_old_database_and_the_next_load_cleans_up(
     tmp_path: Path, small: SmallDelivery, key_file: Path
 ) -> None:
@@ -154,6 +159,7 @@ def _written_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and "delivery" not in p.parts)
 
 
+@PROCESSES
 def test_every_file_the_tool_writes_is_0600(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
     delivery = small.write(tmp_path / "delivery")
     db = tmp_path / "data" / "bsm.duckdb"
@@ -176,6 +182,7 @@ def test_every_file_the_tool_writes_is_0600(tmp_path: Path, small: SmallDelivery
     assert {p.name: oct(mode(p)) for p in files} == {p.name: oct(0o600) for p in files}
 
 
+@PROCESSES
 def test_a_group_mode_is_honoured_and_a_wider_one_refused(
     tmp_path: Path, small: SmallDelivery, key_file: Path
 ) -> None:
@@ -189,6 +196,7 @@ def test_a_group_mode_is_honoured_and_a_wider_one_refused(
     assert mode(db) == 0o640
 
 
+@PROCESSES
 def test_an_old_world_readable_database_is_tightened_by_the_next_load(
     tmp_path: Path, small: SmallDelivery, key_file: Path
 ) -> None:
@@ -231,7 +239,9 @@ BAD = {
 }
 
 
-@pytest.mark.parametrize("code", BAD)
+@pytest.mark.parametrize(
+    "code", [pytest.param(code, marks=() if code == "short-row" else PROCESSES) for code in BAD]
+)
 def test_bad_input_is_refused_by_check_and_load_alike(
     tmp_path: Path, small: SmallDelivery, key_file: Path, code: str
 ) -> None:
@@ -266,6 +276,7 @@ def small_disk(path: Path, size: str) -> object:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+@PROCESSES
 def test_a_full_disk_is_one_clear_line(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
     delivery = small.write(tmp_path / "delivery")
     with small_disk(tmp_path / "disk", "1m") as disk:
@@ -280,6 +291,7 @@ def test_a_full_disk_is_one_clear_line(tmp_path: Path, small: SmallDelivery, key
     assert "Traceback" not in full.stderr
 
 
+@PROCESSES
 def test_writing_to_a_full_device_is_one_clear_line(
     tmp_path: Path, small: SmallDelivery, key_file: Path
 ) -> None:

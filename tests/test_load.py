@@ -12,6 +12,7 @@ from boligsocial.common.errors import DatabaseError, DeliveryInvalid
 from boligsocial.pipeline import load
 from boligsocial.store.summary import database_summary
 from builders import SmallDelivery
+from conftest import small_copy
 
 # the module, not the function `load` the package exports under the same name
 loading = importlib.import_module("boligsocial.pipeline.load")
@@ -63,6 +64,7 @@ def test_invalid_delivery_does_not_create_or_touch_the_database(
     assert info.value.report.error_count == 1
 
 
+@pytest.mark.slow  # three loads
 def test_coverage_error_found_at_load_rolls_back(
     tmp_path: Path, small: SmallDelivery, key_file: Path
 ) -> None:
@@ -105,9 +107,8 @@ def test_same_years_replace_and_new_years_add(tmp_path: Path, small: SmallDelive
     assert count(db, "SELECT count(*) FROM loads") == 3
 
 
-def test_other_municipality_is_refused(tmp_path: Path, small: SmallDelivery, key_file: Path) -> None:
-    db = tmp_path / "bsm.duckdb"
-    load(small.write(tmp_path / "d1"), db, key_file)
+def test_other_municipality_is_refused(tmp_path: Path, small: SmallDelivery, small_loaded: Path) -> None:
+    db, key_file = small_copy(small_loaded, tmp_path)  # `small` loaded
     small.municipality = small.municipality.replace('"998"', '"630"')
     with pytest.raises(DatabaseError, match="municipality 998"):
         load(small.write(tmp_path / "d2"), db, key_file)
@@ -151,7 +152,10 @@ def test_areas_in_another_crs_are_reprojected(tmp_path: Path, small: SmallDelive
     )
 
 
-@pytest.mark.parametrize("areas_file", ["areas.geojson", "areas.shp"])
+@pytest.mark.parametrize(
+    "areas_file",
+    ["areas.geojson", pytest.param("areas.shp", marks=pytest.mark.slow)],  # a load per format
+)
 def test_geojson_and_shapefile_areas(
     tmp_path: Path, small: SmallDelivery, key_file: Path, areas_file: str
 ) -> None:

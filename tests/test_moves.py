@@ -3,6 +3,7 @@ the decomposition identity for any groups (Hypothesis)."""
 
 from __future__ import annotations
 
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
@@ -68,9 +69,23 @@ def delivery() -> SmallDelivery:
     return d
 
 
-def tables(tmp_path: Path) -> dict[str, pl.DataFrame]:
-    db = tmp_path / "bsm.duckdb"
-    load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`delivery()` loaded once for the module (the tests that take it as it is read its copies)."""
+    root = tmp_path_factory.mktemp("moves")
+    load(delivery().write(root / "d"), root / "bsm.duckdb", root / "key")
+    return root
+
+
+@pytest.fixture
+def db(loaded: Path, tmp_path: Path) -> Path:
+    """A copy of `delivery()` loaded, with its key, of this test's own (a service keeps files beside it)."""
+    for name in ("bsm.duckdb", "key"):
+        shutil.copy2(loaded / name, tmp_path / name)
+    return tmp_path / "bsm.duckdb"
+
+
+def tables(db: Path) -> dict[str, pl.DataFrame]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         return {
@@ -86,11 +101,9 @@ def tables(tmp_path: Path) -> dict[str, pl.DataFrame]:
         con.close()
 
 
-def test_flows_count_moves_not_births_or_endings(tmp_path: Path) -> None:
+def test_flows_count_moves_not_births_or_endings(db: Path) -> None:
     from boligsocial.publish.service import Service
 
-    db = tmp_path / "bsm.duckdb"
-    load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
     svc = Service(db)
 
     def flows(by: str, **kw: object) -> dict[tuple[str, str], float]:
@@ -106,12 +119,10 @@ def test_flows_count_moves_not_births_or_endings(tmp_path: Path) -> None:
     assert flows("kind") == {("almen", "by"): 1, ("almen", "almen"): 1, ("", "almen"): 1, ("by", ""): 1}
 
 
-def test_flows_by_trait_area_and_housing_type(tmp_path: Path) -> None:
+def test_flows_by_trait_area_and_housing_type(db: Path) -> None:
     from boligsocial.common.errors import InvalidParameter, NotFound
     from boligsocial.publish.service import Service
 
-    db = tmp_path / "bsm.duckdb"
-    load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
     svc = Service(db)
 
     def flows(**kw: object) -> dict[tuple[str, str], float]:
@@ -158,8 +169,8 @@ def test_moves_are_computed_for_every_layer(tmp_path: Path) -> None:
     assert (tally["residents_before"], tally["residents_after"]) == (3, 2)  # p1, p2, p7 → p2, p5
 
 
-def test_area_tallies(tmp_path: Path) -> None:
-    areas = {r["area_id"]: r for r in tables(tmp_path)["move_areas"].iter_rows(named=True)}
+def test_area_tallies(db: Path) -> None:
+    areas = {r["area_id"]: r for r in tables(db)["move_areas"].iter_rows(named=True)}
     a, b = areas["A"], areas["B"]
     assert (a["in_internal"], a["in_external"], a["out_internal"], a["out_external"]) == (0, 1, 1, 0)
     assert (a["births"], a["residents_before"], a["residents_after"]) == (1, 3, 4)
@@ -167,11 +178,9 @@ def test_area_tallies(tmp_path: Path) -> None:
     assert (b["residents_before"], b["residents_after"]) == (2, 1)
 
 
-def test_turnover_is_published_only_when_its_parts_are(tmp_path: Path) -> None:
+def test_turnover_is_published_only_when_its_parts_are(db: Path) -> None:
     from boligsocial.publish.service import Service, audience
 
-    db = tmp_path / "bsm.duckdb"
-    load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
     [a] = Service(db).area_moves("omraade", "A")["tallies"]
     # A: in 1 (p6), out 1 (p1), residents 3 → 4: (1 + 1) / (3 + 4)
     assert (a["in_total"], a["out_total"], a["net"]) == (1, 1, 0)
@@ -180,10 +189,8 @@ def test_turnover_is_published_only_when_its_parts_are(tmp_path: Path) -> None:
     assert published["in_total"] is None and published["net"] is None  # made of counts of 1
 
 
-def test_mover_profiles(tmp_path: Path) -> None:
-    profiles = {
-        (r["area_id"], r["group"]): r for r in tables(tmp_path)["mover_profiles"].iter_rows(named=True)
-    }
+def test_mover_profiles(db: Path) -> None:
+    profiles = {(r["area_id"], r["group"]): r for r in tables(db)["mover_profiles"].iter_rows(named=True)}
     assert profiles[("A", "in")]["persons"] == 1 and profiles[("A", "in")]["mean_age"] == 30  # p6
     assert profiles[("A", "out")]["persons"] == 1 and profiles[("A", "out")]["mean_age"] == 40  # p1
     assert profiles[("A", "stay")]["persons"] == 2  # p2 and p7; the newborn p5 is a birth, no stayer
@@ -191,11 +198,8 @@ def test_mover_profiles(tmp_path: Path) -> None:
     assert float(profiles[("A", "in")]["labour_sum"]) == 1.0
 
 
-def test_labour_decomposition_by_hand(tmp_path: Path) -> None:
-    d = {
-        (r["area_id"], r["criterion"]): r
-        for r in tables(tmp_path)["move_decomposition"].iter_rows(named=True)
-    }
+def test_labour_decomposition_by_hand(db: Path) -> None:
+    d = {(r["area_id"], r["criterion"]): r for r in tables(db)["move_decomposition"].iter_rows(named=True)}
     a = d[("A", "labour")]
     # 2020 in A aged 18-64: p1 (0), p2 (1), p7 (0.5) → 1.5/3; 2021: p2 (1), p6 (1), p7 (0.5) → 2.5/3
     assert a["before"] == 0.5 and abs(a["after"] - 2.5 / 3) < 1e-12
@@ -232,7 +236,7 @@ def test_the_parts_add_up_exactly_to_the_change(
     assert result.after == (data["stay_after"][1] + data["in"][1] + data["age_in"][1]) / n1
 
 
-def test_bsm_flows_by_area_and_for_an_audience(tmp_path: Path) -> None:
+def test_bsm_flows_by_area_and_for_an_audience(db: Path) -> None:
     import csv
     import io
 
@@ -240,8 +244,6 @@ def test_bsm_flows_by_area_and_for_an_audience(tmp_path: Path) -> None:
 
     from boligsocial.outputs.cli import app
 
-    db = tmp_path / "bsm.duckdb"
-    load(delivery().write(tmp_path / "d"), db, tmp_path / "key")
     runner = CliRunner()
     exact = runner.invoke(
         app, ["flows", "--db", str(db), "--from", "2021", "--to", "2021", "--format", "csv"]

@@ -13,6 +13,7 @@ from boligsocial.common.errors import ConfigError, DatabaseError
 from boligsocial.ingest.pseudonym import load_or_create_key, pseudonymise
 from boligsocial.pipeline import load
 from builders import SmallDelivery
+from conftest import small_copy
 
 
 def test_key_is_created_once_with_mode_0600(key_file: Path) -> None:
@@ -97,11 +98,10 @@ def test_pseudonyms_are_stable_across_deliveries(
 
 
 def test_another_key_is_refused_on_an_existing_database(
-    tmp_path: Path, small: SmallDelivery, key_file: Path
+    tmp_path: Path, small: SmallDelivery, small_loaded: Path
 ) -> None:
-    db = tmp_path / "bsm.duckdb"
+    db, _ = small_copy(small_loaded, tmp_path)  # `small` loaded with its own key
     folder = small.write(tmp_path / "delivery")
-    load(folder, db, key_file)
     before = db.read_bytes()
     with pytest.raises(DatabaseError, match="pseudonym key differs"):
         load(folder, db, tmp_path / "other.key")
