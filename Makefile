@@ -27,9 +27,9 @@ test: lint
 	$(BIN)/pytest
 
 # the suite without the tests marked slow (real servers, browsers, the whole attack, the moves'
-# protection, several loads) on both cores, for a quick round while working: 1 min 45 s to 1 min
-# 51 s on this 2-core machine otherwise idle (load average 1.5-1.7 before the run), 2 min 52 s
-# beside another test run (load 4.4-5); `make test` (and CI) runs everything
+# protection, several loads) on both cores, for a quick round while working: 1 min 39 s to
+# 1 min 51 s on this 2-core machine otherwise idle (three runs, load average 1.5-2.9 before
+# them), 2 min 52 s beside another test run (load 4.4-5); `make test` (and CI) runs everything
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not slow" -q -n 2
 
