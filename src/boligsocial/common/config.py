@@ -68,18 +68,22 @@ class Issue:
     @property
     def text(self) -> str:
         """The problem without the file, e.g. `key.path: dansk / English: 'x' (tilladt/allowed: a, b)`."""
-        da, en = words("da"), words("en")
         text = both(self.key, **self.params)
         if self.detail is not None:
             text += f": {self.detail}"
         if self.allowed is not None:
-            text += f" ({da('config.allowed')}/{en('config.allowed')}: {self.allowed})"
+            text += " " + allowed_text(self.allowed)
         if self.hint is not None:
             text += "; " + both("config.did_you_mean", hint=self.hint)
         return f"{self.path}: {text}" if self.path else text
 
     def line(self, source: str) -> str:
         return f"{source}: {self.text}"
+
+
+def allowed_text(allowed: str) -> str:
+    """What may be written instead, in both languages: `(tilladt/allowed: a, b)`."""
+    return f"({words('da')('config.allowed')}/{words('en')('config.allowed')}: {allowed})"
 
 
 def nearest(word: object, allowed: typing.Iterable[object]) -> str | None:

@@ -57,6 +57,7 @@ class Publication:
     generated: dt.datetime
     policies: dict[str, Policy] | None = None
     _memo: dict[tuple[str, str, tuple[int, ...]], pl.DataFrame] = field(default_factory=dict, repr=False)
+    _model_names: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, service: Service, viewer: Viewer, policies: dict[str, Policy] | None = None) -> Publication:
@@ -102,7 +103,9 @@ class Publication:
     def model_names(self, lang: str = "da") -> dict[str, str]:
         """The traffic-light models of this database by their names in `lang`, as the load stored
         them (the shipped models and a municipality's own: `traffic_light_models`)."""
-        return self.service.model_names(lang)
+        if lang not in self._model_names:  # asked once per row of a workbook's sheet
+            self._model_names[lang] = self.service.model_names(lang)
+        return self._model_names[lang]
 
     def model_name(self, model: str, lang: str = "da") -> str:
         """A traffic-light model by its name; one without a name by its id with spaces."""

@@ -95,8 +95,6 @@ LIST_COLUMNS = (
     "state",
     "hidden_reason",
 )
-#: The regime whose criteria the list columns are described by (their names and age bands).
-NEWEST = load_rulebook().rulesets[-1]
 #: The list tests whose columns `<test>[_fb]_<what>` each criterion has (named by the rule set).
 TESTS = ("labour", "crime", "education", "income", "nonwestern")
 #: What each column of a test says (`postgis.test.*`).
@@ -134,6 +132,11 @@ def _texts(say: Words, table: str, columns: tuple[str, ...], **params: object) -
         c: say(k, **params) if say.has(k := f"postgis.{table}.{c}") else say(f"export.field.{c}")
         for c in columns
     }
+
+
+def _newest() -> RuleSet:
+    """The regime whose criteria the list columns are described by (their names and age bands)."""
+    return load_rulebook().rulesets[-1]
 
 
 def _ages(rules: RuleSet) -> dict[str, int]:
@@ -189,7 +192,7 @@ def _list_column(say: Words, column: str, known: Mapping[str, str]) -> str:
         for prefix, level in ((f"{test}_fb_", f" {say('postgis.test.prevention')}"), (f"{test}_", "")):
             rest = column.removeprefix(prefix)
             if column.startswith(prefix) and rest in TEST_COLUMNS:
-                return say(f"postgis.test.{rest}", criterion=NEWEST.criterion_name(test, say), level=level)
+                return say(f"postgis.test.{rest}", criterion=_newest().criterion_name(test, say), level=level)
     return say("postgis.test.other", column=column)
 
 
@@ -248,7 +251,7 @@ def tables(
             .alias("unit_da")
         )
     catalogue_text = _texts(say, "indikator_katalog", CATALOGUE_COLUMNS) | {"topic": say("export.head.topic")}
-    list_known = _texts(say, "lister", LIST_COLUMNS, **_ages(NEWEST)) | list_text
+    list_known = _texts(say, "lister", LIST_COLUMNS, **_ages(_newest())) | list_text
     provenance = pub.provenance()
     light_keys = {"model": pl.String, "layer": pl.String, "area_id": pl.String, "year": pl.Int64}
     return [

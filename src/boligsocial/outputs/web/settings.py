@@ -37,8 +37,9 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from boligsocial.common.config import allowed_text
 from boligsocial.common.errors import ConfigError
-from boligsocial.common.words import both, words
+from boligsocial.common.words import both
 from boligsocial.publish.disclosure import Policy, load_policies
 
 Anonymous = Literal["off", "public"]
@@ -140,8 +141,6 @@ OPTION = {
     "trusted_proxies": "--trusted-proxy",
     "audit_retention_days": "--audit-retention-days",
 }
-#: "tilladt/allowed", before what a field accepts.
-_ALLOWED = f"{words('da')('config.allowed')}/{words('en')('config.allowed')}"
 #: What a field accepts, for the error message.
 ALLOWED = {
     "port": "1–65535",
@@ -235,5 +234,5 @@ def _problem(error: ErrorDetails, src: str) -> str:
         return f"{both('system.setting_unknown')}: {field}"
     allowed = ALLOWED.get(field, error["msg"])
     if error["type"] == "literal_error":
-        return f"{both('system.setting_unknown_value', source=src)}: {value!r} ({_ALLOWED}: {allowed})"
-    return f"{both('system.setting_invalid_value', source=src)}: {value!r} ({_ALLOWED}: {allowed})"
+        return f"{both('system.setting_unknown_value', source=src)}: {value!r} {allowed_text(allowed)}"
+    return f"{both('system.setting_invalid_value', source=src)}: {value!r} {allowed_text(allowed)}"
